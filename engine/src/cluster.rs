@@ -1,0 +1,608 @@
+//! The simulated cluster: store, virtual clock, event queue and the loop that drives the
+//! controllers. See [`Cluster`] for the entry point.
+//!
+//! # Timing model
+//!
+//! Time moves only in [`Cluster::run_until`]. At each instant the cluster
+//! 1. fires every timer due at that instant, in (time, sequence) order: kubelet transitions and
+//!    controller requeues;
+//! 2. drains the controller work queues, lower layers first: scheduler, then the ReplicaSet
+//!    controller, then the Deployment controller. A controller therefore always sees the
+//!    settled state of the layer below it, as a real controller does once its informers have
+//!    caught up;
+//! 3. repeats 1–2 while timers are due at the same instant, then records observations.
+//!
+//! Controllers run at zero latency: a change at instant t is reconciled at t. Two pods that
+//! become ready at the same instant are both seen by the next Deployment sync (so a 4-replica
+//! rollout removes two old pods at once, as upstream does).
+
+use crate::controllers::{deployment, replicaset, scheduler};
+use crate::events::{EventLog, EventType, InvolvedObject};
+use crate::images::ImageCatalog;
+use crate::kubelet::{self, Kubelet, KubeletTimer};
+use crate::observe::Observer;
+use crate::store::{GenericObject, Kind, ObjectKey, Resource, Store, controller_ref};
+use crate::time::Millis;
+use crate::trace::{Trace, Verb};
+use k8s_openapi::api::core::v1::Pod;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashSet, VecDeque};
+
+/// How a new cluster is built.
+#[derive(Clone, Debug)]
+pub struct ClusterConfig {
+    /// Seeds every random choice (uids, pod-name suffixes). Same seed, same trace.
+    pub seed: u64,
+    /// Worker nodes, named `node-1`, `node-2`, ….
+    pub nodes: u32,
+    /// Pods each node accepts (`status.allocatable.pods`).
+    pub pods_per_node: u32,
+    /// Whether to keep the full write trace (costs memory on very large runs).
+    pub trace: bool,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig { seed: 0, nodes: 3, pods_per_node: 110, trace: true }
+    }
+}
+
+/// Work for a controller, deduplicated per lane like a client-go work queue.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Work {
+    Schedule(ObjectKey),
+    SyncReplicaSet(ObjectKey),
+    SyncDeployment(ObjectKey),
+}
+
+/// Something that happens at a future instant.
+#[derive(Clone, Debug)]
+pub enum Timer {
+    /// A controller's `AddAfter`: the key is queued when the timer fires.
+    Requeue(Work),
+    Kubelet(KubeletTimer),
+}
+
+#[derive(Debug)]
+struct TimerEntry {
+    at: Millis,
+    seq: u64,
+    timer: Timer,
+}
+
+impl PartialEq for TimerEntry {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+impl Eq for TimerEntry {}
+impl PartialOrd for TimerEntry {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for TimerEntry {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(o.at, o.seq))
+    }
+}
+
+#[derive(Debug, Default)]
+struct Lane {
+    queue: VecDeque<ObjectKey>,
+    queued: HashSet<ObjectKey>,
+}
+
+impl Lane {
+    fn push(&mut self, key: ObjectKey) {
+        if self.queued.insert(key.clone()) {
+            self.queue.push_back(key);
+        }
+    }
+    fn pop(&mut self) -> Option<ObjectKey> {
+        let k = self.queue.pop_front()?;
+        self.queued.remove(&k);
+        Some(k)
+    }
+}
+
+/// How an object is deleted (`DeleteOptions`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Propagation {
+    /// The owner goes now; the garbage collector then deletes its dependents.
+    #[default]
+    Background,
+    /// Dependents lose their ownerReference and stay.
+    Orphan,
+}
+
+/// The in-memory cluster. Pure: no I/O, no wall clock, no threads.
+#[derive(Debug)]
+pub struct Cluster {
+    now: Millis,
+    seq: u64,
+    timers: BinaryHeap<Reverse<TimerEntry>>,
+    resource_version: u64,
+    rng: ChaCha8Rng,
+    pub store: Store,
+    pub images: ImageCatalog,
+    pub events: EventLog,
+    pub trace: Trace,
+    pub observer: Observer,
+    pub(crate) stats: crate::ops::Stats,
+    pub(crate) kubelet: Kubelet,
+    pub(crate) scheduler: scheduler::SchedulerState,
+    schedule_lane: Lane,
+    replicaset_lane: Lane,
+    deployment_lane: Lane,
+    pods_per_node: u32,
+}
+
+impl Cluster {
+    pub fn new(config: ClusterConfig) -> Self {
+        let mut c = Cluster {
+            now: Millis::ZERO,
+            seq: 0,
+            timers: BinaryHeap::new(),
+            resource_version: 1000,
+            rng: ChaCha8Rng::seed_from_u64(config.seed),
+            store: Store::default(),
+            images: ImageCatalog::default(),
+            events: EventLog::default(),
+            trace: Trace::new(config.trace),
+            observer: Observer::default(),
+            stats: Default::default(),
+            kubelet: Kubelet::default(),
+            scheduler: scheduler::SchedulerState::default(),
+            schedule_lane: Lane::default(),
+            replicaset_lane: Lane::default(),
+            deployment_lane: Lane::default(),
+            pods_per_node: config.pods_per_node,
+        };
+        for i in 1..=config.nodes {
+            scheduler::add_node(&mut c, &format!("node-{i}"), config.pods_per_node);
+        }
+        c
+    }
+
+    pub fn now(&self) -> Millis {
+        self.now
+    }
+
+    pub fn pods_per_node(&self) -> u32 {
+        self.pods_per_node
+    }
+
+    // ---------------------------------------------------------------- randomness and identity
+
+    /// A UUID-shaped uid drawn from the seeded generator.
+    pub(crate) fn new_uid(&mut self) -> String {
+        let b: [u8; 16] = self.rng.random();
+        format!(
+            "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-4{:01x}{:02x}-{:01x}{:01x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6] & 0xf, b[7], 8 | (b[8] & 0x3), b[8] >> 4, b[9],
+            b[10], b[11], b[12], b[13], b[14], b[15]
+        )
+    }
+
+    /// `n` characters from the alphabet of `k8s.io/apimachinery/pkg/util/rand.String`
+    /// (no vowels, no confusable digits), as in generated pod names.
+    pub(crate) fn random_suffix(&mut self, n: usize) -> String {
+        const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+        (0..n).map(|_| ALPHANUMS[self.rng.random_range(0..ALPHANUMS.len())] as char).collect()
+    }
+
+    fn next_rv(&mut self) -> String {
+        self.stats.writes += 1;
+        self.resource_version += 1;
+        self.resource_version.to_string()
+    }
+
+    // ---------------------------------------------------------------- writes (the API server)
+
+    /// Creates an object, stamping uid, resourceVersion, generation and creationTimestamp.
+    /// `metadata.generateName` is honoured when `name` is empty.
+    pub fn create<T: Resource>(&mut self, mut obj: T) -> Result<ObjectKey, crate::api::ApiError> {
+        {
+            let m = obj.meta_mut();
+            if m.name.as_deref().unwrap_or("").is_empty() {
+                let prefix = m.generate_name.clone().unwrap_or_default();
+                if prefix.is_empty() {
+                    return Err(crate::api::ApiError::invalid(T::KIND, "", "metadata.name", "Required value: name or generateName is required"));
+                }
+                let suffix = self.random_suffix(5);
+                obj.meta_mut().name = Some(format!("{prefix}{suffix}"));
+            }
+        }
+        if T::KIND.namespaced() && obj.meta().namespace.is_none() {
+            obj.meta_mut().namespace = Some("default".into());
+        }
+        let key = ObjectKey::of(obj.meta());
+        if T::table(&self.store).contains_key(&key) {
+            return Err(crate::api::ApiError::already_exists(T::KIND, &key.name));
+        }
+        let uid = self.new_uid();
+        let rv = self.next_rv();
+        let now = self.now;
+        let m = obj.meta_mut();
+        m.uid = Some(uid);
+        m.resource_version = Some(rv.clone());
+        m.creation_timestamp = Some(now.to_time());
+        m.deletion_timestamp = None;
+        if T::KIND.has_generation() {
+            m.generation = Some(1);
+        }
+        if T::KIND == Kind::Pod {
+            self.stats.pods_created += 1;
+        }
+        self.store.index_owners(T::KIND, &key, obj.meta().owner_references.as_ref());
+        self.trace.write(now, Verb::Added, T::KIND.as_str(), &key, &rv);
+        T::table_mut(&mut self.store).insert(key.clone(), obj);
+        self.dispatch(T::KIND, &key, None);
+        Ok(key)
+    }
+
+    /// Replaces an object (spec, metadata and status). `metadata.generation` is bumped when the
+    /// spec changed. Returns `false` (and writes nothing) when the object is unchanged, as the
+    /// API server does for a no-op update.
+    pub fn update<T: Resource>(&mut self, mut obj: T) -> Result<bool, crate::api::ApiError> {
+        let key = ObjectKey::of(obj.meta());
+        let Some(old) = T::table(&self.store).get(&key) else {
+            return Err(crate::api::ApiError::not_found(T::KIND, &key.name));
+        };
+        // Identity fields are the server's.
+        {
+            let (om, m) = (old.meta().clone(), obj.meta_mut());
+            m.uid = om.uid;
+            m.creation_timestamp = om.creation_timestamp;
+            m.generation = om.generation;
+            m.resource_version = om.resource_version;
+            m.deletion_timestamp = m.deletion_timestamp.take().or(om.deletion_timestamp);
+        }
+        if &obj == old {
+            return Ok(false);
+        }
+        let spec_changed = !obj.same_spec(old);
+        let old_refs = old.meta().owner_references.clone();
+        if T::KIND.has_generation() && spec_changed {
+            let g = obj.meta().generation.unwrap_or(1);
+            obj.meta_mut().generation = Some(g + 1);
+        }
+        let rv = self.next_rv();
+        obj.meta_mut().resource_version = Some(rv.clone());
+        if old_refs != obj.meta().owner_references {
+            self.store.unindex_owners(T::KIND, &key, old_refs.as_ref());
+            self.store.index_owners(T::KIND, &key, obj.meta().owner_references.as_ref());
+        }
+        self.trace.write(self.now, Verb::Modified, T::KIND.as_str(), &key, &rv);
+        let old = T::table_mut(&mut self.store).insert(key.clone(), obj);
+        self.dispatch(T::KIND, &key, old.as_ref().map(|o| o.meta()));
+        Ok(true)
+    }
+
+    /// Reads, changes and writes back an object. Returns whether anything changed.
+    pub fn modify<T: Resource>(&mut self, key: &ObjectKey, f: impl FnOnce(&mut T)) -> Result<bool, crate::api::ApiError> {
+        let Some(mut obj) = T::table(&self.store).get(key).cloned() else {
+            return Err(crate::api::ApiError::not_found(T::KIND, &key.name));
+        };
+        f(&mut obj);
+        self.update(obj)
+    }
+
+    /// Deletes an object. Pods on a node are deleted gracefully: they get a deletionTimestamp and
+    /// the kubelet removes them once their containers have stopped. Everything else goes at once,
+    /// and the garbage collector deletes (or orphans) its dependents at the same instant.
+    pub fn delete<T: Resource>(&mut self, key: &ObjectKey, propagation: Propagation) -> Result<(), crate::api::ApiError> {
+        let Some(obj) = T::table(&self.store).get(key) else {
+            return Err(crate::api::ApiError::not_found(T::KIND, &key.name));
+        };
+        if T::KIND == Kind::Pod && obj.meta().deletion_timestamp.is_some() {
+            return Ok(());
+        }
+        if T::KIND == Kind::Pod {
+            let key = key.clone();
+            return kubelet::delete_pod(self, &key);
+        }
+        self.remove::<T>(key, propagation);
+        Ok(())
+    }
+
+    /// Removes an object from the store now (the end of a graceful deletion, or a non-graceful
+    /// one), then garbage-collects its dependents.
+    pub(crate) fn remove<T: Resource>(&mut self, key: &ObjectKey, propagation: Propagation) {
+        let Some(obj) = T::table_mut(&mut self.store).remove(key) else { return };
+        self.store.unindex_owners(T::KIND, key, obj.meta().owner_references.as_ref());
+        let rv = self.next_rv();
+        self.trace.write(self.now, Verb::Deleted, T::KIND.as_str(), key, &rv);
+        let uid = obj.meta().uid.clone().unwrap_or_default();
+        self.dispatch_deleted(T::KIND, key, obj.meta());
+        let dependents: Vec<(Kind, ObjectKey)> = self.store.dependents(&uid).cloned().collect();
+        for (kind, dkey) in dependents {
+            match propagation {
+                Propagation::Orphan => self.drop_owner_ref(kind, &dkey, &uid),
+                Propagation::Background => {
+                    // The GC deletes a dependent only when none of its other owners remain.
+                    if self.has_other_live_owner(kind, &dkey, &uid) {
+                        self.drop_owner_ref(kind, &dkey, &uid);
+                    } else {
+                        let _ = self.delete_kind(kind, &dkey, Propagation::Background);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Deletes by kind rather than type.
+    pub fn delete_kind(&mut self, kind: Kind, key: &ObjectKey, p: Propagation) -> Result<(), crate::api::ApiError> {
+        match kind {
+            Kind::Deployment => self.delete::<k8s_openapi::api::apps::v1::Deployment>(key, p),
+            Kind::ReplicaSet => self.delete::<k8s_openapi::api::apps::v1::ReplicaSet>(key, p),
+            Kind::Pod => self.delete::<Pod>(key, p),
+            Kind::Node => self.delete::<k8s_openapi::api::core::v1::Node>(key, p),
+        }
+    }
+
+    fn has_other_live_owner(&self, kind: Kind, key: &ObjectKey, gone_uid: &str) -> bool {
+        let refs = match kind {
+            Kind::Deployment => self.store.deployments.get(key).map(|o| &o.metadata),
+            Kind::ReplicaSet => self.store.replicasets.get(key).map(|o| &o.metadata),
+            Kind::Pod => self.store.pods.get(key).map(|o| &o.metadata),
+            Kind::Node => self.store.nodes.get(key).map(|o| &o.metadata),
+        }
+        .and_then(|m| m.owner_references.clone())
+        .unwrap_or_default();
+        refs.iter().filter(|r| r.uid != gone_uid).any(|r| self.uid_exists(&r.uid))
+    }
+
+    fn uid_exists(&self, uid: &str) -> bool {
+        fn has<T: Resource>(s: &Store, uid: &str) -> bool {
+            T::table(s).values().any(|o| o.meta().uid.as_deref() == Some(uid))
+        }
+        has::<k8s_openapi::api::apps::v1::Deployment>(&self.store, uid)
+            || has::<k8s_openapi::api::apps::v1::ReplicaSet>(&self.store, uid)
+    }
+
+    fn drop_owner_ref(&mut self, kind: Kind, key: &ObjectKey, uid: &str) {
+        fn strip<T: Resource>(c: &mut Cluster, key: &ObjectKey, uid: &str) {
+            let _ = c.modify::<T>(key, |o| {
+                if let Some(refs) = o.meta_mut().owner_references.as_mut() {
+                    refs.retain(|r| r.uid != uid);
+                    if refs.is_empty() {
+                        o.meta_mut().owner_references = None;
+                    }
+                }
+            });
+        }
+        match kind {
+            Kind::Deployment => strip::<k8s_openapi::api::apps::v1::Deployment>(self, key, uid),
+            Kind::ReplicaSet => strip::<k8s_openapi::api::apps::v1::ReplicaSet>(self, key, uid),
+            Kind::Pod => strip::<Pod>(self, key, uid),
+            Kind::Node => strip::<k8s_openapi::api::core::v1::Node>(self, key, uid),
+        }
+    }
+
+    /// Creates or replaces an object of a passive kind.
+    pub fn put_generic(&mut self, mut obj: GenericObject) -> ObjectKey {
+        let meta = obj.value.get("metadata").cloned().unwrap_or_default();
+        let key = ObjectKey::new(
+            meta.get("namespace").and_then(|v| v.as_str()).unwrap_or("default"),
+            meta.get("name").and_then(|v| v.as_str()).unwrap_or(""),
+        );
+        let table_key = (obj.kind.to_ascii_lowercase(), key.clone());
+        let existing = self.store.generic.get(&table_key).map(|o| o.value["metadata"].clone());
+        let (uid, created, verb) = match existing {
+            Some(m) => (m["uid"].clone(), m["creationTimestamp"].clone(), Verb::Modified),
+            None => (
+                serde_json::Value::String(self.new_uid()),
+                serde_json::to_value(self.now.to_time()).unwrap_or_default(),
+                Verb::Added,
+            ),
+        };
+        let rv = self.next_rv();
+        if let Some(m) = obj.value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+            m.insert("namespace".into(), key.namespace.clone().into());
+            m.insert("uid".into(), uid);
+            m.insert("creationTimestamp".into(), created);
+            m.insert("resourceVersion".into(), rv.clone().into());
+        }
+        self.trace.write(self.now, verb, &obj.kind, &key, &rv);
+        self.store.generic.insert(table_key, obj);
+        key
+    }
+
+    /// Deletes an object of a passive kind. Returns whether it existed.
+    pub fn delete_generic(&mut self, kind: &str, key: &ObjectKey) -> bool {
+        let existed = self.store.generic.remove(&(kind.to_ascii_lowercase(), key.clone())).is_some();
+        if existed {
+            let rv = self.next_rv();
+            self.trace.write(self.now, Verb::Deleted, kind, key, &rv);
+        }
+        existed
+    }
+
+    // ---------------------------------------------------------------- events
+
+    /// Records a Kubernetes Event about an object in the store.
+    pub(crate) fn record_event<T: Resource>(&mut self, obj: &T, type_: EventType, reason: &str, message: String, source: &'static str) {
+        let involved = InvolvedObject {
+            kind: T::KIND,
+            key: ObjectKey::of(obj.meta()),
+            uid: obj.meta().uid.clone().unwrap_or_default(),
+        };
+        self.trace.event(self.now, &involved, type_, reason, &message);
+        self.events.record(self.now, involved, type_, reason, message, source);
+    }
+
+    // ---------------------------------------------------------------- informer handlers
+
+    /// Wakes the controllers that watch `kind`, as the informer event handlers do.
+    fn dispatch(&mut self, kind: Kind, key: &ObjectKey, _old: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>) {
+        match kind {
+            Kind::Deployment => self.enqueue(Work::SyncDeployment(key.clone())),
+            Kind::ReplicaSet => {
+                self.enqueue(Work::SyncReplicaSet(key.clone()));
+                let rs = &self.store.replicasets[key];
+                match controller_ref(&rs.metadata) {
+                    Some(r) if r.kind == "Deployment" => {
+                        let d = ObjectKey::new(key.namespace.clone(), r.name.clone());
+                        self.observer.replica_set_seen(self.now, &d, rs);
+                        self.enqueue(Work::SyncDeployment(d));
+                    }
+                    Some(_) => {}
+                    None => {
+                        for d in deployment::deployments_for_replica_set(self, rs) {
+                            self.enqueue(Work::SyncDeployment(d));
+                        }
+                    }
+                }
+            }
+            Kind::Pod => {
+                let pod = &self.store.pods[key];
+                match controller_ref(&pod.metadata) {
+                    Some(r) if r.kind == "ReplicaSet" => {
+                        let rs = ObjectKey::new(key.namespace.clone(), r.name.clone());
+                        self.enqueue(Work::SyncReplicaSet(rs));
+                    }
+                    Some(_) => {}
+                    None => {
+                        for rs in replicaset::replica_sets_for_pod(self, pod) {
+                            self.enqueue(Work::SyncReplicaSet(rs));
+                        }
+                    }
+                }
+                let pod = &self.store.pods[key];
+                if pod.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_none() && pod.metadata.deletion_timestamp.is_none() {
+                    self.enqueue(Work::Schedule(key.clone()));
+                }
+            }
+            Kind::Node => {}
+        }
+    }
+
+    fn dispatch_deleted(&mut self, kind: Kind, key: &ObjectKey, meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) {
+        match kind {
+            Kind::Deployment => {}
+            Kind::ReplicaSet => {
+                if let Some(r) = controller_ref(meta).filter(|r| r.kind == "Deployment") {
+                    let d = ObjectKey::new(key.namespace.clone(), r.name.clone());
+                    self.observer.replica_set_gone(&d, &key.name);
+                    self.enqueue(Work::SyncDeployment(d));
+                }
+            }
+            Kind::Pod => {
+                scheduler::pod_removed(self, key);
+                if let Some(r) = controller_ref(meta).filter(|r| r.kind == "ReplicaSet") {
+                    let rs_key = ObjectKey::new(key.namespace.clone(), r.name.clone());
+                    self.enqueue(Work::SyncReplicaSet(rs_key.clone()));
+                    // The Deployment controller watches pod deletions for Recreate, which waits
+                    // for every old pod to be gone (deployment_controller.go `deletePod`).
+                    if let Some(d) = self.store.replicasets.get(&rs_key).and_then(|rs| controller_ref(&rs.metadata)).filter(|r| r.kind == "Deployment") {
+                        let dk = ObjectKey::new(key.namespace.clone(), d.name.clone());
+                        if self.store.deployments.get(&dk).is_some_and(deployment::util::is_recreate) {
+                            self.enqueue(Work::SyncDeployment(dk));
+                        }
+                    }
+                }
+            }
+            Kind::Node => {}
+        }
+    }
+
+    pub(crate) fn enqueue(&mut self, work: Work) {
+        match work {
+            Work::Schedule(k) => self.schedule_lane.push(k),
+            Work::SyncReplicaSet(k) => self.replicaset_lane.push(k),
+            Work::SyncDeployment(k) => self.deployment_lane.push(k),
+        }
+    }
+
+    /// Schedules a timer at `at` (not before now).
+    pub(crate) fn schedule(&mut self, at: Millis, timer: Timer) {
+        self.seq += 1;
+        let at = at.max(self.now);
+        self.timers.push(Reverse(TimerEntry { at, seq: self.seq, timer }));
+    }
+
+    /// A controller's `queue.AddAfter(key, after)`.
+    pub(crate) fn requeue_after(&mut self, work: Work, after: Millis) {
+        let at = self.now + after;
+        self.schedule(at, Timer::Requeue(work));
+    }
+
+    // ---------------------------------------------------------------- the loop
+
+    /// The instant of the next pending timer, if any.
+    pub fn next_timer_at(&self) -> Option<Millis> {
+        self.timers.peek().map(|Reverse(e)| e.at)
+    }
+
+    /// Processes everything due at the current instant: due timers and all queued controller
+    /// work, until nothing is left at this instant.
+    pub fn settle(&mut self) {
+        loop {
+            while self.timers.peek().is_some_and(|Reverse(e)| e.at <= self.now) {
+                let Reverse(entry) = self.timers.pop().expect("peeked");
+                match entry.timer {
+                    Timer::Requeue(w) => self.enqueue(w),
+                    Timer::Kubelet(t) => kubelet::fire(self, t),
+                }
+            }
+            self.drain_work();
+            if !self.timers.peek().is_some_and(|Reverse(e)| e.at <= self.now) {
+                break;
+            }
+        }
+        crate::observe::record_instant(self);
+    }
+
+    fn drain_work(&mut self) {
+        loop {
+            if let Some(k) = self.schedule_lane.pop() {
+                scheduler::schedule_pod(self, &k);
+            } else if let Some(k) = self.replicaset_lane.pop() {
+                replicaset::sync_replica_set(self, &k);
+            } else if let Some(k) = self.deployment_lane.pop() {
+                deployment::sync_deployment(self, &k);
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// Advances virtual time to `until`, processing every instant on the way, including `until`.
+    pub fn run_until(&mut self, until: Millis) {
+        self.settle();
+        while let Some(at) = self.next_timer_at().filter(|at| *at <= until) {
+            self.now = at;
+            self.settle();
+        }
+        if self.now < until {
+            self.now = until;
+            self.settle();
+        }
+    }
+
+    /// Advances time instant by instant until `done` holds (checked now, then after each
+    /// instant), but not past `limit`. Returns whether `done` held; time stops at the first
+    /// instant it does, or at `limit`.
+    pub fn run_until_condition(&mut self, limit: Millis, mut done: impl FnMut(&Cluster) -> bool) -> bool {
+        self.settle();
+        if done(self) {
+            return true;
+        }
+        while let Some(at) = self.next_timer_at().filter(|at| *at <= limit) {
+            self.now = at;
+            self.settle();
+            if done(self) {
+                return true;
+            }
+        }
+        if self.now < limit {
+            self.now = limit;
+            self.settle();
+        }
+        done(self)
+    }
+}

@@ -1,0 +1,5 @@
+//! The controllers, as reconcile functions over [`crate::Cluster`].
+
+pub mod deployment;
+pub mod replicaset;
+pub mod scheduler;

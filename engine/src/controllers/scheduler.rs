@@ -1,0 +1,141 @@
+//! The scheduler: binds each new pod to the node with the fewest pods (ties by name).
+//!
+//! Scheduling happens at the instant the pod is created. A pod that fits nowhere stays Pending
+//! with `PodScheduled=False/Unschedulable` and is retried whenever a pod leaves a node.
+
+use crate::Cluster;
+use crate::events::EventType;
+use crate::kubelet;
+use crate::store::ObjectKey;
+use k8s_openapi::api::core::v1::{Node, NodeCondition, NodeStatus, Pod, PodCondition, PodStatus};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+#[derive(Debug, Default)]
+pub struct SchedulerState {
+    capacity: BTreeMap<String, u32>,
+    /// (pods on the node, node name): the first entry is the least-loaded node.
+    by_load: BTreeSet<(u32, String)>,
+    load: HashMap<String, u32>,
+    assigned: HashMap<ObjectKey, String>,
+    unschedulable: BTreeSet<ObjectKey>,
+}
+
+pub(crate) fn add_node(c: &mut Cluster, name: &str, pods: u32) {
+    let now = c.now().to_time();
+    let mut allocatable = BTreeMap::new();
+    allocatable.insert("cpu".to_string(), Quantity("32".into()));
+    allocatable.insert("memory".to_string(), Quantity("128Gi".into()));
+    allocatable.insert("pods".to_string(), Quantity(pods.to_string()));
+    let node = Node {
+        metadata: ObjectMeta {
+            name: Some(name.to_string()),
+            labels: Some(BTreeMap::from([
+                ("kubernetes.io/hostname".to_string(), name.to_string()),
+                ("kubernetes.io/os".to_string(), "linux".to_string()),
+            ])),
+            ..Default::default()
+        },
+        spec: None,
+        status: Some(NodeStatus {
+            capacity: Some(allocatable.clone()),
+            allocatable: Some(allocatable),
+            conditions: Some(vec![NodeCondition {
+                type_: "Ready".into(),
+                status: "True".into(),
+                reason: Some("KubeletReady".into()),
+                message: Some("kubelet is posting ready status".into()),
+                last_heartbeat_time: Some(now.clone()),
+                last_transition_time: Some(now),
+            }]),
+            ..Default::default()
+        }),
+    };
+    let mut node = node;
+    node.metadata.namespace = None;
+    let _ = c.create(node);
+    c.scheduler.capacity.insert(name.to_string(), pods);
+    c.scheduler.load.insert(name.to_string(), 0);
+    c.scheduler.by_load.insert((0, name.to_string()));
+}
+
+/// Schedules one pod, if it still needs a node.
+pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
+    let Some(pod) = c.store.pods.get(key) else { return };
+    if pod.metadata.deletion_timestamp.is_some() || pod.spec.as_ref().is_some_and(|s| s.node_name.is_some()) {
+        return;
+    }
+    let s = &c.scheduler;
+    let choice = s.by_load.iter().find(|(load, name)| *load < s.capacity[name]).map(|(_, n)| n.clone());
+    let now = c.now().to_time();
+    let Some(node) = choice else {
+        let n = s.capacity.len();
+        c.scheduler.unschedulable.insert(key.clone());
+        let message = format!(
+            "0/{n} nodes are available: {n} Too many pods. preemption: 0/{n} nodes are available: {n} No preemption victims found for incoming pod."
+        );
+        let cond = PodCondition {
+            type_: "PodScheduled".into(),
+            status: "False".into(),
+            reason: Some("Unschedulable".into()),
+            message: Some(message.clone()),
+            last_transition_time: Some(now),
+            ..Default::default()
+        };
+        let changed = c
+            .modify::<Pod>(key, |p| {
+                let st = p.status.get_or_insert_with(PodStatus::default);
+                st.phase = Some("Pending".into());
+                if st.conditions.as_ref().is_none_or(|cs| !cs.iter().any(|x| x.type_ == "PodScheduled" && x.status == "False")) {
+                    st.conditions = Some(vec![cond]);
+                }
+            })
+            .unwrap_or(false);
+        if changed {
+            let pod = c.store.pods[key].clone();
+            c.record_event(&pod, EventType::Warning, "FailedScheduling", message, "default-scheduler");
+        }
+        return;
+    };
+    c.scheduler.unschedulable.remove(key);
+    let load = c.scheduler.load[&node];
+    c.scheduler.by_load.remove(&(load, node.clone()));
+    c.scheduler.by_load.insert((load + 1, node.clone()));
+    c.scheduler.load.insert(node.clone(), load + 1);
+    c.scheduler.assigned.insert(key.clone(), node.clone());
+    let _ = c.modify::<Pod>(key, |p| {
+        p.spec.get_or_insert_with(Default::default).node_name = Some(node.clone());
+        let st = p.status.get_or_insert_with(PodStatus::default);
+        st.phase = Some("Pending".into());
+        st.conditions = Some(vec![PodCondition {
+            type_: "PodScheduled".into(),
+            status: "True".into(),
+            last_transition_time: Some(now),
+            ..Default::default()
+        }]);
+    });
+    let pod = c.store.pods[key].clone();
+    c.record_event(&pod, EventType::Normal, "Scheduled", format!("Successfully assigned {key} to {node}"), "default-scheduler");
+    kubelet::pod_bound(c, key, &node);
+}
+
+/// A pod left the store: free its place, and retry pods that did not fit.
+pub(crate) fn pod_removed(c: &mut Cluster, key: &ObjectKey) {
+    c.scheduler.unschedulable.remove(key);
+    if let Some(node) = c.scheduler.assigned.remove(key) {
+        let load = c.scheduler.load[&node];
+        c.scheduler.by_load.remove(&(load, node.clone()));
+        c.scheduler.by_load.insert((load - 1, node.clone()));
+        c.scheduler.load.insert(node, load - 1);
+        let waiting: Vec<ObjectKey> = c.scheduler.unschedulable.iter().cloned().collect();
+        for k in waiting {
+            c.enqueue(crate::cluster::Work::Schedule(k));
+        }
+    }
+}
+
+/// Pods of one family on each node: the "rank" input of the ReplicaSet's deletion order.
+pub(crate) fn node_of(c: &Cluster, key: &ObjectKey) -> Option<String> {
+    c.scheduler.assigned.get(key).cloned()
+}

@@ -1,0 +1,68 @@
+//! The image behaviour model: how a container built from an image behaves, since a simulated
+//! cluster cannot run images.
+//!
+//! A scenario describes images ("image "web:v2" starts in 5 seconds", "crashes on start",
+//! "cannot be pulled"); images it does not mention get [`ImageBehaviour::default`].
+
+use crate::time::Millis;
+use std::collections::BTreeMap;
+
+/// What happens when the kubelet runs a container of this image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageBehaviour {
+    /// From the moment the kubelet starts the container (image present) until its process is
+    /// running. Default: 1 second.
+    pub start: Millis,
+    /// From SIGTERM until the process has exited. The kubelet kills it at the grace period if it
+    /// takes longer. Default: 1 second.
+    pub stop: Millis,
+    /// How the container ends by itself, if it does.
+    pub exit: Option<Exit>,
+    /// The image cannot be pulled: ErrImagePull, then ImagePullBackOff, never started.
+    pub pull_fails: bool,
+}
+
+/// A container that ends by itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Exit {
+    /// How long the process runs before it exits.
+    pub after: Millis,
+    pub code: i32,
+}
+
+impl Default for ImageBehaviour {
+    fn default() -> Self {
+        ImageBehaviour { start: Millis::from_secs(1), stop: Millis::from_secs(1), exit: None, pull_fails: false }
+    }
+}
+
+/// Image behaviours by image reference.
+#[derive(Clone, Debug, Default)]
+pub struct ImageCatalog {
+    images: BTreeMap<String, ImageBehaviour>,
+}
+
+impl ImageCatalog {
+    /// The behaviour of `image`: an exact match, then the same repository with an implied
+    /// `:latest` tag, then the default.
+    pub fn get(&self, image: &str) -> ImageBehaviour {
+        if let Some(b) = self.images.get(image) {
+            return b.clone();
+        }
+        let alt = if let Some(repo) = image.strip_suffix(":latest") {
+            repo.to_string()
+        } else if !image.rsplit('/').next().unwrap_or(image).contains(':') {
+            format!("{image}:latest")
+        } else {
+            String::new()
+        };
+        self.images.get(&alt).cloned().unwrap_or_default()
+    }
+
+    /// Changes the behaviour of `image`, starting from its current one.
+    pub fn update(&mut self, image: &str, f: impl FnOnce(&mut ImageBehaviour)) {
+        let mut b = self.get(image);
+        f(&mut b);
+        self.images.insert(image.to_string(), b);
+    }
+}

@@ -1,0 +1,203 @@
+//! kubectl's client-side logic for Deployments: `rollout status`, `rollout history` and
+//! `rollout undo`. Pure functions over API objects, shared by every backend.
+//!
+//! Mirrors `staging/src/k8s.io/kubectl/pkg/polymorphichelpers/{rollout_status.go,
+//! history.go, rollback.go}`.
+
+use crate::controllers::deployment::util::{self, REVISION_ANNOTATION};
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::PodTemplateSpec;
+use std::collections::BTreeMap;
+
+/// What `kubectl rollout status` prints for the current state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RolloutStatus {
+    /// Still waiting; the message kubectl prints (without the trailing newline).
+    Waiting(String),
+    /// `deployment "web" successfully rolled out`.
+    Done(String),
+    /// A failure kubectl reports as `error: <message>` with exit code 1.
+    Error(String),
+}
+
+impl RolloutStatus {
+    /// The line kubectl prints: errors carry the `error: ` prefix.
+    pub fn line(&self) -> String {
+        match self {
+            RolloutStatus::Waiting(m) | RolloutStatus::Done(m) => m.clone(),
+            RolloutStatus::Error(m) => format!("error: {m}"),
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        matches!(self, RolloutStatus::Done(_))
+    }
+}
+
+/// `DeploymentStatusViewer.Status`. `revision` is `--revision` (0 = any).
+pub fn rollout_status(d: &Deployment, revision: i64) -> RolloutStatus {
+    let name = d.metadata.name.as_deref().unwrap_or("");
+    let st = d.status.clone().unwrap_or_default();
+    if revision > 0 {
+        let current: i64 = d.metadata.annotations.as_ref().and_then(|a| a.get(REVISION_ANNOTATION)).and_then(|v| v.parse().ok()).unwrap_or(0);
+        if current != revision {
+            return RolloutStatus::Error(format!("desired revision ({revision}) is different from the running revision ({current})"));
+        }
+    }
+    if d.metadata.generation.unwrap_or(0) <= st.observed_generation.unwrap_or(0) {
+        if util::get_condition(&st, "Progressing").is_some_and(|c| c.reason.as_deref() == Some(util::TIMED_OUT_REASON)) {
+            return RolloutStatus::Error(format!("deployment \"{name}\" exceeded its progress deadline"));
+        }
+        let (updated, replicas, available) =
+            (st.updated_replicas.unwrap_or(0), st.replicas.unwrap_or(0), st.available_replicas.unwrap_or(0));
+        let want = util::replicas(d);
+        if updated < want {
+            return RolloutStatus::Waiting(format!(
+                "Waiting for deployment \"{name}\" rollout to finish: {updated} out of {want} new replicas have been updated..."
+            ));
+        }
+        if replicas > updated {
+            return RolloutStatus::Waiting(format!(
+                "Waiting for deployment \"{name}\" rollout to finish: {} old replicas are pending termination...",
+                replicas - updated
+            ));
+        }
+        if available < updated {
+            return RolloutStatus::Waiting(format!(
+                "Waiting for deployment \"{name}\" rollout to finish: {available} of {updated} updated replicas are available..."
+            ));
+        }
+        return RolloutStatus::Done(format!("deployment \"{name}\" successfully rolled out"));
+    }
+    RolloutStatus::Waiting("Waiting for deployment spec update to be observed...".into())
+}
+
+/// One row of `kubectl rollout history`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub revision: i64,
+    pub change_cause: String,
+}
+
+/// `DeploymentHistoryViewer`: one entry per owned ReplicaSet with a revision, by revision.
+pub fn history(rss: &[ReplicaSet]) -> Vec<HistoryEntry> {
+    let mut by_rev: BTreeMap<i64, String> = BTreeMap::new();
+    for rs in rss {
+        let Some(rev) = rs.metadata.annotations.as_ref().and_then(|a| a.get(REVISION_ANNOTATION)).and_then(|v| v.parse::<i64>().ok()) else {
+            continue;
+        };
+        let cause = rs
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("kubernetes.io/change-cause"))
+            .cloned()
+            .unwrap_or_else(|| "<none>".into());
+        by_rev.insert(rev, cause);
+    }
+    by_rev.into_iter().map(|(revision, change_cause)| HistoryEntry { revision, change_cause }).collect()
+}
+
+/// The table kubectl prints (tabwriter, padding 2): `REVISION  CHANGE-CAUSE` and one line per
+/// revision; `No rollout history found.` when empty.
+pub fn format_history(entries: &[HistoryEntry]) -> String {
+    if entries.is_empty() {
+        return "No rollout history found.".into();
+    }
+    let width = entries.iter().map(|e| e.revision.to_string().len()).max().unwrap_or(0).max("REVISION".len()) + 2;
+    let mut out = format!("{:<width$}CHANGE-CAUSE\n", "REVISION");
+    for e in entries {
+        out.push_str(&format!("{:<width$}{}\n", e.revision, e.change_cause));
+    }
+    out
+}
+
+/// What `kubectl rollout undo` will do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UndoPlan {
+    /// `skipped rollback (current template already matches revision N)`: nothing is written.
+    Skip(String),
+    /// Replace `spec.template` and `metadata.annotations` of the Deployment.
+    Patch { template: PodTemplateSpec, annotations: BTreeMap<String, String> },
+}
+
+/// Annotations kubectl keeps from the Deployment rather than the ReplicaSet.
+const ANNOTATIONS_TO_SKIP: &[&str] = &[
+    util::LAST_APPLIED_ANNOTATION,
+    util::REVISION_ANNOTATION,
+    util::REVISION_HISTORY_ANNOTATION,
+    util::DESIRED_REPLICAS_ANNOTATION,
+    util::MAX_REPLICAS_ANNOTATION,
+    util::DEPRECATED_ROLLBACK_TO,
+];
+
+/// `DeploymentRollbacker.Rollback`: picks the ReplicaSet of `to_revision` (0 = the previous
+/// revision) and returns the patch, or kubectl's error text (without `error: `).
+pub fn undo(d: &Deployment, rss: &[ReplicaSet], to_revision: i64) -> Result<UndoPlan, String> {
+    if to_revision < 0 {
+        return Err(format!("unable to find specified revision {to_revision} in history"));
+    }
+    let name = d.metadata.name.as_deref().unwrap_or("");
+    let target = deployment_revision(name, rss, to_revision)?;
+    if d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false) {
+        return Err("you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again".into());
+    }
+    let target_template = util::rs_template(target);
+    if util::equal_ignore_hash(&target_template, &util::template(d)) {
+        return Ok(UndoPlan::Skip(format!("skipped rollback (current template already matches revision {to_revision})")));
+    }
+    let template = util::strip_hash(&target_template);
+    let mut annotations = BTreeMap::new();
+    for k in ANNOTATIONS_TO_SKIP {
+        if let Some(v) = d.metadata.annotations.as_ref().and_then(|a| a.get(*k)) {
+            annotations.insert(k.to_string(), v.clone());
+        }
+    }
+    for (k, v) in target.metadata.annotations.iter().flatten() {
+        if !ANNOTATIONS_TO_SKIP.contains(&k.as_str()) {
+            annotations.insert(k.clone(), v.clone());
+        }
+    }
+    Ok(UndoPlan::Patch { template, annotations })
+}
+
+/// `deploymentRevision`: the ReplicaSet with revision `to` or, for 0, the second newest.
+fn deployment_revision<'a>(name: &str, rss: &'a [ReplicaSet], to: i64) -> Result<&'a ReplicaSet, String> {
+    let (mut latest, mut latest_rev, mut previous, mut previous_rev) = (None, -1i64, None, -1i64);
+    for rs in rss {
+        let Some(v) = rs.metadata.annotations.as_ref().and_then(|a| a.get(REVISION_ANNOTATION)).and_then(|v| v.parse::<i64>().ok()) else {
+            continue;
+        };
+        if to == 0 {
+            if latest_rev < v {
+                previous_rev = latest_rev;
+                previous = latest;
+                latest_rev = v;
+                latest = Some(rs);
+            } else if previous_rev < v {
+                previous_rev = v;
+                previous = Some(rs);
+            }
+        } else if to == v {
+            return Ok(rs);
+        }
+    }
+    if to > 0 {
+        return Err(format!("unable to find specified revision {to} in history"));
+    }
+    previous.ok_or_else(|| format!("no rollout history found for deployment \"{name}\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_table_pads_like_tabwriter() {
+        let entries = vec![
+            HistoryEntry { revision: 1, change_cause: "<none>".into() },
+            HistoryEntry { revision: 3, change_cause: "<none>".into() },
+        ];
+        assert_eq!(format_history(&entries), "REVISION  CHANGE-CAUSE\n1         <none>\n3         <none>\n");
+    }
+}

@@ -1,0 +1,475 @@
+//! The kubelet model: containers start, run, crash, restart with back-off and stop, as the
+//! kubelet reports them in pod status. See [`pod_bound`] for the entry point.
+//!
+//! The kubelet keeps its own per-pod runtime state (like the real kubelet's pod workers) and
+//! renders `pod.status` from it after every transition. Timing comes from the image behaviour
+//! model ([`crate::images`]).
+//!
+//! Mirrors, in simplified form: `pkg/kubelet/kuberuntime/kuberuntime_manager.go`
+//! (`computePodActions`, `doBackOff`), `pkg/kubelet/status/generate.go` (pod conditions) and
+//! `k8s.io/client-go/util/flowcontrol/backoff.go` (the back-off arithmetic).
+//!
+//! The prober (readiness, liveness, startup) is not modelled yet: a started container is ready.
+//! [`Container::ready`] is the single place a prober will set.
+
+use crate::Cluster;
+use crate::cluster::{Propagation, Timer};
+use crate::events::EventType;
+use crate::images::ImageBehaviour;
+use crate::store::ObjectKey;
+use crate::time::Millis;
+use k8s_openapi::api::core::v1::{
+    ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus, HostIP,
+    Pod, PodCondition, PodIP, PodStatus,
+};
+use std::collections::HashMap;
+
+/// The kubelet's container restart back-off: 10 s doubling to 300 s (`MaxContainerBackOff`).
+const BACKOFF_INITIAL: Millis = Millis::from_secs(10);
+const BACKOFF_MAX: Millis = Millis::from_secs(300);
+
+#[derive(Debug, Default)]
+pub struct Kubelet {
+    pods: HashMap<ObjectKey, PodRuntime>,
+    next_ip: u32,
+    next_container_id: u64,
+}
+
+#[derive(Debug)]
+struct PodRuntime {
+    uid: String,
+    node: String,
+    ip: String,
+    host_ip: String,
+    bound_at: Millis,
+    restart_policy: String,
+    grace: Millis,
+    terminating: bool,
+    containers: Vec<Container>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Container {
+    name: String,
+    image: String,
+    behaviour: ImageBehaviour,
+    state: State,
+    /// Set by the prober; without probes, a running container is ready.
+    pub(crate) ready: bool,
+    restart_count: i32,
+    /// Bumped on every (re)start so stale timers are ignored.
+    incarnation: u32,
+    container_id: String,
+    last_terminated: Option<Terminated>,
+    /// `flowcontrol.Backoff` entry: (current delay, lastUpdate).
+    backoff: Option<(Millis, Millis)>,
+    pull_backoff: Option<(Millis, Millis)>,
+}
+
+#[derive(Clone, Debug)]
+enum State {
+    Creating,
+    PullError { reason: &'static str, message: String },
+    Running { since: Millis },
+    Terminated(Terminated),
+    CrashLoop { message: String },
+}
+
+#[derive(Clone, Debug)]
+struct Terminated {
+    exit_code: i32,
+    reason: &'static str,
+    started: Millis,
+    finished: Millis,
+    container_id: String,
+}
+
+/// A kubelet transition due at some instant.
+#[derive(Clone, Debug)]
+pub struct KubeletTimer {
+    pod: ObjectKey,
+    uid: String,
+    container: usize,
+    incarnation: u32,
+    what: What,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum What {
+    Started,
+    Exited,
+    Restart,
+    PullRetry,
+    PullBackOff,
+    Stopped,
+}
+
+/// The kubelet sees a pod bound to its node: create its sandbox and start its containers.
+pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
+    let Some(pod) = c.store.pods.get(key) else { return };
+    let spec = pod.spec.clone().unwrap_or_default();
+    let uid = pod.metadata.uid.clone().unwrap_or_default();
+    c.kubelet.next_ip += 1;
+    let n = c.kubelet.next_ip;
+    let node_index: u32 = node.rsplit('-').next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let containers = spec
+        .containers
+        .iter()
+        .map(|ct| {
+            let image = ct.image.clone().unwrap_or_default();
+            Container {
+                name: ct.name.clone(),
+                behaviour: c.images.get(&image),
+                image,
+                state: State::Creating,
+                ready: false,
+                restart_count: 0,
+                incarnation: 0,
+                container_id: String::new(),
+                last_terminated: None,
+                backoff: None,
+                pull_backoff: None,
+            }
+        })
+        .collect();
+    let rt = PodRuntime {
+        uid: uid.clone(),
+        node: node.to_string(),
+        ip: format!("10.244.{}.{}", n / 250, n % 250 + 2),
+        host_ip: format!("172.18.0.{}", node_index + 1),
+        bound_at: c.now(),
+        restart_policy: spec.restart_policy.clone().unwrap_or_else(|| "Always".into()),
+        grace: Millis::from_secs(spec.termination_grace_period_seconds.unwrap_or(30).max(0) as u64),
+        terminating: false,
+        containers,
+    };
+    let count = rt.containers.len();
+    c.kubelet.pods.insert(key.clone(), rt);
+    for i in 0..count {
+        start_container(c, key, i);
+    }
+    render(c, key);
+}
+
+/// Begins (re)starting container `i`: pull the image, then run it after its start time.
+fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
+    let now = c.now();
+    let (uid, image, behaviour, incarnation) = {
+        let rt = c.kubelet.pods.get_mut(key).expect("pod runtime exists");
+        let ct = &mut rt.containers[i];
+        ct.incarnation += 1;
+        ct.state = State::Creating;
+        (rt.uid.clone(), ct.image.clone(), ct.behaviour.clone(), ct.incarnation)
+    };
+    let pod = c.store.pods[key].clone();
+    if behaviour.pull_fails {
+        c.record_event(&pod, EventType::Normal, "Pulling", format!("Pulling image \"{image}\""), "kubelet");
+        let msg = format!(
+            "Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": not found"
+        );
+        c.record_event(&pod, EventType::Warning, "Failed", msg.clone(), "kubelet");
+        c.record_event(&pod, EventType::Warning, "Failed", "Error: ErrImagePull".into(), "kubelet");
+        let rt = c.kubelet.pods.get_mut(key).expect("pod runtime exists");
+        let ct = &mut rt.containers[i];
+        ct.state = State::PullError { reason: "ErrImagePull", message: msg };
+        // The image back-off: the next pull is attempted once the back-off has passed; in
+        // between the kubelet reports ImagePullBackOff (from its next pod sync, 1 s later).
+        let delay = next_backoff(&mut ct.pull_backoff, now, now);
+        c.schedule(now + Millis::from_secs(1), Timer::Kubelet(KubeletTimer { pod: key.clone(), uid: uid.clone(), container: i, incarnation, what: What::PullBackOff }));
+        c.schedule(now + delay, Timer::Kubelet(KubeletTimer { pod: key.clone(), uid, container: i, incarnation, what: What::PullRetry }));
+        return;
+    }
+    if incarnation == 1 {
+        c.record_event(&pod, EventType::Normal, "Pulled", format!("Container image \"{image}\" already present on machine"), "kubelet");
+    }
+    c.schedule(now + behaviour.start, Timer::Kubelet(KubeletTimer { pod: key.clone(), uid, container: i, incarnation, what: What::Started }));
+}
+
+/// `flowcontrol.Backoff.Next`: the first call (or one after 2×max of quiet) gives the initial
+/// delay; each later call doubles it up to the maximum. Returns the new delay.
+fn next_backoff(entry: &mut Option<(Millis, Millis)>, event_time: Millis, now: Millis) -> Millis {
+    let delay = match *entry {
+        Some((d, last)) if event_time.saturating_sub(last) <= Millis(BACKOFF_MAX.0 * 2) => Millis((d.0 * 2).min(BACKOFF_MAX.0)),
+        _ => BACKOFF_INITIAL,
+    };
+    *entry = Some((delay, now));
+    delay
+}
+
+/// `flowcontrol.Backoff.IsInBackOffSince(id, eventTime)`.
+fn in_backoff_since(entry: &Option<(Millis, Millis)>, event_time: Millis, now: Millis) -> Option<Millis> {
+    let (d, last) = (*entry)?;
+    if event_time.saturating_sub(last) > Millis(BACKOFF_MAX.0 * 2) {
+        return None;
+    }
+    (now.saturating_sub(event_time) < d).then_some(d)
+}
+
+/// Applies a kubelet timer.
+pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
+    let now = c.now();
+    let Some(rt) = c.kubelet.pods.get(&t.pod) else { return };
+    if rt.uid != t.uid {
+        return;
+    }
+    if let What::Stopped = t.what {
+        c.kubelet.pods.remove(&t.pod);
+        c.remove::<Pod>(&t.pod, Propagation::Background);
+        return;
+    }
+    let Some(ct) = rt.containers.get(t.container) else { return };
+    if ct.incarnation != t.incarnation || rt.terminating {
+        return;
+    }
+    let (pod_name, ns, uid) = (t.pod.name.clone(), t.pod.namespace.clone(), rt.uid.clone());
+    match t.what {
+        What::Started => {
+            c.kubelet.next_container_id += 1;
+            let id = format!("containerd://{:064x}", c.kubelet.next_container_id);
+            let rt = c.kubelet.pods.get_mut(&t.pod).expect("checked");
+            let ct = &mut rt.containers[t.container];
+            ct.state = State::Running { since: now };
+            ct.container_id = id;
+            ct.ready = true;
+            let (name, exit) = (ct.name.clone(), ct.behaviour.exit);
+            let pod = c.store.pods[&t.pod].clone();
+            c.record_event(&pod, EventType::Normal, "Created", format!("Created container: {name}"), "kubelet");
+            c.record_event(&pod, EventType::Normal, "Started", format!("Started container {name}"), "kubelet");
+            if let Some(exit) = exit {
+                c.schedule(now + exit.after, Timer::Kubelet(KubeletTimer { what: What::Exited, ..t.clone() }));
+            }
+        }
+        What::Exited => {
+            let rt = c.kubelet.pods.get_mut(&t.pod).expect("checked");
+            let policy = rt.restart_policy.clone();
+            let ct = &mut rt.containers[t.container];
+            let State::Running { since } = ct.state else { return };
+            let code = ct.behaviour.exit.map(|e| e.code).unwrap_or(0);
+            let term = Terminated {
+                exit_code: code,
+                reason: if code == 0 { "Completed" } else { "Error" },
+                started: since,
+                finished: now,
+                container_id: ct.container_id.clone(),
+            };
+            ct.state = State::Terminated(term);
+            ct.ready = false;
+            let restart = match policy.as_str() {
+                "Never" => false,
+                "OnFailure" => code != 0,
+                _ => true,
+            };
+            if restart {
+                // kuberuntime_manager.go `doBackOff`: restart at once unless the container is
+                // in back-off since its last exit.
+                let name = ct.name.clone();
+                if let Some(delay) = in_backoff_since(&ct.backoff, now, now) {
+                    let message = format!("back-off {}s restarting failed container={name} pod={pod_name}_{ns}({uid})", delay.whole_secs());
+                    ct.state = State::CrashLoop { message };
+                    let at = now + delay;
+                    let pod = c.store.pods[&t.pod].clone();
+                    c.record_event(
+                        &pod,
+                        EventType::Warning,
+                        "BackOff",
+                        format!("Back-off restarting failed container {name} in pod {pod_name}_{ns}({uid})"),
+                        "kubelet",
+                    );
+                    c.schedule(at, Timer::Kubelet(KubeletTimer { what: What::Restart, ..t.clone() }));
+                } else {
+                    restart_container(c, &t.pod, t.container);
+                }
+            }
+        }
+        What::Restart => restart_container(c, &t.pod, t.container),
+        What::PullBackOff => {
+            let rt = c.kubelet.pods.get_mut(&t.pod).expect("checked");
+            let ct = &mut rt.containers[t.container];
+            let image = ct.image.clone();
+            ct.state = State::PullError { reason: "ImagePullBackOff", message: format!("Back-off pulling image \"{image}\"") };
+            let pod = c.store.pods[&t.pod].clone();
+            c.record_event(&pod, EventType::Normal, "BackOff", format!("Back-off pulling image \"{image}\""), "kubelet");
+            c.record_event(&pod, EventType::Warning, "Failed", "Error: ImagePullBackOff".into(), "kubelet");
+        }
+        What::PullRetry => start_container(c, &t.pod, t.container),
+        What::Stopped => unreachable!("handled above"),
+    }
+    render(c, &t.pod);
+}
+
+fn restart_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
+    let now = c.now();
+    let rt = c.kubelet.pods.get_mut(key).expect("pod runtime exists");
+    let ct = &mut rt.containers[i];
+    let finished = match &ct.state {
+        State::Terminated(t) => t.finished,
+        _ => ct.last_terminated.as_ref().map(|t| t.finished).unwrap_or(now),
+    };
+    next_backoff(&mut ct.backoff, finished, now);
+    if let State::Terminated(t) = &ct.state {
+        ct.last_terminated = Some(t.clone());
+    }
+    ct.restart_count += 1;
+    start_container(c, key, i);
+}
+
+/// A graceful pod deletion: the API server sets the deletionTimestamp; the kubelet stops the
+/// containers (SIGTERM, then SIGKILL at the grace period) and the pod is removed once they have
+/// exited. A pod on no node is removed at once.
+pub(crate) fn delete_pod(c: &mut Cluster, key: &ObjectKey) -> crate::api::Result<()> {
+    let now = c.now();
+    let Some(rt) = c.kubelet.pods.get_mut(key) else {
+        c.remove::<Pod>(key, Propagation::Background);
+        return Ok(());
+    };
+    rt.terminating = true;
+    let grace = rt.grace;
+    let stop = rt
+        .containers
+        .iter()
+        .filter(|ct| matches!(ct.state, State::Running { .. }))
+        .map(|ct| ct.behaviour.stop)
+        .max()
+        .unwrap_or(Millis::ZERO)
+        .min(grace);
+    let running: Vec<String> =
+        rt.containers.iter().filter(|ct| matches!(ct.state, State::Running { .. })).map(|ct| ct.name.clone()).collect();
+    let uid = rt.uid.clone();
+    c.modify::<Pod>(key, |p| {
+        p.metadata.deletion_timestamp = Some(now.to_time());
+        p.metadata.deletion_grace_period_seconds = Some(grace.whole_secs() as i64);
+    })?;
+    let pod = c.store.pods[key].clone();
+    for name in running {
+        c.record_event(&pod, EventType::Normal, "Killing", format!("Stopping container {name}"), "kubelet");
+    }
+    c.schedule(now + stop, Timer::Kubelet(KubeletTimer { pod: key.clone(), uid, container: 0, incarnation: 0, what: What::Stopped }));
+    Ok(())
+}
+
+/// Writes `pod.status` from the runtime state (`generateAPIPodStatus`).
+fn render(c: &mut Cluster, key: &ObjectKey) {
+    let Some(rt) = c.kubelet.pods.get(key) else { return };
+    let now = c.now();
+    let statuses: Vec<ContainerStatus> = rt.containers.iter().map(container_status).collect();
+    let all_ready = rt.containers.iter().all(|ct| ct.ready);
+    let any_started = rt.containers.iter().any(|ct| {
+        ct.restart_count > 0 || matches!(ct.state, State::Running { .. } | State::Terminated(_) | State::CrashLoop { .. })
+    });
+    let all_terminated = rt.containers.iter().all(|ct| matches!(ct.state, State::Terminated(_)));
+    let phase = if all_terminated && rt.restart_policy != "Always" {
+        let ok = rt.containers.iter().all(|ct| matches!(&ct.state, State::Terminated(t) if t.exit_code == 0));
+        if ok || rt.restart_policy == "Never" { if ok { "Succeeded" } else { "Failed" } } else { "Running" }
+    } else if any_started {
+        "Running"
+    } else {
+        "Pending"
+    };
+    let unready: Vec<&str> = rt.containers.iter().filter(|ct| !ct.ready).map(|ct| ct.name.as_str()).collect();
+    let (ip, host_ip, bound_at) = (rt.ip.clone(), rt.host_ip.clone(), rt.bound_at);
+    let unready: Vec<String> = unready.into_iter().map(str::to_string).collect();
+    let _ = c.modify::<Pod>(key, |p| {
+        let old = p.status.take().unwrap_or_default();
+        let old_conds = old.conditions.clone().unwrap_or_default();
+        let cond = |type_: &str, ok: bool, reason: Option<&str>, message: Option<String>, since: Millis| {
+            let status = if ok { "True" } else { "False" };
+            let ltt = old_conds
+                .iter()
+                .find(|c| c.type_ == type_ && c.status == status)
+                .and_then(|c| c.last_transition_time.clone())
+                .unwrap_or_else(|| since.to_time());
+            PodCondition {
+                type_: type_.to_string(),
+                status: status.to_string(),
+                reason: reason.map(str::to_string),
+                message,
+                last_transition_time: Some(ltt),
+                ..Default::default()
+            }
+        };
+        let not_ready_msg = (!all_ready).then(|| format!("containers with unready status: [{}]", unready.join(" ")));
+        let scheduled = old_conds.iter().find(|c| c.type_ == "PodScheduled").cloned();
+        let mut conditions = vec![
+            cond("PodReadyToStartContainers", true, None, None, bound_at),
+            cond("Initialized", true, None, None, bound_at),
+            cond("Ready", all_ready, (!all_ready).then_some("ContainersNotReady"), not_ready_msg.clone(), now),
+            cond("ContainersReady", all_ready, (!all_ready).then_some("ContainersNotReady"), not_ready_msg, now),
+        ];
+        conditions.extend(scheduled);
+        p.status = Some(PodStatus {
+            phase: Some(phase.to_string()),
+            conditions: Some(conditions),
+            host_ip: Some(host_ip.clone()),
+            host_ips: Some(vec![HostIP { ip: host_ip }]),
+            pod_ip: Some(ip.clone()),
+            pod_ips: Some(vec![PodIP { ip }]),
+            start_time: Some(bound_at.to_time()),
+            qos_class: Some("BestEffort".into()),
+            container_statuses: Some(statuses),
+            ..old
+        });
+    });
+}
+
+fn container_status(ct: &Container) -> ContainerStatus {
+    let terminated = |t: &Terminated| ContainerState {
+        terminated: Some(ContainerStateTerminated {
+            exit_code: t.exit_code,
+            reason: Some(t.reason.to_string()),
+            started_at: Some(t.started.to_time()),
+            finished_at: Some(t.finished.to_time()),
+            container_id: Some(t.container_id.clone()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let waiting = |reason: &str, message: Option<String>| ContainerState {
+        waiting: Some(ContainerStateWaiting { reason: Some(reason.to_string()), message }),
+        ..Default::default()
+    };
+    let state = match &ct.state {
+        State::Creating => waiting("ContainerCreating", None),
+        State::PullError { reason, message } => waiting(reason, Some(message.clone())),
+        State::CrashLoop { message } => waiting("CrashLoopBackOff", Some(message.clone())),
+        State::Running { since } => ContainerState {
+            running: Some(ContainerStateRunning { started_at: Some(since.to_time()) }),
+            ..Default::default()
+        },
+        State::Terminated(t) => terminated(t),
+    };
+    let running = matches!(ct.state, State::Running { .. });
+    ContainerStatus {
+        name: ct.name.clone(),
+        image: ct.image.clone(),
+        image_id: String::new(),
+        container_id: (!ct.container_id.is_empty()).then(|| ct.container_id.clone()),
+        ready: ct.ready,
+        started: Some(running),
+        restart_count: ct.restart_count,
+        state: Some(state),
+        last_state: ct.last_terminated.as_ref().map(terminated),
+        ..Default::default()
+    }
+}
+
+/// The node a pod runs on, from the kubelet's side.
+pub(crate) fn node_of(c: &Cluster, key: &ObjectKey) -> Option<String> {
+    c.kubelet.pods.get(key).map(|rt| rt.node.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_the_cap_and_resets_after_quiet() {
+        let mut e = None;
+        let mut delays = vec![];
+        for i in 0..8 {
+            delays.push(next_backoff(&mut e, Millis::from_secs(i), Millis::from_secs(i)).whole_secs());
+        }
+        assert_eq!(delays, vec![10, 20, 40, 80, 160, 300, 300, 300]);
+        // More than 2 × 300 s since the last update: back to the initial delay.
+        assert_eq!(next_backoff(&mut e, Millis::from_secs(7 + 601), Millis::from_secs(608)).whole_secs(), 10);
+    }
+}

@@ -1,0 +1,103 @@
+//! Observations for invariant steps: per Deployment, the replica counts over time and every
+//! scaling of its ReplicaSets.
+//!
+//! Recorded at the end of every instant (when the cluster has settled) and on every ReplicaSet
+//! scale, so steps such as "never had fewer than 3 available pods" and "the replica sets went
+//! through" read history rather than the present.
+
+use crate::store::ObjectKey;
+use crate::time::Millis;
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use std::collections::BTreeMap;
+
+/// The counts of one Deployment at one instant, once settled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sample {
+    pub at: Millis,
+    /// Non-terminating pods of the Deployment's ReplicaSets (Σ rs.status.replicas).
+    pub pods: i32,
+    /// Available pods (Σ rs.status.availableReplicas; minReadySeconds applies).
+    pub available: i32,
+    /// spec.replicas of the Deployment.
+    pub desired: i32,
+}
+
+/// A change of a ReplicaSet's spec.replicas (including its creation).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScaleRecord {
+    pub at: Millis,
+    pub replica_set: String,
+    pub from: i32,
+    pub to: i32,
+}
+
+/// The history of one Deployment.
+#[derive(Clone, Debug, Default)]
+pub struct DeploymentHistory {
+    /// Instants at which the pod template changed (a new revision or an undo), with the
+    /// spec.replicas of every ReplicaSet just before the change.
+    pub template_changes: Vec<(Millis, BTreeMap<String, i32>)>,
+    pub samples: Vec<Sample>,
+    pub scales: Vec<ScaleRecord>,
+    /// spec.replicas of each owned ReplicaSet as last seen.
+    current: BTreeMap<String, i32>,
+}
+
+#[derive(Debug, Default)]
+pub struct Observer {
+    pub deployments: BTreeMap<ObjectKey, DeploymentHistory>,
+}
+
+impl Observer {
+    pub(crate) fn template_changed(&mut self, at: Millis, deployment: &ObjectKey) {
+        let h = self.deployments.entry(deployment.clone()).or_default();
+        let snapshot = h.current.clone();
+        h.template_changes.push((at, snapshot));
+    }
+
+    /// Called whenever a ReplicaSet owned by `deployment` is created or written.
+    pub(crate) fn replica_set_seen(&mut self, at: Millis, deployment: &ObjectKey, rs: &ReplicaSet) {
+        let name = rs.metadata.name.clone().unwrap_or_default();
+        let to = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+        let h = self.deployments.entry(deployment.clone()).or_default();
+        let from = h.current.get(&name).copied();
+        if from != Some(to) {
+            if from.is_some() || to != 0 {
+                h.scales.push(ScaleRecord { at, replica_set: name.clone(), from: from.unwrap_or(0), to });
+            }
+            h.current.insert(name, to);
+        }
+    }
+
+    pub(crate) fn replica_set_gone(&mut self, deployment: &ObjectKey, rs_name: &str) {
+        if let Some(h) = self.deployments.get_mut(deployment) {
+            h.current.remove(rs_name);
+        }
+    }
+}
+
+/// Records a [`Sample`] for every Deployment whose counts changed at this instant.
+pub(crate) fn record_instant(c: &mut crate::Cluster) {
+    let now = c.now();
+    let mut samples = Vec::new();
+    for (key, d) in &c.store.deployments {
+        let uid = d.metadata.uid.as_deref().unwrap_or("");
+        let (mut pods, mut available) = (0, 0);
+        for rs in c.store.replicasets_owned_by(uid) {
+            if let Some(s) = &rs.status {
+                pods += s.replicas;
+                available += s.available_replicas.unwrap_or(0);
+            }
+        }
+        let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+        samples.push((key.clone(), Sample { at: now, pods, available, desired }));
+    }
+    for (key, s) in samples {
+        let h = c.observer.deployments.entry(key).or_default();
+        match h.samples.last_mut() {
+            Some(last) if last.pods == s.pods && last.available == s.available && last.desired == s.desired => {}
+            Some(last) if last.at == s.at => *last = s,
+            _ => h.samples.push(s),
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! What users do to the cluster: create-or-update objects from manifests, and the edits behind
+//! kubectl's verbs. Every user write is defaulted and validated like the API server does.
+//!
+//! Controllers do not use this module; they write through [`Cluster::create`] and
+//! [`Cluster::update`] directly.
+
+use crate::api::{ApiError, defaults, validation};
+use crate::controllers::deployment::util;
+use crate::store::{GenericObject, Kind, ObjectKey, Resource};
+use crate::{Cluster, kubectl};
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::Pod;
+
+/// Counters for benchmarks and reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub pods_created: u64,
+    pub writes: u64,
+}
+
+impl Cluster {
+    /// `kubectl apply` of a Deployment: create it, or update the live one. Fields the manifest
+    /// leaves out keep the server's defaults; `spec.replicas` left out keeps the live value (as a
+    /// three-way merge does when the manifest never set it); annotations set by controllers stay.
+    pub fn apply_deployment(&mut self, mut d: Deployment) -> Result<ObjectKey, ApiError> {
+        let replicas_given = d.spec.as_ref().and_then(|s| s.replicas).is_some();
+        defaults::default_deployment(&mut d);
+        let key = ObjectKey::of(&d.metadata);
+        if self.store.deployments.contains_key(&key) {
+            self.update_deployment(&key, move |live| {
+                let replicas = live.spec.as_ref().and_then(|s| s.replicas);
+                let mut spec = d.spec.take();
+                if !replicas_given {
+                    if let Some(s) = spec.as_mut() {
+                        s.replicas = replicas;
+                    }
+                }
+                live.spec = spec;
+                merge_map(&mut live.metadata.labels, d.metadata.labels.take());
+                merge_map(&mut live.metadata.annotations, d.metadata.annotations.take());
+            })?;
+            return Ok(key);
+        }
+        validation::validate_deployment(&d)?;
+        let key = self.create(d)?;
+        let now = self.now();
+        self.observer.template_changed(now, &key);
+        Ok(key)
+    }
+
+    /// Changes a Deployment as a user would (kubectl edit/patch/set/scale): the result is
+    /// defaulted and validated, and a pod-template change is recorded for rollout observations.
+    /// Returns whether anything changed.
+    pub fn update_deployment(&mut self, key: &ObjectKey, f: impl FnOnce(&mut Deployment)) -> Result<bool, ApiError> {
+        let Some(old) = self.store.deployments.get(key).cloned() else {
+            return Err(ApiError::not_found(Kind::Deployment, &key.name));
+        };
+        let mut new = old.clone();
+        f(&mut new);
+        new.metadata.name = old.metadata.name.clone();
+        new.metadata.namespace = old.metadata.namespace.clone();
+        new.status = old.status.clone();
+        defaults::default_deployment(&mut new);
+        validation::validate_deployment(&new)?;
+        validation::validate_deployment_update(&old, &new)?;
+        let template_changed = !util::equal_ignore_hash(&util::template(&old), &util::template(&new));
+        let changed = self.update(new)?;
+        if changed && template_changed {
+            let now = self.now();
+            self.observer.template_changed(now, key);
+        }
+        Ok(changed)
+    }
+
+    /// `kubectl set image deployment/<name> <container>=<image>`; `container` `*` sets every
+    /// container. Refused when no container has that name.
+    pub fn set_deployment_image(&mut self, key: &ObjectKey, container: &str, image: &str) -> Result<bool, ApiError> {
+        let d = self.store.deployments.get(key).ok_or_else(|| ApiError::not_found(Kind::Deployment, &key.name))?;
+        let names: Vec<String> = util::template(d).spec.map(|s| s.containers.into_iter().map(|c| c.name).collect()).unwrap_or_default();
+        if container != "*" && !names.iter().any(|n| n == container) {
+            return Err(ApiError::bad_request(format!("unable to find container named \"{container}\"")));
+        }
+        self.update_deployment(key, |d| {
+            if let Some(spec) = d.spec.as_mut().and_then(|s| s.template.spec.as_mut()) {
+                for c in spec.containers.iter_mut().filter(|c| container == "*" || c.name == container) {
+                    c.image = Some(image.to_string());
+                }
+            }
+        })
+    }
+
+    /// Applies the plan of `kubectl rollout undo`; returns kubectl's message.
+    pub fn undo_deployment(&mut self, key: &ObjectKey, to_revision: i64) -> Result<String, String> {
+        let d = self.store.deployments.get(key).cloned().ok_or_else(|| ApiError::not_found(Kind::Deployment, &key.name).to_string())?;
+        let uid = d.metadata.uid.clone().unwrap_or_default();
+        let rss: Vec<ReplicaSet> =
+            self.store.replicasets_owned_by(&uid).into_iter().filter(|rs| util::is_controlled_by(rs, &d)).cloned().collect();
+        match kubectl::undo(&d, &rss, to_revision)? {
+            kubectl::UndoPlan::Skip(msg) => Ok(msg),
+            kubectl::UndoPlan::Patch { template, annotations } => {
+                self.update_deployment(key, |d| {
+                    if let Some(s) = d.spec.as_mut() {
+                        s.template = template;
+                    }
+                    d.metadata.annotations = Some(annotations);
+                })
+                .map_err(|e| e.to_string())?;
+                Ok(format!("deployment.apps/{} rolled back", key.name))
+            }
+        }
+    }
+
+    /// Whether `kubectl rollout status` would report success now.
+    pub fn deployment_complete(&self, key: &ObjectKey) -> bool {
+        self.store.deployments.get(key).is_some_and(|d| kubectl::rollout_status(d, 0).is_done())
+    }
+
+    /// Creates or replaces a ReplicaSet from a manifest.
+    pub fn apply_replica_set(&mut self, mut rs: ReplicaSet) -> Result<ObjectKey, ApiError> {
+        defaults::default_replica_set(&mut rs);
+        validation::validate_replica_set(&rs)?;
+        self.create_or_replace_spec(rs)
+    }
+
+    /// Creates or replaces a Pod from a manifest.
+    pub fn apply_pod(&mut self, mut p: Pod) -> Result<ObjectKey, ApiError> {
+        defaults::default_pod(&mut p);
+        validation::validate_pod(&p)?;
+        let key = ObjectKey::of(&p.metadata);
+        if let Some(live) = self.store.pods.get(&key) {
+            // Pod specs are immutable apart from images and a few fields; like kubectl, only
+            // metadata and container images are applied to a live pod.
+            let mut live = live.clone();
+            merge_map(&mut live.metadata.labels, p.metadata.labels.take());
+            merge_map(&mut live.metadata.annotations, p.metadata.annotations.take());
+            self.update(live)?;
+            return Ok(key);
+        }
+        self.create(p)
+    }
+
+    fn create_or_replace_spec<T: Resource>(&mut self, obj: T) -> Result<ObjectKey, ApiError>
+    where
+        T: HasSpec,
+    {
+        let key = ObjectKey::of(obj.meta());
+        match T::table(&self.store).get(&key).cloned() {
+            Some(mut live) => {
+                live.take_spec_from(obj);
+                self.update(live)?;
+                Ok(key)
+            }
+            None => self.create(obj),
+        }
+    }
+
+    /// Creates or replaces an object of a kind no controller acts on.
+    pub fn apply_generic(&mut self, obj: GenericObject) -> ObjectKey {
+        self.put_generic(obj)
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+}
+
+/// Objects whose spec and metadata a manifest replaces.
+pub trait HasSpec {
+    fn take_spec_from(&mut self, other: Self);
+}
+
+impl HasSpec for ReplicaSet {
+    fn take_spec_from(&mut self, mut other: Self) {
+        self.spec = other.spec.take();
+        merge_map(&mut self.metadata.labels, other.metadata.labels.take());
+        merge_map(&mut self.metadata.annotations, other.metadata.annotations.take());
+    }
+}
+
+fn merge_map(live: &mut Option<std::collections::BTreeMap<String, String>>, applied: Option<std::collections::BTreeMap<String, String>>) {
+    if let Some(applied) = applied {
+        live.get_or_insert_with(Default::default).extend(applied);
+    }
+}

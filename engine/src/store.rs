@@ -1,0 +1,230 @@
+//! The object store: typed tables of API objects with an owner index.
+//!
+//! The store holds data only. Every write goes through [`crate::Cluster`], which stamps
+//! metadata (uid, resourceVersion, generation, timestamps), records the trace and wakes the
+//! controllers, the way the API server and the informers do. Iteration is ordered (`BTreeMap`),
+//! so every walk over the store is deterministic.
+
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+/// Namespace and name of an object.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectKey {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjectKey {
+    pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
+        ObjectKey { namespace: namespace.into(), name: name.into() }
+    }
+
+    /// The key of an object from its metadata (namespace defaults to `default`).
+    pub fn of(meta: &ObjectMeta) -> Self {
+        ObjectKey {
+            namespace: meta.namespace.clone().unwrap_or_else(|| "default".into()),
+            name: meta.name.clone().unwrap_or_default(),
+        }
+    }
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+/// The kinds the engine stores with their typed representation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Deployment,
+    ReplicaSet,
+    Pod,
+    Node,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Deployment => "Deployment",
+            Kind::ReplicaSet => "ReplicaSet",
+            Kind::Pod => "Pod",
+            Kind::Node => "Node",
+        }
+    }
+
+    pub fn api_version(self) -> &'static str {
+        match self {
+            Kind::Deployment | Kind::ReplicaSet => "apps/v1",
+            Kind::Pod | Kind::Node => "v1",
+        }
+    }
+
+    /// `deployment.apps`, `pod`: the group-qualified resource name kubectl prints.
+    pub fn qualified(self) -> &'static str {
+        match self {
+            Kind::Deployment => "deployment.apps",
+            Kind::ReplicaSet => "replicaset.apps",
+            Kind::Pod => "pod",
+            Kind::Node => "node",
+        }
+    }
+
+    /// Whether the API server bumps `metadata.generation` when the spec changes.
+    pub fn has_generation(self) -> bool {
+        matches!(self, Kind::Deployment | Kind::ReplicaSet)
+    }
+
+    pub fn namespaced(self) -> bool {
+        !matches!(self, Kind::Node)
+    }
+
+    /// Parses the lower-case kind a step or a manifest names (`deployment`, `replicasets`, `rs`).
+    pub fn parse(word: &str) -> Option<Kind> {
+        Some(match word.to_ascii_lowercase().as_str() {
+            "deployment" | "deployments" | "deploy" => Kind::Deployment,
+            "replicaset" | "replicasets" | "rs" => Kind::ReplicaSet,
+            "pod" | "pods" | "po" => Kind::Pod,
+            "node" | "nodes" | "no" => Kind::Node,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An API object kind the engine stores in a typed table.
+pub trait Resource: Clone + Serialize + PartialEq + fmt::Debug + 'static {
+    const KIND: Kind;
+    fn meta(&self) -> &ObjectMeta;
+    fn meta_mut(&mut self) -> &mut ObjectMeta;
+    /// Whether two versions have the same spec (decides the generation bump).
+    fn same_spec(&self, other: &Self) -> bool;
+    fn table(store: &Store) -> &BTreeMap<ObjectKey, Self>;
+    fn table_mut(store: &mut Store) -> &mut BTreeMap<ObjectKey, Self>;
+}
+
+macro_rules! resource {
+    ($ty:ty, $kind:expr, $field:ident) => {
+        impl Resource for $ty {
+            const KIND: Kind = $kind;
+            fn meta(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+            fn meta_mut(&mut self) -> &mut ObjectMeta {
+                &mut self.metadata
+            }
+            fn same_spec(&self, other: &Self) -> bool {
+                self.spec == other.spec
+            }
+            fn table(store: &Store) -> &BTreeMap<ObjectKey, Self> {
+                &store.$field
+            }
+            fn table_mut(store: &mut Store) -> &mut BTreeMap<ObjectKey, Self> {
+                &mut store.$field
+            }
+        }
+    };
+}
+
+resource!(Deployment, Kind::Deployment, deployments);
+resource!(ReplicaSet, Kind::ReplicaSet, replicasets);
+resource!(Pod, Kind::Pod, pods);
+resource!(Node, Kind::Node, nodes);
+
+/// An object of a kind no controller acts on (ConfigMap, Service, Secret, …), kept as JSON so
+/// that it can be applied, read and matched.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenericObject {
+    pub api_version: String,
+    pub kind: String,
+    pub value: serde_json::Value,
+}
+
+/// The tables. Read freely; write only through [`crate::Cluster`].
+#[derive(Debug, Default)]
+pub struct Store {
+    pub deployments: BTreeMap<ObjectKey, Deployment>,
+    pub replicasets: BTreeMap<ObjectKey, ReplicaSet>,
+    pub pods: BTreeMap<ObjectKey, Pod>,
+    pub nodes: BTreeMap<ObjectKey, Node>,
+    /// Objects of passive kinds, keyed by lower-case kind then key.
+    pub generic: BTreeMap<(String, ObjectKey), GenericObject>,
+    /// uid of an owner → its dependents (any ownerReference, controller or not).
+    dependents: HashMap<String, BTreeSet<(Kind, ObjectKey)>>,
+    /// Pods without any ownerReference (candidates for adoption).
+    orphan_pods: BTreeSet<ObjectKey>,
+}
+
+impl Store {
+    pub fn get<T: Resource>(&self, key: &ObjectKey) -> Option<&T> {
+        T::table(self).get(key)
+    }
+
+    /// Dependents of the owner with this uid, in key order.
+    pub fn dependents(&self, owner_uid: &str) -> impl Iterator<Item = &(Kind, ObjectKey)> {
+        self.dependents.get(owner_uid).into_iter().flatten()
+    }
+
+    /// Pods whose ownerReferences name this owner uid, in key order.
+    pub fn pods_owned_by<'a>(&'a self, owner_uid: &str) -> impl Iterator<Item = &'a Pod> + 'a {
+        self.dependents(owner_uid)
+            .filter(|(k, _)| *k == Kind::Pod)
+            .filter_map(|(_, key)| self.pods.get(key))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    /// ReplicaSets whose ownerReferences name this owner uid, in key order.
+    pub fn replicasets_owned_by<'a>(&'a self, owner_uid: &str) -> Vec<&'a ReplicaSet> {
+        self.dependents(owner_uid)
+            .filter(|(k, _)| *k == Kind::ReplicaSet)
+            .filter_map(|(_, key)| self.replicasets.get(key))
+            .collect()
+    }
+
+    pub fn has_orphan_pods(&self) -> bool {
+        !self.orphan_pods.is_empty()
+    }
+
+    pub fn orphan_pods(&self) -> impl Iterator<Item = &ObjectKey> {
+        self.orphan_pods.iter()
+    }
+
+    pub(crate) fn index_owners(&mut self, kind: Kind, key: &ObjectKey, refs: Option<&Vec<OwnerReference>>) {
+        if kind == Kind::Pod && refs.is_none_or(|r| r.is_empty()) {
+            self.orphan_pods.insert(key.clone());
+        }
+        for r in refs.into_iter().flatten() {
+            self.dependents.entry(r.uid.clone()).or_default().insert((kind, key.clone()));
+        }
+    }
+
+    pub(crate) fn unindex_owners(&mut self, kind: Kind, key: &ObjectKey, refs: Option<&Vec<OwnerReference>>) {
+        if kind == Kind::Pod {
+            self.orphan_pods.remove(key);
+        }
+        for r in refs.into_iter().flatten() {
+            if let Some(set) = self.dependents.get_mut(&r.uid) {
+                set.remove(&(kind, key.clone()));
+                if set.is_empty() {
+                    self.dependents.remove(&r.uid);
+                }
+            }
+        }
+    }
+}
+
+/// The ownerReference with `controller: true`, if any.
+pub fn controller_ref(meta: &ObjectMeta) -> Option<&OwnerReference> {
+    meta.owner_references.as_ref()?.iter().find(|r| r.controller == Some(true))
+}
