@@ -38,7 +38,6 @@ pub struct Kubelet {
 #[derive(Debug)]
 struct PodRuntime {
     uid: String,
-    node: String,
     ip: String,
     host_ip: String,
     bound_at: Millis,
@@ -134,7 +133,6 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
         .collect();
     let rt = PodRuntime {
         uid: uid.clone(),
-        node: node.to_string(),
         ip: format!("10.244.{}.{}", n / 250, n % 250 + 2),
         host_ip: format!("172.18.0.{}", node_index + 1),
         bound_at: c.now(),
@@ -450,11 +448,6 @@ fn container_status(ct: &Container) -> ContainerStatus {
         last_state: ct.last_terminated.as_ref().map(terminated),
         ..Default::default()
     }
-}
-
-/// The node a pod runs on, from the kubelet's side.
-pub(crate) fn node_of(c: &Cluster, key: &ObjectKey) -> Option<String> {
-    c.kubelet.pods.get(key).map(|rt| rt.node.clone())
 }
 
 #[cfg(test)]

@@ -134,8 +134,3 @@ pub(crate) fn pod_removed(c: &mut Cluster, key: &ObjectKey) {
         }
     }
 }
-
-/// Pods of one family on each node: the "rank" input of the ReplicaSet's deletion order.
-pub(crate) fn node_of(c: &Cluster, key: &ObjectKey) -> Option<String> {
-    c.scheduler.assigned.get(key).cloned()
-}
