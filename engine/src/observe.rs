@@ -22,6 +22,16 @@ pub struct Sample {
     pub desired: i32,
 }
 
+/// A change of a Deployment's pod template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateChange {
+    pub at: Millis,
+    /// spec.replicas of every ReplicaSet just before the change.
+    pub sizes: BTreeMap<String, i32>,
+    /// How many entries `scales` had at the change: later entries happened after it.
+    pub scales_before: usize,
+}
+
 /// A change of a ReplicaSet's spec.replicas (including its creation).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScaleRecord {
@@ -34,9 +44,8 @@ pub struct ScaleRecord {
 /// The history of one Deployment.
 #[derive(Clone, Debug, Default)]
 pub struct DeploymentHistory {
-    /// Instants at which the pod template changed (a new revision or an undo), with the
-    /// spec.replicas of every ReplicaSet just before the change.
-    pub template_changes: Vec<(Millis, BTreeMap<String, i32>)>,
+    /// Every change of the pod template (a new revision or an undo).
+    pub template_changes: Vec<TemplateChange>,
     pub samples: Vec<Sample>,
     pub scales: Vec<ScaleRecord>,
     /// spec.replicas of each owned ReplicaSet as last seen.
@@ -51,8 +60,8 @@ pub struct Observer {
 impl Observer {
     pub(crate) fn template_changed(&mut self, at: Millis, deployment: &ObjectKey) {
         let h = self.deployments.entry(deployment.clone()).or_default();
-        let snapshot = h.current.clone();
-        h.template_changes.push((at, snapshot));
+        let change = TemplateChange { at, sizes: h.current.clone(), scales_before: h.scales.len() };
+        h.template_changes.push(change);
     }
 
     /// Called whenever a ReplicaSet owned by `deployment` is created or written.

@@ -29,7 +29,7 @@ fn deployment(name: &str, replicas: i32, image: &str) -> Deployment {
 /// (old, new) after every ReplicaSet scale since the last template change.
 fn table(c: &Cluster, key: &ObjectKey) -> Vec<(i32, i32)> {
     let h = &c.observer.deployments[key];
-    let (at, before) = h.template_changes.last().unwrap().clone();
+    let change = h.template_changes.last().unwrap().clone();
     let d = &c.store.deployments[key];
     let uid = d.metadata.uid.clone().unwrap();
     let new_name = c
@@ -47,13 +47,13 @@ fn table(c: &Cluster, key: &ObjectKey) -> Vec<(i32, i32)> {
         .name
         .clone()
         .unwrap();
-    let mut sizes = before;
+    let mut sizes = change.sizes;
     let row = |s: &BTreeMap<String, i32>| {
         let new = s.get(&new_name).copied().unwrap_or(0);
         (s.values().sum::<i32>() - new, new)
     };
     let mut rows = vec![row(&sizes)];
-    for s in h.scales.iter().filter(|s| s.at >= at) {
+    for s in &h.scales[change.scales_before..] {
         sizes.insert(s.replica_set.clone(), s.to);
         rows.push(row(&sizes));
     }

@@ -1,0 +1,100 @@
+//! The `Backend` trait: everything a step may do to a cluster and read from it.
+//!
+//! **API boundary.** Steps see only this trait. It is written for two kinds of backends: the
+//! in-memory engine (virtual time: waiting advances the clock) and a real cluster (wall-clock
+//! time: waiting polls or watches). Waiting is therefore expressed as [`Backend::next_instant`]:
+//! "let time pass until something may have changed, but not past this deadline", and the
+//! condition itself is checked by the caller through the read methods.
+
+use crate::Result;
+use crate::manifest::Manifest;
+use async_trait::async_trait;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::Pod;
+use kubespec_engine::kubectl::{HistoryEntry, RolloutStatus};
+use kubespec_engine::observe::DeploymentHistory;
+use std::time::Duration;
+
+/// A change to how an image behaves (in-memory backend only; see `kubespec_engine::images`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImageChange {
+    StartsIn(Duration),
+    StopsIn(Duration),
+    CrashesOnStart,
+    /// The process exits by itself after running this long, with this code.
+    ExitsAfter(Duration, i32),
+    CannotBePulled,
+}
+
+/// An event as `kubectl get events` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventView {
+    pub type_: String,
+    pub reason: String,
+    pub message: String,
+    pub count: u32,
+    pub source: String,
+    /// Time since the start of the scenario.
+    pub first: Duration,
+    pub last: Duration,
+}
+
+#[async_trait]
+pub trait Backend: Send {
+    /// `memory`, `cluster`, …: shown in reports.
+    fn name(&self) -> &'static str;
+
+    // ------------------------------------------------------------------ set-up
+    async fn set_image_behaviour(&mut self, image: &str, change: ImageChange) -> Result<()>;
+
+    /// `kubectl apply` of one object: create or update. Returns `<kind>/<name>`.
+    async fn apply(&mut self, manifest: &Manifest) -> Result<String>;
+
+    // ------------------------------------------------------------------ reads
+    /// The object as JSON (`kind` is a lower-case kind: deployment, pod, configmap, …).
+    async fn get(&mut self, kind: &str, name: &str) -> Result<Option<serde_json::Value>>;
+    async fn deployment(&mut self, name: &str) -> Result<Deployment>;
+    /// ReplicaSets controlled by the Deployment.
+    async fn replica_sets_of(&mut self, deployment: &str) -> Result<Vec<ReplicaSet>>;
+    /// Pods of the Deployment's ReplicaSets, terminating ones included.
+    async fn pods_of(&mut self, deployment: &str) -> Result<Vec<Pod>>;
+    /// Events about one object, oldest first.
+    async fn events_about(&mut self, kind: &str, name: &str) -> Result<Vec<EventView>>;
+    /// Replica counts over time and ReplicaSet scalings of a Deployment.
+    async fn deployment_history(&mut self, name: &str) -> Result<DeploymentHistory>;
+
+    // ------------------------------------------------------------------ kubectl verbs
+    async fn delete(&mut self, kind: &str, name: &str) -> Result<()>;
+    /// A merge patch (lists of named objects merge by `name`).
+    async fn patch(&mut self, kind: &str, name: &str, patch: &serde_json::Value) -> Result<()>;
+    /// `kubectl set image`; `container` `None` sets every container.
+    async fn set_image(&mut self, deployment: &str, container: Option<&str>, image: &str) -> Result<()>;
+    async fn scale(&mut self, deployment: &str, replicas: i32) -> Result<()>;
+    /// `kubectl rollout pause`; returns kubectl's message.
+    async fn pause(&mut self, deployment: &str) -> Result<String>;
+    async fn resume(&mut self, deployment: &str) -> Result<String>;
+    /// `kubectl rollout undo [--to-revision=N]` (0 = previous revision).
+    async fn undo(&mut self, deployment: &str, to_revision: i64) -> Result<String>;
+
+    async fn rollout_status(&mut self, deployment: &str) -> Result<RolloutStatus> {
+        let d = self.deployment(deployment).await?;
+        Ok(kubespec_engine::kubectl::rollout_status(&d, 0))
+    }
+
+    async fn rollout_history(&mut self, deployment: &str) -> Result<Vec<HistoryEntry>> {
+        let rss = self.replica_sets_of(deployment).await?;
+        Ok(kubespec_engine::kubectl::history(&rss))
+    }
+
+    // ------------------------------------------------------------------ time
+    /// Time since the scenario started (virtual or real).
+    async fn elapsed(&mut self) -> Duration;
+
+    /// Processes everything due up to and including `elapsed() + d`.
+    async fn advance(&mut self, d: Duration) -> Result<()>;
+
+    /// Lets time pass until the next moment the state may have changed, but not past
+    /// `deadline` (a value of [`Backend::elapsed`]). Returns `false` once the deadline is
+    /// reached. The in-memory backend jumps to its next event; a real cluster polls.
+    async fn next_instant(&mut self, deadline: Duration) -> Result<bool>;
+}

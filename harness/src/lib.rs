@@ -1,0 +1,25 @@
+//! The harness: the [`Backend`] trait every step talks to, the in-memory backend, manifest
+//! loading, patches and the partial-document matcher.
+//!
+//! See [`backend::Backend`] for the entry point. Dependencies point one way: steps → harness →
+//! engine. Only a cluster backend (a later crate feature) links `kube`.
+
+pub mod backend;
+pub mod error;
+pub mod manifest;
+pub mod matcher;
+pub mod memory;
+pub mod observe;
+pub mod patch;
+
+pub use backend::{Backend, ImageChange};
+/// kubectl's client-side logic (rollout status, history, undo): pure functions over API
+/// objects, the same for every backend.
+pub use kubespec_engine::kubectl;
+
+/// Deployment helpers that read API objects only (revision annotations, the new ReplicaSet).
+pub mod deployment_util {
+    pub use kubespec_engine::controllers::deployment::util::{equal_ignore_hash, find_new_replica_set, replicas, revision};
+}
+pub use error::{Error, Result};
+pub use memory::MemoryBackend;

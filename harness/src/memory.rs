@@ -1,0 +1,270 @@
+//! The in-memory backend: the engine's simulated cluster behind the [`Backend`] trait.
+//!
+//! Time is virtual. [`Backend::next_instant`] jumps to the engine's next timer, so "within 10
+//! minutes" costs only the instants at which something happens.
+
+use crate::backend::{Backend, EventView, ImageChange};
+use crate::manifest::{Manifest, ManifestObject};
+use crate::{Error, Result};
+use async_trait::async_trait;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::Pod;
+use kubespec_engine::controllers::deployment::util;
+use kubespec_engine::images::Exit;
+use kubespec_engine::observe::DeploymentHistory;
+use kubespec_engine::store::{GenericObject, Kind};
+use kubespec_engine::{Cluster, ClusterConfig, Millis, ObjectKey, Propagation};
+use std::time::Duration;
+
+const NAMESPACE: &str = "default";
+
+pub struct MemoryBackend {
+    cluster: Cluster,
+    start: Millis,
+}
+
+impl MemoryBackend {
+    pub fn new(config: ClusterConfig) -> Self {
+        let cluster = Cluster::new(config);
+        let start = cluster.now();
+        MemoryBackend { cluster, start }
+    }
+
+    /// A default cluster (3 nodes) with this seed.
+    pub fn with_seed(seed: u64) -> Self {
+        Self::new(ClusterConfig { seed, ..Default::default() })
+    }
+
+    /// The simulated cluster, for reports and tests.
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    fn key(name: &str) -> ObjectKey {
+        ObjectKey::new(NAMESPACE, name)
+    }
+
+    fn deployment_ref(&self, name: &str) -> Result<&Deployment> {
+        self.cluster
+            .store
+            .deployments
+            .get(&Self::key(name))
+            .ok_or_else(|| Error::NotFound { kind: "deployments.apps".into(), name: name.into() })
+    }
+
+    fn to_duration(&self, m: Millis) -> Duration {
+        Duration::from_millis(m.saturating_sub(self.start).0)
+    }
+
+    fn to_millis(&self, d: Duration) -> Millis {
+        self.start + Millis(d.as_millis() as u64)
+    }
+}
+
+impl std::fmt::Debug for MemoryBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MemoryBackend(t={})", self.cluster.now())
+    }
+}
+
+fn with_kind<T: serde::Serialize>(obj: &T, api_version: &str, kind: &str) -> serde_json::Value {
+    let mut v = serde_json::to_value(obj).unwrap_or_default();
+    if let Some(m) = v.as_object_mut() {
+        m.insert("apiVersion".into(), api_version.into());
+        m.insert("kind".into(), kind.into());
+    }
+    v
+}
+
+#[async_trait]
+impl Backend for MemoryBackend {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn set_image_behaviour(&mut self, image: &str, change: ImageChange) -> Result<()> {
+        let ms = |d: Duration| Millis(d.as_millis() as u64);
+        self.cluster.images.update(image, |b| match change {
+            ImageChange::StartsIn(d) => b.start = ms(d),
+            ImageChange::StopsIn(d) => b.stop = ms(d),
+            ImageChange::CrashesOnStart => b.exit = Some(Exit { after: Millis::ZERO, code: 1 }),
+            ImageChange::ExitsAfter(d, code) => b.exit = Some(Exit { after: ms(d), code }),
+            ImageChange::CannotBePulled => b.pull_fails = true,
+        });
+        Ok(())
+    }
+
+    async fn apply(&mut self, manifest: &Manifest) -> Result<String> {
+        let kind = manifest.object.kind().to_string();
+        let name = manifest.object.name().unwrap_or("").to_string();
+        let key = match manifest.object.clone() {
+            ManifestObject::Deployment(d) => self.cluster.apply_deployment(d)?,
+            ManifestObject::ReplicaSet(rs) => self.cluster.apply_replica_set(rs)?,
+            ManifestObject::Pod(p) => self.cluster.apply_pod(p)?,
+            ManifestObject::Generic { api_version, kind, value } => self.cluster.apply_generic(GenericObject { api_version, kind, value }),
+        };
+        self.cluster.settle();
+        let name = if key.name.is_empty() { name } else { key.name };
+        Ok(format!("{}/{name}", kind.to_ascii_lowercase()))
+    }
+
+    async fn get(&mut self, kind: &str, name: &str) -> Result<Option<serde_json::Value>> {
+        let key = Self::key(name);
+        let s = &self.cluster.store;
+        Ok(match Kind::parse(kind) {
+            Some(Kind::Deployment) => s.deployments.get(&key).map(|o| with_kind(o, "apps/v1", "Deployment")),
+            Some(Kind::ReplicaSet) => s.replicasets.get(&key).map(|o| with_kind(o, "apps/v1", "ReplicaSet")),
+            Some(Kind::Pod) => s.pods.get(&key).map(|o| with_kind(o, "v1", "Pod")),
+            Some(Kind::Node) => s.nodes.get(&ObjectKey::new("default", name)).map(|o| with_kind(o, "v1", "Node")),
+            None => {
+                let k = kind.to_ascii_lowercase();
+                let k = k.strip_suffix('s').filter(|_| !s.generic.keys().any(|(gk, _)| gk == &k)).unwrap_or(&k).to_string();
+                s.generic.get(&(k, key)).map(|o| o.value.clone())
+            }
+        })
+    }
+
+    async fn deployment(&mut self, name: &str) -> Result<Deployment> {
+        self.deployment_ref(name).cloned()
+    }
+
+    async fn replica_sets_of(&mut self, deployment: &str) -> Result<Vec<ReplicaSet>> {
+        let d = self.deployment_ref(deployment)?;
+        let uid = d.metadata.uid.clone().unwrap_or_default();
+        Ok(self.cluster.store.replicasets_owned_by(&uid).into_iter().filter(|rs| util::is_controlled_by(rs, d)).cloned().collect())
+    }
+
+    async fn pods_of(&mut self, deployment: &str) -> Result<Vec<Pod>> {
+        let rss = self.replica_sets_of(deployment).await?;
+        let mut pods = Vec::new();
+        for rs in rss {
+            let uid = rs.metadata.uid.unwrap_or_default();
+            pods.extend(self.cluster.store.pods_owned_by(&uid).cloned());
+        }
+        Ok(pods)
+    }
+
+    async fn events_about(&mut self, kind: &str, name: &str) -> Result<Vec<EventView>> {
+        let Some(kind) = Kind::parse(kind) else { return Ok(vec![]) };
+        let key = if kind.namespaced() { Self::key(name) } else { ObjectKey::new("default", name) };
+        Ok(self
+            .cluster
+            .events
+            .about(kind, &key)
+            .map(|e| EventView {
+                type_: e.type_.as_str().to_string(),
+                reason: e.reason.clone(),
+                message: e.message.clone(),
+                count: e.count,
+                source: e.source.to_string(),
+                first: self.to_duration(e.first_timestamp),
+                last: self.to_duration(e.last_timestamp),
+            })
+            .collect())
+    }
+
+    async fn deployment_history(&mut self, name: &str) -> Result<DeploymentHistory> {
+        self.deployment_ref(name)?;
+        Ok(self.cluster.observer.deployments.get(&Self::key(name)).cloned().unwrap_or_default())
+    }
+
+    async fn delete(&mut self, kind: &str, name: &str) -> Result<()> {
+        let key = Self::key(name);
+        match Kind::parse(kind) {
+            Some(k) => self.cluster.delete_kind(k, &key, Propagation::Background)?,
+            None => {
+                let k = kind.to_ascii_lowercase();
+                if !self.cluster.delete_generic(&k, &key) {
+                    return Err(Error::NotFound { kind: k, name: name.into() });
+                }
+            }
+        }
+        self.cluster.settle();
+        Ok(())
+    }
+
+    async fn patch(&mut self, kind: &str, name: &str, patch: &serde_json::Value) -> Result<()> {
+        if Kind::parse(kind) != Some(Kind::Deployment) {
+            return Err(Error::Unsupported(format!("patching a {kind} is not supported; patch a deployment")));
+        }
+        let key = Self::key(name);
+        let current = serde_json::to_value(self.deployment_ref(name)?).map_err(|e| Error::Api(e.to_string()))?;
+        let mut patched = current;
+        crate::patch::merge_patch(&mut patched, patch);
+        let new: Deployment = serde_json::from_value(patched).map_err(|e| {
+            Error::Api(format!("Deployment.apps \"{name}\" is invalid: the patched object does not decode: {e}"))
+        })?;
+        self.cluster.update_deployment(&key, |d| {
+            d.spec = new.spec;
+            d.metadata.labels = new.metadata.labels;
+            d.metadata.annotations = new.metadata.annotations;
+        })?;
+        self.cluster.settle();
+        Ok(())
+    }
+
+    async fn set_image(&mut self, deployment: &str, container: Option<&str>, image: &str) -> Result<()> {
+        self.cluster.set_deployment_image(&Self::key(deployment), container.unwrap_or("*"), image)?;
+        self.cluster.settle();
+        Ok(())
+    }
+
+    async fn scale(&mut self, deployment: &str, replicas: i32) -> Result<()> {
+        self.cluster.update_deployment(&Self::key(deployment), |d| {
+            d.spec.get_or_insert_with(Default::default).replicas = Some(replicas);
+        })?;
+        self.cluster.settle();
+        Ok(())
+    }
+
+    async fn pause(&mut self, deployment: &str) -> Result<String> {
+        if self.deployment_ref(deployment)?.spec.as_ref().and_then(|s| s.paused).unwrap_or(false) {
+            return Err(Error::Kubectl(format!("deployments.apps \"{deployment}\" is already paused")));
+        }
+        self.cluster.update_deployment(&Self::key(deployment), |d| d.spec.get_or_insert_with(Default::default).paused = Some(true))?;
+        self.cluster.settle();
+        Ok(format!("deployment.apps/{deployment} paused"))
+    }
+
+    async fn resume(&mut self, deployment: &str) -> Result<String> {
+        if !self.deployment_ref(deployment)?.spec.as_ref().and_then(|s| s.paused).unwrap_or(false) {
+            return Err(Error::Kubectl(format!("deployments.apps \"{deployment}\" is not paused")));
+        }
+        self.cluster.update_deployment(&Self::key(deployment), |d| d.spec.get_or_insert_with(Default::default).paused = None)?;
+        self.cluster.settle();
+        Ok(format!("deployment.apps/{deployment} resumed"))
+    }
+
+    async fn undo(&mut self, deployment: &str, to_revision: i64) -> Result<String> {
+        self.deployment_ref(deployment)?;
+        let msg = self.cluster.undo_deployment(&Self::key(deployment), to_revision).map_err(Error::Kubectl)?;
+        self.cluster.settle();
+        Ok(msg)
+    }
+
+    async fn elapsed(&mut self) -> Duration {
+        self.to_duration(self.cluster.now())
+    }
+
+    async fn advance(&mut self, d: Duration) -> Result<()> {
+        let until = self.cluster.now() + Millis(d.as_millis() as u64);
+        self.cluster.run_until(until);
+        Ok(())
+    }
+
+    async fn next_instant(&mut self, deadline: Duration) -> Result<bool> {
+        let deadline = self.to_millis(deadline);
+        match self.cluster.next_timer_at() {
+            Some(at) if at <= deadline => {
+                self.cluster.run_until(at);
+                Ok(true)
+            }
+            _ => {
+                if self.cluster.now() < deadline {
+                    self.cluster.run_until(deadline);
+                }
+                Ok(false)
+            }
+        }
+    }
+}

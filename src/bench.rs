@@ -1,0 +1,210 @@
+//! `kubespec bench`: the wall time and memory of a full RollingUpdate on the engine, per size.
+//! See [`bench`]. It prints numbers; nothing here asserts a timing.
+//!
+//! Each size runs in a fresh child process (`kubespec bench-one --replicas N`, hidden) so that the
+//! peak RSS it reports (VmHWM) belongs to that size alone and not to the largest size run before.
+
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use kubespec_engine::{Cluster, ClusterConfig, Millis};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CliError, Result};
+
+/// One size's measurements; also the JSON line `bench-one` prints and `bench --json` repeats.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Measurement {
+    pub replicas: u32,
+    /// Wall time to create the Deployment and run until its first rollout completed.
+    pub setup_ms: f64,
+    /// Wall time from the image change to rollout completion.
+    pub rollout_ms: f64,
+    /// Virtual time the rollout took.
+    pub simulated_s: f64,
+    /// Pods created by the rollout (the new ReplicaSet's pods).
+    pub pods_created: u64,
+    /// Peak resident set size of the process (VmHWM), in MB; `null` where /proc is unavailable.
+    pub peak_rss_mb: Option<f64>,
+    /// `rollout_ms` per replica, in microseconds.
+    pub us_per_replica: f64,
+}
+
+/// No rollout in the benchmark should take anywhere near this much virtual time.
+const LIMIT: Millis = Millis(24 * 3600 * 1000);
+
+pub fn bench(sizes: &[u32], json: bool) -> Result<()> {
+    let exe = std::env::current_exe().map_err(|e| CliError::Bench {
+        replicas: 0,
+        message: format!("cannot find the kubespec executable: {e}"),
+    })?;
+    if !json {
+        println!(
+            "RollingUpdate (maxSurge 25%, maxUnavailable 25%) of one Deployment, bench:v1 -> bench:v2, one process per size\n\
+             {:>9} {:>10} {:>11} {:>9} {:>12} {:>12} {:>11}",
+            "replicas",
+            "setup ms",
+            "rollout ms",
+            "sim s",
+            "pods created",
+            "peak RSS MB",
+            "µs/replica"
+        );
+    }
+    for &replicas in sizes {
+        let failed = |message: String| CliError::Bench { replicas, message };
+        let out = Command::new(&exe)
+            .args(["bench-one", "--replicas", &replicas.to_string()])
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| failed(format!("cannot start {}: {e}", exe.display())))?;
+        if !out.status.success() {
+            return Err(failed(format!(
+                "the measuring process failed ({})",
+                out.status
+            )));
+        }
+        let line = String::from_utf8_lossy(&out.stdout);
+        let m: Measurement = serde_json::from_str(line.trim())
+            .map_err(|e| failed(format!("unreadable result {:?}: {e}", line.trim())))?;
+        if json {
+            println!(
+                "{}",
+                serde_json::to_string(&m).expect("a Measurement serializes")
+            );
+        } else {
+            let rss = m
+                .peak_rss_mb
+                .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.1}"));
+            println!(
+                "{:>9} {:>10.1} {:>11.1} {:>9.1} {:>12} {:>12} {:>11.2}",
+                m.replicas,
+                m.setup_ms,
+                m.rollout_ms,
+                m.simulated_s,
+                m.pods_created,
+                rss,
+                m.us_per_replica
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Measures one size in this process and prints one JSON [`Measurement`].
+pub fn bench_one(replicas: u32) -> Result<()> {
+    let m = measure(replicas).map_err(|message| CliError::Bench { replicas, message })?;
+    println!(
+        "{}",
+        serde_json::to_string(&m).expect("a Measurement serializes")
+    );
+    Ok(())
+}
+
+fn measure(replicas: u32) -> Result<Measurement, String> {
+    // Room for every pod during the surge (at most 125% of replicas) plus slack:
+    // 10,000 replicas → ceil(13,000 / 110) + 3 = 122 nodes.
+    let nodes = (u64::from(replicas) * 13).div_ceil(10 * 110) as u32 + 3;
+    let setup = Instant::now();
+    let mut c = Cluster::new(ClusterConfig {
+        seed: 0,
+        nodes,
+        pods_per_node: 110,
+        trace: false,
+    });
+    let key = c
+        .apply_deployment(deployment(replicas))
+        .map_err(|e| format!("creating the deployment: {e}"))?;
+    let limit = Millis(c.now().0 + LIMIT.0);
+    if !c.run_until_condition(limit, |c| c.deployment_complete(&key)) {
+        return Err(format!(
+            "the first rollout did not complete within {LIMIT} of simulated time"
+        ));
+    }
+    let setup_ms = ms(setup);
+
+    let pods_before = c.stats().pods_created;
+    let sim_start = c.now();
+    let rollout = Instant::now();
+    c.set_deployment_image(&key, "app", "bench:v2")
+        .map_err(|e| format!("setting the image: {e}"))?;
+    let limit = Millis(c.now().0 + LIMIT.0);
+    if !c.run_until_condition(limit, |c| c.deployment_complete(&key)) {
+        return Err(format!(
+            "the rolling update did not complete within {LIMIT} of simulated time"
+        ));
+    }
+    let rollout_ms = ms(rollout);
+
+    Ok(Measurement {
+        replicas,
+        setup_ms: round3(setup_ms),
+        rollout_ms: round3(rollout_ms),
+        simulated_s: (c.now().0 - sim_start.0) as f64 / 1000.0,
+        pods_created: c.stats().pods_created - pods_before,
+        peak_rss_mb: peak_rss_mb().map(round3),
+        us_per_replica: round3(rollout_ms * 1000.0 / f64::from(replicas)),
+    })
+}
+
+/// Three decimals: enough for every column, and short JSON.
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+/// `app: bench`, one container `app` running `bench:v1`, the default strategy (25%/25%).
+fn deployment(replicas: u32) -> Deployment {
+    let labels = std::collections::BTreeMap::from([("app".to_owned(), "bench".to_owned())]);
+    Deployment {
+        metadata: ObjectMeta {
+            name: Some("bench".into()),
+            namespace: Some("default".into()),
+            ..Default::default()
+        },
+        spec: Some(DeploymentSpec {
+            replicas: Some(i32::try_from(replicas).unwrap_or(i32::MAX)),
+            selector: LabelSelector {
+                match_labels: Some(labels.clone()),
+                ..Default::default()
+            },
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels),
+                    ..Default::default()
+                }),
+                spec: Some(PodSpec {
+                    containers: vec![Container {
+                        name: "app".into(),
+                        image: Some("bench:v1".into()),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }),
+            },
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// VmHWM ("high water mark" of the resident set) from /proc/self/status, in MB (10^6 bytes).
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024.0 / 1e6)
+}

@@ -1,0 +1,63 @@
+//! The CLI's errors and their exit codes: 2 for a usage error, 1 for everything else.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = CliError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum CliError {
+    /// Something was reported already (failed scenarios, check problems); exit 1 quietly.
+    #[error("failed")]
+    Failed,
+
+    #[error("{path}: no such file or directory")]
+    #[diagnostic(
+        code(kubespec::usage),
+        help("give a .feature file or a folder that contains some")
+    )]
+    MissingPath { path: PathBuf },
+
+    #[error("no .feature files found in {}", .paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    #[diagnostic(code(kubespec::usage))]
+    NoFeatures { paths: Vec<PathBuf> },
+
+    #[error("cannot read {path}")]
+    #[diagnostic(code(kubespec::io))]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("cannot create {what} {path}")]
+    #[diagnostic(code(kubespec::usage))]
+    Create {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("cannot start the async runtime")]
+    #[diagnostic(code(kubespec::io))]
+    Runtime(#[source] std::io::Error),
+
+    #[error("benchmark with {replicas} replicas: {message}")]
+    #[diagnostic(code(kubespec::bench))]
+    Bench { replicas: u32, message: String },
+}
+
+impl CliError {
+    /// 2 for bad input on the command line, 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::MissingPath { .. }
+            | CliError::NoFeatures { .. }
+            | CliError::Create { .. } => 2,
+            CliError::Failed
+            | CliError::Read { .. }
+            | CliError::Runtime(_)
+            | CliError::Bench { .. } => 1,
+        }
+    }
+}

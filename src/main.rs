@@ -1,0 +1,137 @@
+//! The `kubespec` command: run Gherkin specs about Kubernetes workloads, list the step vocabulary,
+//! lint features without running them, and benchmark the engine.
+//!
+//! See [`Command`] for the subcommands; each lives in its own module. Exit codes: 0 success,
+//! 1 a failed scenario or check, 2 a usage error (bad flag, missing path).
+
+mod bench;
+mod check;
+mod error;
+mod features;
+mod run;
+mod steps_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use cucumber::gherkin::tagexpr::TagOperation;
+
+use crate::error::CliError;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubespec",
+    version,
+    about = "Gherkin specs about Kubernetes workloads, run against an in-memory cluster"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run feature files (or folders of them) and report each scenario.
+    Run(RunArgs),
+    /// List every step phrase with a description and an example.
+    Steps {
+        /// Print a Markdown table instead (for the docs).
+        #[arg(long)]
+        markdown: bool,
+    },
+    /// Lint features without running them: undefined steps, invalid manifests, Gherkin errors.
+    Check {
+        /// Feature files or folders (searched recursively for *.feature).
+        #[arg(default_value = "features")]
+        paths: Vec<PathBuf>,
+    },
+    /// Time a full RollingUpdate of one Deployment at several sizes on the in-memory engine.
+    Bench {
+        /// One JSON object per size and line, instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Replica counts to measure, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "100,1000,10000",
+              value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        sizes: Vec<u32>,
+    },
+    /// One benchmark size, run by `bench` in a child process so peak RSS is per size.
+    #[command(hide = true)]
+    BenchOne {
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        replicas: u32,
+    },
+}
+
+/// Which cluster the steps talk to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// The in-memory engine: virtual time, deterministic.
+    #[default]
+    Memory,
+}
+
+impl From<Backend> for kubespec_steps::BackendKind {
+    fn from(b: Backend) -> Self {
+        match b {
+            Backend::Memory => kubespec_steps::BackendKind::Memory,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Feature files or folders (searched recursively for *.feature).
+    #[arg(default_value = "features")]
+    pub paths: Vec<PathBuf>,
+    /// The cluster to run against.
+    #[arg(long, value_enum, default_value_t = Backend::Memory)]
+    pub backend: Backend,
+    /// Only scenarios whose tags (with their feature's and rule's) satisfy this expression,
+    /// e.g. `@smoke and not @slow`.
+    #[arg(long, short = 't')]
+    pub tags: Option<TagOperation>,
+    /// Also write a JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write a Cucumber JSON report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Seed for every random choice the backend makes (pod names, uids).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// How many scenarios run at once (default: 64).
+    #[arg(long, short = 'c', value_parser = clap::value_parser!(u64).range(1..))]
+    pub concurrency: Option<u64>,
+    /// Stop at the first failed scenario.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// More output: -v shows docstrings and tables of failed steps, -vv of every step.
+    #[arg(long, short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+fn main() -> ExitCode {
+    // `try_parse` + `exit` gives clap's own messages, exit code 2 for usage errors and 0 for
+    // --help / --version.
+    let cli = Cli::try_parse().unwrap_or_else(|e| e.exit());
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Steps { markdown } => steps_cmd::steps(markdown),
+        Command::Check { paths } => check::check(&paths),
+        Command::Bench { json, sizes } => bench::bench(&sizes, json),
+        Command::BenchOne { replicas } => bench::bench_one(replicas),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = e.exit_code();
+            // `Failed` has already been reported, scenario by scenario or problem by problem.
+            if !matches!(e, CliError::Failed) {
+                eprintln!("{:?}", miette::Report::new(e));
+            }
+            ExitCode::from(code)
+        }
+    }
+}

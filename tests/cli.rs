@@ -1,0 +1,315 @@
+//! The `kubespec` command as a user runs it: exit codes and what it prints.
+//!
+//! Feature files are written to a fresh folder under cargo's per-target temporary directory.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::cargo::cargo_bin_cmd;
+
+/// A fresh, empty folder for one test.
+fn scratch(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli")
+        .join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create a scratch folder");
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write a test file");
+    path
+}
+
+fn kubespec() -> assert_cmd::Command {
+    let mut cmd = cargo_bin_cmd!("kubespec");
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+const DEPLOYMENT_STEP: &str = "Given a deployment {string} with {int} replicas of image {string}";
+
+#[test]
+fn steps_lists_the_public_vocabulary() {
+    let out = kubespec()
+        .arg("steps")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = stdout(&out);
+    for phrase in [
+        DEPLOYMENT_STEP,
+        "Given the manifest:",
+        "When I set the image of deployment {string} to {string}",
+        "Then the rollout of deployment {string} completes within {duration}",
+    ] {
+        assert!(
+            text.contains(phrase),
+            "`kubespec steps` does not list {phrase:?}:\n{text}"
+        );
+    }
+    assert!(
+        text.contains(r#"Example: Given a deployment ""#),
+        "no examples:\n{text}"
+    );
+}
+
+#[test]
+fn steps_markdown_is_a_table() {
+    let out = kubespec()
+        .args(["steps", "--markdown"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = stdout(&out);
+    assert!(text.contains("| Step | Description | Example |"), "{text}");
+    assert!(text.contains(&format!("| `{DEPLOYMENT_STEP}` |")), "{text}");
+}
+
+#[test]
+fn check_reports_an_undefined_step_with_a_suggestion() {
+    let dir = scratch("check_undefined");
+    let feature = write(
+        &dir,
+        "typo.feature",
+        "Feature: typo\n  Scenario: s\n    Given a deplyment \"web\" with 3 replicas of image \"nginx:1.27\"\n",
+    );
+    let out = kubespec()
+        .arg("check")
+        .arg(&feature)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "{}:3: undefined step: Given a deplyment",
+            feature.display()
+        )),
+        "no file:line for the undefined step:\n{text}"
+    );
+    assert!(
+        text.contains(&format!("did you mean: {DEPLOYMENT_STEP}")),
+        "no suggestion:\n{text}"
+    );
+}
+
+#[test]
+fn check_reports_a_bad_docstring_manifest_at_its_line_in_the_feature() {
+    let dir = scratch("check_manifest");
+    let feature = write(
+        &dir,
+        "bad.feature",
+        r#"Feature: bad manifest
+  Scenario: a typo in a field name
+    Given the manifest:
+      """yaml
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata:
+        name: web
+      spec:
+        replcas: 3
+        selector:
+          matchLabels: {app: web}
+        template:
+          metadata:
+            labels: {app: web}
+          spec:
+            containers: [{name: web, image: "nginx:1.27"}]
+      """
+"#,
+    );
+    let out = kubespec()
+        .arg("check")
+        .arg(&feature)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let text = stdout(&out);
+    // `replcas` is on line 10 of the feature file.
+    assert!(
+        text.contains(&format!("{}:10:", feature.display())),
+        "the problem is not at bad.feature:10:\n{text}"
+    );
+    assert!(
+        text.contains("replcas"),
+        "the message does not name the field:\n{text}"
+    );
+}
+
+#[test]
+fn check_accepts_a_good_feature_and_counts_what_it_checked() {
+    let dir = scratch("check_good");
+    write(
+        &dir,
+        "good.feature",
+        "Feature: good\n  Scenario: s\n    Given a deployment \"web\" with 3 replicas of image \"nginx:1.27\"\n    Then deployment \"web\" has 3 replicas\n",
+    );
+    let out = kubespec()
+        .arg("check")
+        .arg(&dir)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(
+        stdout(&out),
+        "1 feature, 1 scenario, 2 steps checked: no problems\n"
+    );
+}
+
+#[test]
+fn check_reports_gherkin_errors_with_file_and_line() {
+    let dir = scratch("check_gherkin");
+    let feature = write(
+        &dir,
+        "broken.feature",
+        "Feature: broken\n  Scenario: s\n    Given a deployment \"web\" with 3 replicas of image \"nginx:1.27\"\n  Blah blah\n",
+    );
+    let out = kubespec()
+        .arg("check")
+        .arg(&feature)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("{}:4:", feature.display())),
+        "{text}"
+    );
+}
+
+#[test]
+fn run_fails_on_an_undefined_step_and_names_it() {
+    let dir = scratch("run_undefined");
+    let feature = write(
+        &dir,
+        "typo.feature",
+        "Feature: typo\n  Scenario: s\n    Given a deplyment \"web\" with 3 replicas of image \"nginx:1.27\"\n",
+    );
+    let out = kubespec()
+        .arg("run")
+        .arg(&feature)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{}:3: undefined step", feature.display())),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("did you mean: {DEPLOYMENT_STEP}")),
+        "{err}"
+    );
+}
+
+#[test]
+fn run_passes_a_passing_feature_and_writes_reports() {
+    let dir = scratch("run_pass");
+    write(
+        &dir,
+        "ok.feature",
+        "Feature: ok\n  Scenario: two replicas\n    Given a deployment \"web\" with 2 replicas of image \"nginx:1.27\"\n    Then deployment \"web\" has 2 ready replicas\n",
+    );
+    let (junit, json) = (
+        dir.join("reports/junit.xml"),
+        dir.join("reports/cucumber.json"),
+    );
+    let out = kubespec()
+        .arg("run")
+        .arg(&dir)
+        .arg("--junit")
+        .arg(&junit)
+        .arg("--json")
+        .arg(&json)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(
+        stdout(&out).contains("1 scenario (1 passed)"),
+        "{}",
+        stdout(&out)
+    );
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit report exists");
+    assert!(
+        xml.contains("<testsuite") && xml.contains("two replicas"),
+        "{xml}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("the JSON report exists"))
+            .expect("valid JSON");
+    assert!(report.is_array(), "{report}");
+}
+
+#[test]
+fn run_with_a_missing_path_is_a_usage_error() {
+    let dir = scratch("run_missing");
+    kubespec()
+        .arg("run")
+        .arg(dir.join("nope.feature"))
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn an_unknown_backend_is_a_usage_error() {
+    let out = kubespec()
+        .args(["run", "--backend", "nope"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert!(
+        stderr(&out).contains("memory"),
+        "the error should list the valid backends:\n{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bench_json_prints_one_object_per_size() {
+    let out = kubespec()
+        .args(["bench", "--sizes", "50", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    let m: serde_json::Value = serde_json::from_str(lines[0]).expect("a JSON object");
+    for key in [
+        "replicas",
+        "setup_ms",
+        "rollout_ms",
+        "simulated_s",
+        "pods_created",
+        "peak_rss_mb",
+        "us_per_replica",
+    ] {
+        assert!(m.get(key).is_some(), "no {key:?} in {m}");
+    }
+    assert_eq!(m["replicas"], 50);
+    assert_eq!(
+        m["pods_created"], 50,
+        "a full rollout of 50 replicas creates 50 new pods: {m}"
+    );
+}
