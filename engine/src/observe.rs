@@ -30,6 +30,8 @@ pub struct TemplateChange {
     pub sizes: BTreeMap<String, i32>,
     /// How many entries `scales` had at the change: later entries happened after it.
     pub scales_before: usize,
+    /// The counts in force just before the change.
+    pub before: Option<Sample>,
 }
 
 /// A change of a ReplicaSet's spec.replicas (including its creation).
@@ -58,9 +60,9 @@ pub struct Observer {
 }
 
 impl Observer {
-    pub(crate) fn template_changed(&mut self, at: Millis, deployment: &ObjectKey) {
+    pub(crate) fn template_changed(&mut self, at: Millis, deployment: &ObjectKey, before: Option<Sample>) {
         let h = self.deployments.entry(deployment.clone()).or_default();
-        let change = TemplateChange { at, sizes: h.current.clone(), scales_before: h.scales.len() };
+        let change = TemplateChange { at, sizes: h.current.clone(), scales_before: h.scales.len(), before };
         h.template_changes.push(change);
     }
 
@@ -85,22 +87,25 @@ impl Observer {
     }
 }
 
+/// The current counts of one Deployment.
+pub(crate) fn sample_of(c: &crate::Cluster, key: &ObjectKey) -> Option<Sample> {
+    let d = c.store.deployments.get(key)?;
+    let uid = d.metadata.uid.as_deref().unwrap_or("");
+    let (mut pods, mut available) = (0, 0);
+    for rs in c.store.replicasets_owned_by(uid) {
+        if let Some(s) = &rs.status {
+            pods += s.replicas;
+            available += s.available_replicas.unwrap_or(0);
+        }
+    }
+    let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    Some(Sample { at: c.now(), pods, available, desired })
+}
+
 /// Records a [`Sample`] for every Deployment whose counts changed at this instant.
 pub(crate) fn record_instant(c: &mut crate::Cluster) {
-    let now = c.now();
-    let mut samples = Vec::new();
-    for (key, d) in &c.store.deployments {
-        let uid = d.metadata.uid.as_deref().unwrap_or("");
-        let (mut pods, mut available) = (0, 0);
-        for rs in c.store.replicasets_owned_by(uid) {
-            if let Some(s) = &rs.status {
-                pods += s.replicas;
-                available += s.available_replicas.unwrap_or(0);
-            }
-        }
-        let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-        samples.push((key.clone(), Sample { at: now, pods, available, desired }));
-    }
+    let samples: Vec<(ObjectKey, Sample)> =
+        c.store.deployments.keys().filter_map(|k| sample_of(c, k).map(|s| (k.clone(), s))).collect();
     for (key, s) in samples {
         let h = c.observer.deployments.entry(key).or_default();
         match h.samples.last_mut() {

@@ -44,7 +44,7 @@ impl Cluster {
         validation::validate_deployment(&d)?;
         let key = self.create(d)?;
         let now = self.now();
-        self.observer.template_changed(now, &key);
+        self.observer.template_changed(now, &key, None);
         Ok(key)
     }
 
@@ -64,10 +64,11 @@ impl Cluster {
         validation::validate_deployment(&new)?;
         validation::validate_deployment_update(&old, &new)?;
         let template_changed = !util::equal_ignore_hash(&util::template(&old), &util::template(&new));
+        let before = crate::observe::sample_of(self, key);
         let changed = self.update(new)?;
         if changed && template_changed {
             let now = self.now();
-            self.observer.template_changed(now, key);
+            self.observer.template_changed(now, key, before);
         }
         Ok(changed)
     }

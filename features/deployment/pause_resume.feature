@@ -114,7 +114,7 @@ Feature: Pausing and resuming a rollout
     And I try to undo the rollout of deployment "web"
     Then the request is rejected with:
       """
-      you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/web' and try again
+      you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again
       """
     And all pods of deployment "web" run image "web:v2"
     And the rollout history of deployment "web" shows revisions "1, 2"

@@ -22,7 +22,7 @@ Feature: Deployments in API versions that are no longer served
                 image: web:v1
       """
     Then the request is rejected with an error containing 'no matches for kind "Deployment" in version "apps/v1beta1"'
-    And the request is rejected with an error containing "use apps/v1"
+    And the request is rejected with an error containing "use apiVersion: apps/v1"
 
   Scenario: an extensions/v1beta1 Deployment is refused with a pointer to apps/v1
     When I try to apply the manifest:
@@ -43,4 +43,4 @@ Feature: Deployments in API versions that are no longer served
                 image: web:v1
       """
     Then the request is rejected with an error containing 'no matches for kind "Deployment" in version "extensions/v1beta1"'
-    And the request is rejected with an error containing "use apps/v1"
+    And the request is rejected with an error containing "use apiVersion: apps/v1"

@@ -7,7 +7,7 @@ Feature: Manifests that cannot be decoded
     # Server-side strict field validation says: unknown field "spec.replcas".
     When I try to apply "fixtures/validation/unknown_field.yaml"
     Then the request is rejected with an error containing "fixtures/validation/unknown_field.yaml:6:3"
-    And the request is rejected with an error containing 'unknown field "spec.replcas"'
+    And the request is rejected with an error containing 'unknown field "replcas" in Deployment "web" (at spec.replcas)'
 
   Scenario: broken YAML is reported with file, line and column
     # fixtures/validation/broken_yaml.yaml line 5 is "  labels: app: web". After "labels: "

@@ -196,9 +196,9 @@ async fn went_through(w: &mut World, args: Args) -> StepResult {
 /// Samples since the last template change, starting with the state in force at that change.
 async fn rollout_samples(b: &mut dyn Backend, name: &str) -> Result<Vec<kubespec_harness::observe::Sample>, String> {
     let h = b.deployment_history(name).await.map_err(e)?;
-    let start = h.template_changes.last().map(|c| c.at).unwrap_or_default();
-    let mut out: Vec<_> = h.samples.iter().filter(|s| s.at < start).last().cloned().into_iter().collect();
-    out.extend(h.samples.iter().filter(|s| s.at >= start).cloned());
+    let Some(change) = h.template_changes.last() else { return Ok(h.samples.clone()) };
+    let mut out: Vec<_> = change.before.iter().cloned().collect();
+    out.extend(h.samples.iter().filter(|s| s.at >= change.at).cloned());
     Ok(out)
 }
 
