@@ -107,8 +107,9 @@ mod tests {
         assert!(matches(&json!({"status": {"replicas": 3.0}}), &actual).is_ok());
         let err = matches(&json!({"status": {"replicas": 4, "conditions": [{"type": "Available", "status": "False"}]}}), &actual).unwrap_err();
         assert_eq!(err.len(), 2);
-        assert_eq!(err[0].to_string(), "status.replicas: expected 4, got 3");
-        assert_eq!(err[1].path, "status.conditions[type=Available]");
+        // Keys are visited in sorted order.
+        assert_eq!(err[0].path, "status.conditions[type=Available]");
+        assert_eq!(err[1].to_string(), "status.replicas: expected 4, got 3");
     }
 
     #[test]
