@@ -120,7 +120,9 @@ pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
     kubelet::pod_bound(c, key, &node);
 }
 
-/// A pod left the store: free its place, and retry pods that did not fit.
+/// A pod left the store: free its place, and give it to the first pod (by key) that did not
+/// fit anywhere. One freed place wakes one waiting pod, so a large backlog costs O(log n) per
+/// removal rather than a retry of the whole backlog.
 pub(crate) fn pod_removed(c: &mut Cluster, key: &ObjectKey) {
     c.scheduler.unschedulable.remove(key);
     if let Some(node) = c.scheduler.assigned.remove(key) {
@@ -128,9 +130,16 @@ pub(crate) fn pod_removed(c: &mut Cluster, key: &ObjectKey) {
         c.scheduler.by_load.remove(&(load, node.clone()));
         c.scheduler.by_load.insert((load - 1, node.clone()));
         c.scheduler.load.insert(node, load - 1);
-        let waiting: Vec<ObjectKey> = c.scheduler.unschedulable.iter().cloned().collect();
-        for k in waiting {
-            c.enqueue(crate::cluster::Work::Schedule(k));
+        while let Some(waiting) = c.scheduler.unschedulable.pop_first() {
+            let needs_node = c
+                .store
+                .pods
+                .get(&waiting)
+                .is_some_and(|p| p.metadata.deletion_timestamp.is_none() && p.spec.as_ref().is_none_or(|s| s.node_name.is_none()));
+            if needs_node {
+                c.enqueue(crate::cluster::Work::Schedule(waiting));
+                break;
+            }
         }
     }
 }
