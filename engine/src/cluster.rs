@@ -435,6 +435,14 @@ impl Cluster {
         self.events.record(self.now, involved, type_, reason, message, source);
     }
 
+    /// Records an Event about the object stored under `key`, without copying it.
+    pub(crate) fn record_event_for<T: Resource>(&mut self, key: &ObjectKey, type_: EventType, reason: &str, message: String, source: &'static str) {
+        let Some(uid) = T::table(&self.store).get(key).map(|o| o.meta().uid.clone().unwrap_or_default()) else { return };
+        let involved = InvolvedObject { kind: T::KIND, key: key.clone(), uid };
+        self.trace.event(self.now, &involved, type_, reason, &message);
+        self.events.record(self.now, involved, type_, reason, message, source);
+    }
+
     // ---------------------------------------------------------------- informer handlers
 
     /// Wakes the controllers that watch `kind`, as the informer event handlers do.

@@ -159,14 +159,14 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
         ct.state = State::Creating;
         (rt.uid.clone(), ct.image.clone(), ct.behaviour.clone(), ct.incarnation)
     };
-    let pod = c.store.pods[key].clone();
+    let pod_key = key.clone();
     if behaviour.pull_fails {
-        c.record_event(&pod, EventType::Normal, "Pulling", format!("Pulling image \"{image}\""), "kubelet");
+        c.record_event_for::<Pod>(&pod_key, EventType::Normal, "Pulling", format!("Pulling image \"{image}\""), "kubelet");
         let msg = format!(
             "Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": not found"
         );
-        c.record_event(&pod, EventType::Warning, "Failed", msg.clone(), "kubelet");
-        c.record_event(&pod, EventType::Warning, "Failed", "Error: ErrImagePull".into(), "kubelet");
+        c.record_event_for::<Pod>(&pod_key, EventType::Warning, "Failed", msg.clone(), "kubelet");
+        c.record_event_for::<Pod>(&pod_key, EventType::Warning, "Failed", "Error: ErrImagePull".into(), "kubelet");
         let rt = c.kubelet.pods.get_mut(key).expect("pod runtime exists");
         let ct = &mut rt.containers[i];
         ct.state = State::PullError { reason: "ErrImagePull", message: msg };
@@ -178,7 +178,7 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
         return;
     }
     if incarnation == 1 {
-        c.record_event(&pod, EventType::Normal, "Pulled", format!("Container image \"{image}\" already present on machine"), "kubelet");
+        c.record_event_for::<Pod>(&pod_key, EventType::Normal, "Pulled", format!("Container image \"{image}\" already present on machine"), "kubelet");
     }
     c.schedule(now + behaviour.start, Timer::Kubelet(KubeletTimer { pod: key.clone(), uid, container: i, incarnation, what: What::Started }));
 }
@@ -230,9 +230,9 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
             ct.container_id = id;
             ct.ready = true;
             let (name, exit) = (ct.name.clone(), ct.behaviour.exit);
-            let pod = c.store.pods[&t.pod].clone();
-            c.record_event(&pod, EventType::Normal, "Created", format!("Created container: {name}"), "kubelet");
-            c.record_event(&pod, EventType::Normal, "Started", format!("Started container {name}"), "kubelet");
+            let pod_key = t.pod.clone();
+            c.record_event_for::<Pod>(&pod_key, EventType::Normal, "Created", format!("Created container: {name}"), "kubelet");
+            c.record_event_for::<Pod>(&pod_key, EventType::Normal, "Started", format!("Started container {name}"), "kubelet");
             if let Some(exit) = exit {
                 c.schedule(now + exit.after, Timer::Kubelet(KubeletTimer { what: What::Exited, ..t.clone() }));
             }
@@ -265,9 +265,8 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
                     let message = format!("back-off {}s restarting failed container={name} pod={pod_name}_{ns}({uid})", delay.whole_secs());
                     ct.state = State::CrashLoop { message };
                     let at = now + delay;
-                    let pod = c.store.pods[&t.pod].clone();
-                    c.record_event(
-                        &pod,
+                    let pod_key = t.pod.clone();
+                    c.record_event_for::<Pod>(&pod_key,
                         EventType::Warning,
                         "BackOff",
                         format!("Back-off restarting failed container {name} in pod {pod_name}_{ns}({uid})"),
@@ -285,9 +284,9 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
             let ct = &mut rt.containers[t.container];
             let image = ct.image.clone();
             ct.state = State::PullError { reason: "ImagePullBackOff", message: format!("Back-off pulling image \"{image}\"") };
-            let pod = c.store.pods[&t.pod].clone();
-            c.record_event(&pod, EventType::Normal, "BackOff", format!("Back-off pulling image \"{image}\""), "kubelet");
-            c.record_event(&pod, EventType::Warning, "Failed", "Error: ImagePullBackOff".into(), "kubelet");
+            let pod_key = t.pod.clone();
+            c.record_event_for::<Pod>(&pod_key, EventType::Normal, "BackOff", format!("Back-off pulling image \"{image}\""), "kubelet");
+            c.record_event_for::<Pod>(&pod_key, EventType::Warning, "Failed", "Error: ImagePullBackOff".into(), "kubelet");
         }
         What::PullRetry => start_container(c, &t.pod, t.container),
         What::Stopped => unreachable!("handled above"),
@@ -337,9 +336,9 @@ pub(crate) fn delete_pod(c: &mut Cluster, key: &ObjectKey) -> crate::api::Result
         p.metadata.deletion_timestamp = Some(now.to_time());
         p.metadata.deletion_grace_period_seconds = Some(grace.whole_secs() as i64);
     })?;
-    let pod = c.store.pods[key].clone();
+    let pod_key = key.clone();
     for name in running {
-        c.record_event(&pod, EventType::Normal, "Killing", format!("Stopping container {name}"), "kubelet");
+        c.record_event_for::<Pod>(&pod_key, EventType::Normal, "Killing", format!("Stopping container {name}"), "kubelet");
     }
     c.schedule(now + stop, Timer::Kubelet(KubeletTimer { pod: key.clone(), uid, container: 0, incarnation: 0, what: What::Stopped }));
     Ok(())

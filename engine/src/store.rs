@@ -9,6 +9,7 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use serde::Serialize;
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
@@ -109,8 +110,8 @@ pub trait Resource: Clone + Serialize + PartialEq + fmt::Debug + 'static {
     fn meta_mut(&mut self) -> &mut ObjectMeta;
     /// Whether two versions have the same spec (decides the generation bump).
     fn same_spec(&self, other: &Self) -> bool;
-    fn table(store: &Store) -> &BTreeMap<ObjectKey, Self>;
-    fn table_mut(store: &mut Store) -> &mut BTreeMap<ObjectKey, Self>;
+    fn table(store: &Store) -> &Table<Self>;
+    fn table_mut(store: &mut Store) -> &mut Table<Self>;
 }
 
 macro_rules! resource {
@@ -126,10 +127,10 @@ macro_rules! resource {
             fn same_spec(&self, other: &Self) -> bool {
                 self.spec == other.spec
             }
-            fn table(store: &Store) -> &BTreeMap<ObjectKey, Self> {
+            fn table(store: &Store) -> &Table<Self> {
                 &store.$field
             }
-            fn table_mut(store: &mut Store) -> &mut BTreeMap<ObjectKey, Self> {
+            fn table_mut(store: &mut Store) -> &mut Table<Self> {
                 &mut store.$field
             }
         }
@@ -140,6 +141,75 @@ resource!(Deployment, Kind::Deployment, deployments);
 resource!(ReplicaSet, Kind::ReplicaSet, replicasets);
 resource!(Pod, Kind::Pod, pods);
 resource!(Node, Kind::Node, nodes);
+
+/// The objects of one kind, by key.
+///
+/// Lookups are hashed (a rollout of 10,000 replicas does hundreds of thousands of them);
+/// every iteration is in key order, so walks over a table stay deterministic.
+#[derive(Debug)]
+pub struct Table<T> {
+    map: FxHashMap<ObjectKey, T>,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Table { map: FxHashMap::default() }
+    }
+}
+
+impl<T> Table<T> {
+    pub fn get(&self, key: &ObjectKey) -> Option<&T> {
+        self.map.get(key)
+    }
+
+    pub fn contains_key(&self, key: &ObjectKey) -> bool {
+        self.map.contains_key(key)
+    }
+
+    pub(crate) fn insert(&mut self, key: ObjectKey, value: T) -> Option<T> {
+        self.map.insert(key, value)
+    }
+
+    pub(crate) fn remove(&mut self, key: &ObjectKey) -> Option<T> {
+        self.map.remove(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Entries in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&ObjectKey, &T)> {
+        let mut entries: Vec<(&ObjectKey, &T)> = self.map.iter().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        entries.into_iter()
+    }
+
+    /// Keys in order.
+    pub fn keys(&self) -> impl Iterator<Item = &ObjectKey> {
+        self.iter().map(|(k, _)| k)
+    }
+
+    /// Values in key order.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.iter().map(|(_, v)| v)
+    }
+}
+
+impl<T> std::ops::Index<&ObjectKey> for Table<T> {
+    type Output = T;
+
+    /// # Panics
+    ///
+    /// When the key is absent; use [`Table::get`] unless the key was just looked up.
+    fn index(&self, key: &ObjectKey) -> &T {
+        &self.map[key]
+    }
+}
 
 /// An object of a kind no controller acts on (ConfigMap, Service, Secret, …), kept as JSON so
 /// that it can be applied, read and matched.
@@ -153,10 +223,10 @@ pub struct GenericObject {
 /// The tables. Read freely; write only through [`crate::Cluster`].
 #[derive(Debug, Default)]
 pub struct Store {
-    pub deployments: BTreeMap<ObjectKey, Deployment>,
-    pub replicasets: BTreeMap<ObjectKey, ReplicaSet>,
-    pub pods: BTreeMap<ObjectKey, Pod>,
-    pub nodes: BTreeMap<ObjectKey, Node>,
+    pub deployments: Table<Deployment>,
+    pub replicasets: Table<ReplicaSet>,
+    pub pods: Table<Pod>,
+    pub nodes: Table<Node>,
     /// Objects of passive kinds, keyed by lower-case kind then key.
     pub generic: BTreeMap<(String, ObjectKey), GenericObject>,
     /// uid of an owner → its dependents (any ownerReference, controller or not).

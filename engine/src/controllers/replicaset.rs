@@ -17,7 +17,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-/// `burstReplicas`: at most this many pods are created or deleted per sync.
+/// `burstReplicas`: upstream creates or deletes at most this many pods per sync and picks up
+/// the rest on the next sync, once the first burst is observed.
+///
+/// NOTE: with zero latency the next sync happens at the same instant and before any other
+/// controller runs (the ReplicaSet lane drains first), so the engine runs the bursts back to
+/// back in one sync: same pods, same events, same state at the end of the instant, without
+/// re-reading every pod once per burst.
 const BURST_REPLICAS: usize = 500;
 
 /// Annotation that ranks pods for deletion (PodDeletionCost, on by default since 1.22).
@@ -145,7 +151,7 @@ fn manage_replicas(c: &mut Cluster, rs: &ReplicaSet, active: Vec<ObjectKey>) {
     let want = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1).max(0) as usize;
     let key = ObjectKey::of(&rs.metadata);
     if active.len() < want {
-        let n = (want - active.len()).min(BURST_REPLICAS);
+        let n = want - active.len();
         let template = rs.spec.as_ref().and_then(|s| s.template.clone()).unwrap_or_default();
         let name = rs.metadata.name.clone().unwrap_or_default();
         let owner = owner_ref(&rs.metadata, "ReplicaSet");
@@ -171,17 +177,25 @@ fn manage_replicas(c: &mut Cluster, rs: &ReplicaSet, active: Vec<ObjectKey>) {
                 }
             }
         }
-        if want - active.len() > n {
-            // The rest is created on the next sync, once these creations are observed.
-            c.enqueue(Work::SyncReplicaSet(key));
-        }
     } else if active.len() > want {
-        let diff = (active.len() - want).min(BURST_REPLICAS);
-        let victims = pods_to_delete(c, rs, active, diff);
-        for pk in victims {
-            if c.delete::<Pod>(&pk, Default::default()).is_ok() {
-                c.record_event(rs, EventType::Normal, "SuccessfulDelete", format!("Deleted pod: {}", pk.name), "replicaset-controller");
+        // Bursts of deletions pick the lowest-ranked pods each time; taking all of them from one
+        // ranking gives the same pods, since deleting pods does not change the others' ranks
+        // except through `rank` (pods on the same node), which upstream also recomputes per
+        // burst. Ranks are recomputed per burst here too.
+        let mut active = active;
+        while active.len() > want {
+            let diff = (active.len() - want).min(BURST_REPLICAS);
+            let victims = pods_to_delete(c, rs, active.clone(), diff);
+            if victims.is_empty() {
+                break;
             }
+            for pk in &victims {
+                if c.delete::<Pod>(pk, Default::default()).is_ok() {
+                    c.record_event(rs, EventType::Normal, "SuccessfulDelete", format!("Deleted pod: {}", pk.name), "replicaset-controller");
+                }
+            }
+            let gone: std::collections::HashSet<&ObjectKey> = victims.iter().collect();
+            active.retain(|k| !gone.contains(k));
         }
     }
 }
@@ -206,21 +220,68 @@ fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, active: Vec<ObjectKey>, diff: us
         *on_node.entry(node_name(p).to_string()).or_default() += 1;
     }
     let now = c.now();
-    let mut ranked: Vec<(&Pod, i32)> = active
+    let mut ranked: Vec<RankInput> = active
         .iter()
         .filter_map(|k| c.store.pods.get(k))
-        .map(|p| (p, on_node.get(node_name(p)).copied().unwrap_or(0)))
+        .map(|p| RankInput::of(p, on_node.get(node_name(p)).copied().unwrap_or(0), now))
         .collect();
-    ranked.sort_by(|a, b| {
-        if less(a, b, now) {
+    let order = |a: &RankInput, b: &RankInput| {
+        if less(a, b) {
             Ordering::Less
-        } else if less(b, a, now) {
+        } else if less(b, a) {
             Ordering::Greater
         } else {
             Ordering::Equal
         }
-    });
-    ranked.into_iter().take(diff).map(|(p, _)| ObjectKey::of(&p.metadata)).collect()
+    };
+    // Only the first `diff` matter: partition around them, then order that prefix.
+    if diff < ranked.len() {
+        ranked.select_nth_unstable_by(diff, order);
+        ranked.truncate(diff);
+    }
+    ranked.sort_by(order);
+    ranked.into_iter().map(|r| ObjectKey::of(&r.pod.metadata)).collect()
+}
+
+/// What `ActivePodsWithRanks.Less` looks at, read once per pod instead of once per comparison.
+struct RankInput<'a> {
+    pod: &'a Pod,
+    unassigned: bool,
+    phase: u8,
+    ready: bool,
+    cost: i32,
+    rank: i32,
+    ready_time: Option<Millis>,
+    ready_bucket: i64,
+    restarts: i32,
+    created: Option<Millis>,
+    created_bucket: i64,
+    uid: &'a str,
+}
+
+impl<'a> RankInput<'a> {
+    fn of(p: &'a Pod, rank: i32, now: Millis) -> Self {
+        let ready_time = ready_time(p);
+        let created = p.metadata.creation_timestamp.as_ref().map(Millis::from_time);
+        RankInput {
+            pod: p,
+            unassigned: node_name(p).is_empty(),
+            phase: match p.status.as_ref().and_then(|s| s.phase.as_deref()) {
+                Some("Unknown") => 1,
+                Some("Running") => 2,
+                _ => 0,
+            },
+            ready: is_pod_ready(p),
+            cost: deletion_cost(p),
+            rank,
+            ready_time,
+            ready_bucket: ready_time.map_or(-1, |t| log_bucket(t, now)),
+            restarts: max_restarts(p),
+            created,
+            created_bucket: created.map_or(-1, |t| log_bucket(t, now)),
+            uid: p.metadata.uid.as_deref().unwrap_or(""),
+        }
+    }
 }
 
 fn node_name(p: &Pod) -> &str {
@@ -239,71 +300,51 @@ fn ready_time(p: &Pod) -> Option<Millis> {
     ready_condition(p).filter(|c| c.status == "True").and_then(|c| c.last_transition_time.as_ref()).map(Millis::from_time)
 }
 
-/// `logarithmicRankDiff`: compares ages in powers of two of nanoseconds.
-fn log_rank_diff(t1: Millis, t2: Millis, now: Millis) -> i64 {
-    let rank = |t: Millis| {
-        let d = now.0 as i128 * 1_000_000 - t.0 as i128 * 1_000_000;
-        if d > 0 { (d as f64).log2() as i64 } else { -1 }
-    };
-    rank(t1) - rank(t2)
+/// `logarithmicRankDiff` works on `floor(log2(age in ns))`, −1 for a time not in the past.
+fn log_bucket(t: Millis, now: Millis) -> i64 {
+    let d = now.0 as i128 * 1_000_000 - t.0 as i128 * 1_000_000;
+    if d > 0 { (d as f64).log2() as i64 } else { -1 }
 }
 
 /// `ActivePodsWithRanks.Less` with PodDeletionCost and LogarithmicScaleDown enabled.
-fn less((a, ra): &(&Pod, i32), (b, rb): &(&Pod, i32), now: Millis) -> bool {
-    let (na, nb) = (node_name(a), node_name(b));
+fn less(a: &RankInput, b: &RankInput) -> bool {
     // 1. Unassigned < assigned.
-    if na != nb && (na.is_empty() || nb.is_empty()) {
-        return na.is_empty();
+    if a.unassigned != b.unassigned {
+        return a.unassigned;
     }
     // 2. PodPending < PodUnknown < PodRunning.
-    let ord = |p: &Pod| match p.status.as_ref().and_then(|s| s.phase.as_deref()) {
-        Some("Pending") => 0,
-        Some("Unknown") => 1,
-        Some("Running") => 2,
-        _ => 0,
-    };
-    if ord(a) != ord(b) {
-        return ord(a) < ord(b);
+    if a.phase != b.phase {
+        return a.phase < b.phase;
     }
     // 3. Not ready < ready.
-    if is_pod_ready(a) != is_pod_ready(b) {
-        return !is_pod_ready(a);
+    if a.ready != b.ready {
+        return !a.ready;
     }
     // 4. Lower pod-deletion-cost < higher.
-    if deletion_cost(a) != deletion_cost(b) {
-        return deletion_cost(a) < deletion_cost(b);
+    if a.cost != b.cost {
+        return a.cost < b.cost;
     }
     // 5. More related pods on the same node < fewer.
-    if ra != rb {
-        return ra > rb;
+    if a.rank != b.rank {
+        return a.rank > b.rank;
     }
-    let uid = |p: &Pod| p.metadata.uid.clone().unwrap_or_default();
     // 6. Both ready: ready more recently < ready longer (log2 buckets; same bucket → uid).
-    if is_pod_ready(a) && is_pod_ready(b) {
-        let (t1, t2) = (ready_time(a), ready_time(b));
-        if t1 != t2 {
-            return match (t1, t2) {
-                (Some(t1), Some(t2)) => match log_rank_diff(t1, t2, now) {
-                    0 => uid(a) < uid(b),
-                    d => d < 0,
-                },
-                (t1, _) => t1.is_none(),
-            };
-        }
+    if a.ready && b.ready && a.ready_time != b.ready_time {
+        return match (a.ready_time, b.ready_time) {
+            (Some(_), Some(_)) if a.ready_bucket == b.ready_bucket => a.uid < b.uid,
+            (Some(_), Some(_)) => a.ready_bucket < b.ready_bucket,
+            (t1, _) => t1.is_none(),
+        };
     }
     // 7. Higher restart count < lower.
-    if max_restarts(a) != max_restarts(b) {
-        return max_restarts(a) > max_restarts(b);
+    if a.restarts != b.restarts {
+        return a.restarts > b.restarts;
     }
     // 8. Newer < older (log2 buckets; same bucket → uid).
-    let created = |p: &Pod| p.metadata.creation_timestamp.as_ref().map(Millis::from_time);
-    let (c1, c2) = (created(a), created(b));
-    if c1 != c2 {
-        return match (c1, c2) {
-            (Some(t1), Some(t2)) => match log_rank_diff(t1, t2, now) {
-                0 => uid(a) < uid(b),
-                d => d < 0,
-            },
+    if a.created != b.created {
+        return match (a.created, b.created) {
+            (Some(_), Some(_)) if a.created_bucket == b.created_bucket => a.uid < b.uid,
+            (Some(_), Some(_)) => a.created_bucket < b.created_bucket,
             (t1, _) => t1.is_none(),
         };
     }
@@ -322,8 +363,7 @@ fn update_status(c: &mut Cluster, key: &ObjectKey) {
     let mut next_available: Option<Millis> = None;
     for p in c.store.pods_owned_by(&uid).filter(|p| is_pod_active(p)) {
         replicas += 1;
-        let labels = p.metadata.labels.clone().unwrap_or_default();
-        if template_labels.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+        if template_labels.iter().all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v)) {
             fully_labeled += 1;
         }
         if is_pod_ready(p) {

@@ -93,8 +93,8 @@ pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
             })
             .unwrap_or(false);
         if changed {
-            let pod = c.store.pods[key].clone();
-            c.record_event(&pod, EventType::Warning, "FailedScheduling", message, "default-scheduler");
+            let pod_key = key.clone();
+            c.record_event_for::<Pod>(&pod_key, EventType::Warning, "FailedScheduling", message, "default-scheduler");
         }
         return;
     };
@@ -115,8 +115,8 @@ pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
             ..Default::default()
         }]);
     });
-    let pod = c.store.pods[key].clone();
-    c.record_event(&pod, EventType::Normal, "Scheduled", format!("Successfully assigned {key} to {node}"), "default-scheduler");
+    let pod_key = key.clone();
+    c.record_event_for::<Pod>(&pod_key, EventType::Normal, "Scheduled", format!("Successfully assigned {key} to {node}"), "default-scheduler");
     kubelet::pod_bound(c, key, &node);
 }
 
