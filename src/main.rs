@@ -11,6 +11,11 @@ mod features;
 mod run;
 mod steps_cmd;
 
+/// mimalloc: the engine allocates and frees many small objects (pods, events, keys); glibc's
+/// allocator spends a large share of a big rollout consolidating free lists.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -28,7 +28,8 @@ use k8s_openapi::api::core::v1::Pod;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashSet, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
+use rustc_hash::FxHashSet as HashSet;
 
 /// How a new cluster is built.
 #[derive(Clone, Debug)]
@@ -237,9 +238,10 @@ impl Cluster {
         if T::KIND == Kind::Pod {
             self.stats.pods_created += 1;
         }
-        self.store.index_owners(T::KIND, &key, obj.meta().owner_references.as_ref());
         self.trace.write(now, Verb::Added, T::KIND.as_str(), &key, &rv);
+        let refs = obj.meta().owner_references.clone();
         T::table_mut(&mut self.store).insert(key.clone(), obj);
+        self.store.index_owners(T::KIND, &key, refs.as_ref());
         self.dispatch(T::KIND, &key, None);
         Ok(key)
     }
@@ -289,6 +291,31 @@ impl Cluster {
         };
         f(&mut obj);
         self.update(obj)
+    }
+
+    /// Changes an object where it lies, without copying it: `f` edits it and says whether it
+    /// changed anything. For the hot paths of the kubelet and the scheduler, which rewrite a
+    /// pod's status or bind it, on objects with no generation. `f` must leave the identity
+    /// fields and ownerReferences alone (the owner index is not updated here).
+    pub(crate) fn modify_in_place<T: Resource>(&mut self, key: &ObjectKey, f: impl FnOnce(&mut T) -> bool) -> Result<bool, crate::api::ApiError> {
+        debug_assert!(!T::KIND.has_generation(), "modify_in_place skips the generation bump");
+        let Some(obj) = T::table_mut(&mut self.store).get_mut(key) else {
+            return Err(crate::api::ApiError::not_found(T::KIND, &key.name));
+        };
+        #[cfg(debug_assertions)]
+        let refs = obj.meta().owner_references.clone();
+        if !f(obj) {
+            return Ok(false);
+        }
+        #[cfg(debug_assertions)]
+        debug_assert_eq!(refs, obj.meta().owner_references, "modify_in_place changed ownerReferences");
+        let rv = self.next_rv();
+        self.trace.write(self.now, Verb::Modified, T::KIND.as_str(), key, &rv);
+        if let Some(obj) = T::table_mut(&mut self.store).get_mut(key) {
+            obj.meta_mut().resource_version = Some(rv);
+        }
+        self.dispatch(T::KIND, key, None);
+        Ok(true)
     }
 
     /// Deletes an object. Pods on a node are deleted gracefully: they get a deletionTimestamp and

@@ -5,7 +5,7 @@
 
 use crate::store::{Kind, ObjectKey};
 use crate::time::Millis;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// The object an event is about.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -46,11 +46,16 @@ pub struct Event {
 #[derive(Debug, Default)]
 pub struct EventLog {
     events: Vec<Event>,
-    index: HashMap<(String, EventType, String, String), usize>,
+    /// Hash of (involved uid, type, reason, message) → the first event with that hash. Repeats
+    /// are found without copying the strings of every event into a key.
+    index: HashMap<u64, u32>,
+    /// Further events whose hash collided with an earlier, different event.
+    collisions: Vec<(u64, u32)>,
 }
 
 impl EventLog {
-    /// Records an event and returns its index in the log.
+    /// Records an event, or counts a repeat of an identical one (same involved object, type,
+    /// reason and message) as the event recorder does.
     pub fn record(
         &mut self,
         now: Millis,
@@ -60,13 +65,25 @@ impl EventLog {
         message: String,
         source: &'static str,
     ) -> usize {
-        let k = (involved.uid.clone(), type_, reason.to_string(), message.clone());
-        if let Some(&i) = self.index.get(&k) {
-            let e = &mut self.events[i];
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = rustc_hash::FxBuildHasher.build_hasher();
+        (involved.uid.as_str(), type_, reason, message.as_str()).hash(&mut h);
+        let hash = h.finish();
+        let same = |e: &Event| {
+            e.involved.uid == involved.uid && e.type_ == type_ && e.reason == reason && e.message == message
+        };
+        let found = match self.index.get(&hash) {
+            Some(&i) if same(&self.events[i as usize]) => Some(i),
+            Some(_) => self.collisions.iter().find(|(h, i)| *h == hash && same(&self.events[*i as usize])).map(|(_, i)| *i),
+            None => None,
+        };
+        if let Some(i) = found {
+            let e = &mut self.events[i as usize];
             e.count += 1;
             e.last_timestamp = now;
-            return i;
+            return i as usize;
         }
+        let i = self.events.len();
         self.events.push(Event {
             involved,
             type_,
@@ -77,8 +94,12 @@ impl EventLog {
             first_timestamp: now,
             last_timestamp: now,
         });
-        self.index.insert(k, self.events.len() - 1);
-        self.events.len() - 1
+        if self.index.contains_key(&hash) {
+            self.collisions.push((hash, i as u32));
+        } else {
+            self.index.insert(hash, i as u32);
+        }
+        i
     }
 
     pub fn all(&self) -> &[Event] {

@@ -22,7 +22,7 @@ use k8s_openapi::api::core::v1::{
     ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus, HostIP,
     Pod, PodCondition, PodIP, PodStatus,
 };
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// The kubelet's container restart back-off: 10 s doubling to 300 s (`MaxContainerBackOff`).
 const BACKOFF_INITIAL: Millis = Millis::from_secs(10);
@@ -332,9 +332,10 @@ pub(crate) fn delete_pod(c: &mut Cluster, key: &ObjectKey) -> crate::api::Result
     let running: Vec<String> =
         rt.containers.iter().filter(|ct| matches!(ct.state, State::Running { .. })).map(|ct| ct.name.clone()).collect();
     let uid = rt.uid.clone();
-    c.modify::<Pod>(key, |p| {
+    c.modify_in_place::<Pod>(key, |p| {
         p.metadata.deletion_timestamp = Some(now.to_time());
         p.metadata.deletion_grace_period_seconds = Some(grace.whole_secs() as i64);
+        true
     })?;
     let pod_key = key.clone();
     for name in running {
@@ -365,9 +366,9 @@ fn render(c: &mut Cluster, key: &ObjectKey) {
     let unready: Vec<&str> = rt.containers.iter().filter(|ct| !ct.ready).map(|ct| ct.name.as_str()).collect();
     let (ip, host_ip, bound_at) = (rt.ip.clone(), rt.host_ip.clone(), rt.bound_at);
     let unready: Vec<String> = unready.into_iter().map(str::to_string).collect();
-    let _ = c.modify::<Pod>(key, |p| {
-        let old = p.status.take().unwrap_or_default();
-        let old_conds = old.conditions.clone().unwrap_or_default();
+    let _ = c.modify_in_place::<Pod>(key, |p| {
+        let old = p.status.clone().unwrap_or_default();
+        let old_conds = old.conditions.as_deref().unwrap_or_default();
         let cond = |type_: &str, ok: bool, reason: Option<&str>, message: Option<String>, since: Millis| {
             let status = if ok { "True" } else { "False" };
             let ltt = old_conds
@@ -393,7 +394,7 @@ fn render(c: &mut Cluster, key: &ObjectKey) {
             cond("ContainersReady", all_ready, (!all_ready).then_some("ContainersNotReady"), not_ready_msg, now),
         ];
         conditions.extend(scheduled);
-        p.status = Some(PodStatus {
+        let status = Some(PodStatus {
             phase: Some(phase.to_string()),
             conditions: Some(conditions),
             host_ip: Some(host_ip.clone()),
@@ -405,6 +406,9 @@ fn render(c: &mut Cluster, key: &ObjectKey) {
             container_statuses: Some(statuses),
             ..old
         });
+        let changed = p.status != status;
+        p.status = status;
+        changed
     });
 }
 

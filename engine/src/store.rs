@@ -10,7 +10,8 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use serde::Serialize;
 use rustc_hash::FxHashMap;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 
 /// Namespace and name of an object.
@@ -148,30 +149,65 @@ resource!(Node, Kind::Node, nodes);
 /// every iteration is in key order, so walks over a table stay deterministic.
 #[derive(Debug)]
 pub struct Table<T> {
-    map: FxHashMap<ObjectKey, T>,
+    /// Key → slot in `slots`.
+    map: FxHashMap<ObjectKey, u32>,
+    /// The objects, boxed (a Pod is over a kilobyte inline). The owner index refers to
+    /// dependents by slot, so walking a ReplicaSet's pods hashes no keys.
+    slots: Vec<Option<Box<T>>>,
+    free: Vec<u32>,
 }
 
 impl<T> Default for Table<T> {
     fn default() -> Self {
-        Table { map: FxHashMap::default() }
+        Table { map: FxHashMap::default(), slots: Vec::new(), free: Vec::new() }
     }
 }
 
 impl<T> Table<T> {
     pub fn get(&self, key: &ObjectKey) -> Option<&T> {
-        self.map.get(key)
+        self.map.get(key).and_then(|&i| self.slots[i as usize].as_deref())
     }
 
     pub fn contains_key(&self, key: &ObjectKey) -> bool {
         self.map.contains_key(key)
     }
 
+    pub(crate) fn get_mut(&mut self, key: &ObjectKey) -> Option<&mut T> {
+        let i = *self.map.get(key)?;
+        self.slots[i as usize].as_deref_mut()
+    }
+
+    pub(crate) fn slot(&self, key: &ObjectKey) -> Option<u32> {
+        self.map.get(key).copied()
+    }
+
+    pub(crate) fn by_slot(&self, slot: u32) -> Option<&T> {
+        self.slots.get(slot as usize).and_then(|o| o.as_deref())
+    }
+
+    /// Inserts or replaces; a replaced object keeps its slot.
     pub(crate) fn insert(&mut self, key: ObjectKey, value: T) -> Option<T> {
-        self.map.insert(key, value)
+        if let Some(&i) = self.map.get(&key) {
+            return self.slots[i as usize].replace(Box::new(value)).map(|b| *b);
+        }
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = Some(Box::new(value));
+                i
+            }
+            None => {
+                self.slots.push(Some(Box::new(value)));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.map.insert(key, i);
+        None
     }
 
     pub(crate) fn remove(&mut self, key: &ObjectKey) -> Option<T> {
-        self.map.remove(key)
+        let i = self.map.remove(key)?;
+        self.free.push(i);
+        self.slots[i as usize].take().map(|b| *b)
     }
 
     pub fn len(&self) -> usize {
@@ -184,7 +220,8 @@ impl<T> Table<T> {
 
     /// Entries in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&ObjectKey, &T)> {
-        let mut entries: Vec<(&ObjectKey, &T)> = self.map.iter().collect();
+        let mut entries: Vec<(&ObjectKey, &T)> =
+            self.map.iter().filter_map(|(k, &i)| Some((k, self.slots[i as usize].as_deref()?))).collect();
         entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
         entries.into_iter()
     }
@@ -207,7 +244,7 @@ impl<T> std::ops::Index<&ObjectKey> for Table<T> {
     ///
     /// When the key is absent; use [`Table::get`] unless the key was just looked up.
     fn index(&self, key: &ObjectKey) -> &T {
-        &self.map[key]
+        self.get(key).expect("no object under this key")
     }
 }
 
@@ -230,7 +267,7 @@ pub struct Store {
     /// Objects of passive kinds, keyed by lower-case kind then key.
     pub generic: BTreeMap<(String, ObjectKey), GenericObject>,
     /// uid of an owner → its dependents (any ownerReference, controller or not).
-    dependents: HashMap<String, BTreeSet<(Kind, ObjectKey)>>,
+    dependents: HashMap<String, BTreeMap<(Kind, ObjectKey), u32>>,
     /// Pods without any ownerReference (candidates for adoption).
     orphan_pods: BTreeSet<ObjectKey>,
 }
@@ -242,23 +279,27 @@ impl Store {
 
     /// Dependents of the owner with this uid, in key order.
     pub fn dependents(&self, owner_uid: &str) -> impl Iterator<Item = &(Kind, ObjectKey)> {
-        self.dependents.get(owner_uid).into_iter().flatten()
+        self.dependents.get(owner_uid).into_iter().flat_map(|m| m.keys())
     }
 
     /// Pods whose ownerReferences name this owner uid, in key order.
     pub fn pods_owned_by<'a>(&'a self, owner_uid: &str) -> impl Iterator<Item = &'a Pod> + 'a {
-        self.dependents(owner_uid)
-            .filter(|(k, _)| *k == Kind::Pod)
-            .filter_map(|(_, key)| self.pods.get(key))
-            .collect::<Vec<_>>()
+        self.dependents
+            .get(owner_uid)
             .into_iter()
+            .flat_map(|m| m.range((Kind::Pod, ObjectKey::new("", ""))..))
+            .take_while(|((k, _), _)| *k == Kind::Pod)
+            .filter_map(|(_, &slot)| self.pods.by_slot(slot))
     }
 
     /// ReplicaSets whose ownerReferences name this owner uid, in key order.
     pub fn replicasets_owned_by<'a>(&'a self, owner_uid: &str) -> Vec<&'a ReplicaSet> {
-        self.dependents(owner_uid)
-            .filter(|(k, _)| *k == Kind::ReplicaSet)
-            .filter_map(|(_, key)| self.replicasets.get(key))
+        self.dependents
+            .get(owner_uid)
+            .into_iter()
+            .flatten()
+            .filter(|((k, _), _)| *k == Kind::ReplicaSet)
+            .filter_map(|(_, &slot)| self.replicasets.by_slot(slot))
             .collect()
     }
 
@@ -270,12 +311,20 @@ impl Store {
         self.orphan_pods.iter()
     }
 
+    /// Indexes a stored object under its owners (call after it is in its table).
     pub(crate) fn index_owners(&mut self, kind: Kind, key: &ObjectKey, refs: Option<&Vec<OwnerReference>>) {
         if kind == Kind::Pod && refs.is_none_or(|r| r.is_empty()) {
             self.orphan_pods.insert(key.clone());
         }
+        let slot = match kind {
+            Kind::Deployment => self.deployments.slot(key),
+            Kind::ReplicaSet => self.replicasets.slot(key),
+            Kind::Pod => self.pods.slot(key),
+            Kind::Node => self.nodes.slot(key),
+        };
+        let Some(slot) = slot else { return };
         for r in refs.into_iter().flatten() {
-            self.dependents.entry(r.uid.clone()).or_default().insert((kind, key.clone()));
+            self.dependents.entry(r.uid.clone()).or_default().insert((kind, key.clone()), slot);
         }
     }
 

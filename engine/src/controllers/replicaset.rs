@@ -15,7 +15,7 @@ use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// `burstReplicas`: upstream creates or deletes at most this many pods per sync and picks up
 /// the rest on the next sync, once the first burst is observed.
@@ -86,29 +86,110 @@ pub(crate) fn sync_replica_set(c: &mut Cluster, key: &ObjectKey) {
         return;
     }
     let rs = rs.clone();
-    claim_pods(c, &rs);
-    let uid = rs.metadata.uid.clone().unwrap_or_default();
-    let active: Vec<ObjectKey> =
-        c.store.pods_owned_by(&uid).filter(|p| is_pod_active(p)).map(|p| ObjectKey::of(&p.metadata)).collect();
-    manage_replicas(c, &rs, active);
-    update_status(c, key);
+    // One walk over the owned pods finds what to release, counts the active pods and computes
+    // the status those pods give; the status is reused when nothing is created or deleted.
+    let scan = scan(c, &rs);
+    let adopted = claim_pods(c, &rs, &scan.release);
+    let want = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1).max(0) as usize;
+    let active_count = scan.counts.replicas as usize + adopted;
+    let unchanged = scan.release.is_empty() && adopted == 0;
+    if active_count == want && unchanged {
+        update_status(c, key, &scan.counts);
+        return;
+    }
+    manage_replicas(c, &rs, active_count, want);
+    let counts = scan_counts(c, &rs);
+    update_status(c, key, &counts);
+}
+
+/// What one walk over a ReplicaSet's pods finds.
+struct Scan {
+    /// Owned pods that no longer match the selector.
+    release: Vec<ObjectKey>,
+    counts: Counts,
+}
+
+/// The pod counts behind `calculateStatus`, and when the next pod becomes available.
+#[derive(Default)]
+struct Counts {
+    replicas: i32,
+    fully_labeled: i32,
+    ready: i32,
+    available: i32,
+    next_available: Option<Millis>,
+}
+
+fn scan(c: &Cluster, rs: &ReplicaSet) -> Scan {
+    let uid = rs.metadata.uid.as_deref().unwrap_or_default();
+    let selector = rs.spec.as_ref().map(|s| &s.selector);
+    let mut release = Vec::new();
+    let mut counter = Counter::new(rs, c.now());
+    for p in c.store.pods_owned_by(uid) {
+        let matches = selector.is_some_and(|sel| labels::selector_matches(sel, p.metadata.labels.as_ref()));
+        if !matches && controller_ref(&p.metadata).is_some_and(|r| r.uid == uid) {
+            release.push(ObjectKey::of(&p.metadata));
+            continue;
+        }
+        counter.add(p);
+    }
+    Scan { release, counts: counter.counts }
+}
+
+fn scan_counts(c: &Cluster, rs: &ReplicaSet) -> Counts {
+    let uid = rs.metadata.uid.as_deref().unwrap_or_default();
+    let mut counter = Counter::new(rs, c.now());
+    for p in c.store.pods_owned_by(uid) {
+        counter.add(p);
+    }
+    counter.counts
+}
+
+struct Counter<'a> {
+    template_labels: Option<&'a std::collections::BTreeMap<String, String>>,
+    min_ready: i32,
+    now: Millis,
+    counts: Counts,
+}
+
+impl<'a> Counter<'a> {
+    fn new(rs: &'a ReplicaSet, now: Millis) -> Self {
+        let spec = rs.spec.as_ref();
+        Counter {
+            template_labels: spec.and_then(|s| s.template.as_ref()).and_then(|t| t.metadata.as_ref()).and_then(|m| m.labels.as_ref()),
+            min_ready: spec.and_then(|s| s.min_ready_seconds).unwrap_or(0),
+            now,
+            counts: Counts::default(),
+        }
+    }
+
+    fn add(&mut self, p: &Pod) {
+        if !is_pod_active(p) {
+            return;
+        }
+        let n = &mut self.counts;
+        n.replicas += 1;
+        if self.template_labels.into_iter().flatten().all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v)) {
+            n.fully_labeled += 1;
+        }
+        if is_pod_ready(p) {
+            n.ready += 1;
+            if is_pod_available(p, self.min_ready, self.now) {
+                n.available += 1;
+            } else if let Some(at) = available_at(p, self.min_ready) {
+                n.next_available = Some(n.next_available.map_or(at, |m: Millis| m.min(at)));
+            }
+        }
+    }
 }
 
 /// Adopts orphan pods that match the selector and releases owned pods that no longer do
-/// (`ClaimPods`).
-fn claim_pods(c: &mut Cluster, rs: &ReplicaSet) {
-    let Some(spec) = rs.spec.as_ref() else { return };
+/// (`ClaimPods`). Returns how many active pods were adopted.
+fn claim_pods(c: &mut Cluster, rs: &ReplicaSet, release: &[ObjectKey]) -> usize {
+    let Some(spec) = rs.spec.as_ref() else { return 0 };
     let uid = rs.metadata.uid.clone().unwrap_or_default();
     let key = ObjectKey::of(&rs.metadata);
-    let release: Vec<ObjectKey> = c
-        .store
-        .pods_owned_by(&uid)
-        .filter(|p| controller_ref(&p.metadata).is_some_and(|r| r.uid == uid))
-        .filter(|p| !labels::selector_matches(&spec.selector, p.metadata.labels.as_ref()))
-        .map(|p| ObjectKey::of(&p.metadata))
-        .collect();
     for k in release {
-        let _ = c.modify::<Pod>(&k, |p| {
+        let _ = c.modify::<Pod>(k, |p| {
             if let Some(refs) = p.metadata.owner_references.as_mut() {
                 refs.retain(|r| r.uid != uid);
             }
@@ -118,7 +199,7 @@ fn claim_pods(c: &mut Cluster, rs: &ReplicaSet) {
         });
     }
     if !c.store.has_orphan_pods() {
-        return;
+        return 0;
     }
     let adopt: Vec<ObjectKey> = c
         .store
@@ -129,9 +210,10 @@ fn claim_pods(c: &mut Cluster, rs: &ReplicaSet) {
         .map(|p| ObjectKey::of(&p.metadata))
         .collect();
     let owner = owner_ref(&rs.metadata, "ReplicaSet");
-    for k in adopt {
-        let _ = c.modify::<Pod>(&k, |p| p.metadata.owner_references.get_or_insert_with(Vec::new).push(owner.clone()));
+    for k in &adopt {
+        let _ = c.modify::<Pod>(k, |p| p.metadata.owner_references.get_or_insert_with(Vec::new).push(owner.clone()));
     }
+    adopt.len()
 }
 
 /// The controller ownerReference a controller puts on what it creates.
@@ -147,11 +229,10 @@ pub(crate) fn owner_ref(meta: &ObjectMeta, kind: &str) -> OwnerReference {
 }
 
 /// `manageReplicas`: create or delete pods to reach `spec.replicas`.
-fn manage_replicas(c: &mut Cluster, rs: &ReplicaSet, active: Vec<ObjectKey>) {
-    let want = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1).max(0) as usize;
+fn manage_replicas(c: &mut Cluster, rs: &ReplicaSet, active_count: usize, want: usize) {
     let key = ObjectKey::of(&rs.metadata);
-    if active.len() < want {
-        let n = want - active.len();
+    if active_count < want {
+        let n = want - active_count;
         let template = rs.spec.as_ref().and_then(|s| s.template.clone()).unwrap_or_default();
         let name = rs.metadata.name.clone().unwrap_or_default();
         let owner = owner_ref(&rs.metadata, "ReplicaSet");
@@ -177,70 +258,73 @@ fn manage_replicas(c: &mut Cluster, rs: &ReplicaSet, active: Vec<ObjectKey>) {
                 }
             }
         }
-    } else if active.len() > want {
-        // Bursts of deletions pick the lowest-ranked pods each time; taking all of them from one
-        // ranking gives the same pods, since deleting pods does not change the others' ranks
-        // except through `rank` (pods on the same node), which upstream also recomputes per
-        // burst. Ranks are recomputed per burst here too.
-        let mut active = active;
-        while active.len() > want {
-            let diff = (active.len() - want).min(BURST_REPLICAS);
-            let victims = pods_to_delete(c, rs, active.clone(), diff);
-            if victims.is_empty() {
-                break;
+    } else if active_count > want {
+        let victims = pods_to_delete(c, rs, want);
+        for pk in &victims {
+            if c.delete::<Pod>(pk, Default::default()).is_ok() {
+                c.record_event(rs, EventType::Normal, "SuccessfulDelete", format!("Deleted pod: {}", pk.name), "replicaset-controller");
             }
-            for pk in &victims {
-                if c.delete::<Pod>(pk, Default::default()).is_ok() {
-                    c.record_event(rs, EventType::Normal, "SuccessfulDelete", format!("Deleted pod: {}", pk.name), "replicaset-controller");
-                }
-            }
-            let gone: std::collections::HashSet<&ObjectKey> = victims.iter().collect();
-            active.retain(|k| !gone.contains(k));
         }
     }
 }
 
-/// `getPodsToDelete`: when only some pods go, rank them (`ActivePodsWithRanks`) and take the
-/// first `diff`; ranks count the active pods of the whole owner family (all ReplicaSets of the
-/// same Deployment) on each pod's node.
-fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, active: Vec<ObjectKey>, diff: usize) -> Vec<ObjectKey> {
-    if diff >= active.len() {
-        return active;
-    }
-    let mut related: Vec<&Pod> = Vec::new();
-    let family: Vec<String> = match controller_ref(&rs.metadata) {
-        Some(owner) => c.store.replicasets_owned_by(&owner.uid).iter().filter_map(|r| r.metadata.uid.clone()).collect(),
-        None => vec![rs.metadata.uid.clone().unwrap_or_default()],
-    };
-    for uid in &family {
-        related.extend(c.store.pods_owned_by(uid));
-    }
-    let mut on_node: HashMap<String, i32> = HashMap::new();
-    for p in related.iter().filter(|p| is_pod_active(p)) {
-        *on_node.entry(node_name(p).to_string()).or_default() += 1;
-    }
+/// `getPodsToDelete`, burst after burst until `want` active pods remain: the pods to delete,
+/// in the order upstream deletes them.
+///
+/// Each burst of at most [`BURST_REPLICAS`] takes the lowest-ranked pods
+/// (`ActivePodsWithRanks`), where a pod's rank counts the active pods of the whole owner
+/// family (all ReplicaSets of the same Deployment) on its node. Deleting a burst changes
+/// nothing about the other pods except those counts, so the ranking inputs are read once and
+/// only the counts are brought up to date between bursts, which is what upstream's fresh
+/// ranking on its next sync would see. When a burst takes every remaining pod, they go
+/// unranked, in key order, as upstream's `diff >= len(filteredPods)` shortcut does.
+fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
+    let uid = rs.metadata.uid.as_deref().unwrap_or_default();
     let now = c.now();
-    let mut ranked: Vec<RankInput> = active
-        .iter()
-        .filter_map(|k| c.store.pods.get(k))
-        .map(|p| RankInput::of(p, on_node.get(node_name(p)).copied().unwrap_or(0), now))
-        .collect();
-    let order = |a: &RankInput, b: &RankInput| {
-        if less(a, b) {
+    let family: Vec<&str> = match controller_ref(&rs.metadata) {
+        Some(owner) => c.store.replicasets_owned_by(&owner.uid).iter().filter_map(|r| r.metadata.uid.as_deref()).collect(),
+        None => vec![uid],
+    };
+    let mut on_node: HashMap<&str, i32> = HashMap::default();
+    for fuid in &family {
+        for p in c.store.pods_owned_by(fuid).filter(|p| is_pod_active(p)) {
+            *on_node.entry(node_name(p)).or_default() += 1;
+        }
+    }
+    let mut remaining: Vec<(usize, RankInput)> =
+        c.store.pods_owned_by(uid).filter(|p| is_pod_active(p)).map(|p| RankInput::of(p, 0, now)).enumerate().collect();
+    let order = |a: &(usize, RankInput), b: &(usize, RankInput)| {
+        if less(&a.1, &b.1) {
             Ordering::Less
-        } else if less(b, a) {
+        } else if less(&b.1, &a.1) {
             Ordering::Greater
         } else {
             Ordering::Equal
         }
     };
-    // Only the first `diff` matter: partition around them, then order that prefix.
-    if diff < ranked.len() {
-        ranked.select_nth_unstable_by(diff, order);
-        ranked.truncate(diff);
+    let mut victims = Vec::new();
+    while remaining.len() > want {
+        let diff = (remaining.len() - want).min(BURST_REPLICAS);
+        if diff >= remaining.len() {
+            remaining.sort_by_key(|(i, _)| *i);
+            victims.extend(remaining.drain(..).map(|(_, r)| ObjectKey::of(&r.pod.metadata)));
+            break;
+        }
+        for (_, r) in remaining.iter_mut() {
+            r.rank = on_node.get(node_name(r.pod)).copied().unwrap_or(0);
+        }
+        // Only the first `diff` matter: partition around them, then order that prefix.
+        remaining.select_nth_unstable_by(diff, order);
+        let mut burst: Vec<(usize, RankInput)> = remaining.drain(..diff).collect();
+        burst.sort_by(order);
+        for (_, r) in &burst {
+            if let Some(n) = on_node.get_mut(node_name(r.pod)) {
+                *n -= 1;
+            }
+            victims.push(ObjectKey::of(&r.pod.metadata));
+        }
     }
-    ranked.sort_by(order);
-    ranked.into_iter().map(|r| ObjectKey::of(&r.pod.metadata)).collect()
+    victims
 }
 
 /// What `ActivePodsWithRanks.Less` looks at, read once per pod instead of once per comparison.
@@ -352,36 +436,16 @@ fn less(a: &RankInput, b: &RankInput) -> bool {
 }
 
 /// `calculateStatus` + `updateReplicaSetStatus`, and the requeue for minReadySeconds.
-fn update_status(c: &mut Cluster, key: &ObjectKey) {
+fn update_status(c: &mut Cluster, key: &ObjectKey, counts: &Counts) {
     let Some(rs) = c.store.replicasets.get(key) else { return };
     let now = c.now();
-    let spec = rs.spec.clone().unwrap_or_default();
-    let min_ready = spec.min_ready_seconds.unwrap_or(0);
-    let template_labels = spec.template.as_ref().and_then(|t| t.metadata.as_ref()).and_then(|m| m.labels.clone()).unwrap_or_default();
-    let uid = rs.metadata.uid.clone().unwrap_or_default();
-    let (mut replicas, mut fully_labeled, mut ready, mut available) = (0, 0, 0, 0);
-    let mut next_available: Option<Millis> = None;
-    for p in c.store.pods_owned_by(&uid).filter(|p| is_pod_active(p)) {
-        replicas += 1;
-        if template_labels.iter().all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v)) {
-            fully_labeled += 1;
-        }
-        if is_pod_ready(p) {
-            ready += 1;
-            if is_pod_available(p, min_ready, now) {
-                available += 1;
-            } else if let Some(at) = available_at(p, min_ready) {
-                next_available = Some(next_available.map_or(at, |n: Millis| n.min(at)));
-            }
-        }
-    }
     let observed = rs.metadata.generation;
     let old = rs.status.clone().unwrap_or_default();
     let status = ReplicaSetStatus {
-        replicas,
-        fully_labeled_replicas: Some(fully_labeled),
-        ready_replicas: Some(ready),
-        available_replicas: Some(available),
+        replicas: counts.replicas,
+        fully_labeled_replicas: Some(counts.fully_labeled),
+        ready_replicas: Some(counts.ready),
+        available_replicas: Some(counts.available),
         observed_generation: observed,
         conditions: old.conditions.clone(),
         ..old.clone()
@@ -392,7 +456,7 @@ fn update_status(c: &mut Cluster, key: &ObjectKey) {
     // NOTE: upstream re-queues after minReadySeconds and checks again; with zero latency that
     // check would land exactly on the boundary of the strict `<`, so the engine wakes up at the
     // first instant the pod really is available instead.
-    if let Some(at) = next_available {
+    if let Some(at) = counts.next_available {
         c.requeue_after(Work::SyncReplicaSet(key.clone()), at.saturating_sub(now));
     }
 }

@@ -10,7 +10,8 @@ use crate::store::ObjectKey;
 use k8s_openapi::api::core::v1::{Node, NodeCondition, NodeStatus, Pod, PodCondition, PodStatus};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+use rustc_hash::FxHashMap as HashMap;
 
 #[derive(Debug, Default)]
 pub struct SchedulerState {
@@ -104,7 +105,8 @@ pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
     c.scheduler.by_load.insert((load + 1, node.clone()));
     c.scheduler.load.insert(node.clone(), load + 1);
     c.scheduler.assigned.insert(key.clone(), node.clone());
-    let _ = c.modify::<Pod>(key, |p| {
+    // The binding always changes the pod: it had no node.
+    let _ = c.modify_in_place::<Pod>(key, |p| {
         p.spec.get_or_insert_with(Default::default).node_name = Some(node.clone());
         let st = p.status.get_or_insert_with(PodStatus::default);
         st.phase = Some("Pending".into());
@@ -114,6 +116,7 @@ pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
             last_transition_time: Some(now),
             ..Default::default()
         }]);
+        true
     });
     let pod_key = key.clone();
     c.record_event_for::<Pod>(&pod_key, EventType::Normal, "Scheduled", format!("Successfully assigned {key} to {node}"), "default-scheduler");
