@@ -27,9 +27,9 @@ use crate::trace::{Trace, Verb};
 use k8s_openapi::api::core::v1::Pod;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rustc_hash::FxHashSet as HashSet;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
-use rustc_hash::FxHashSet as HashSet;
 
 /// How a new cluster is built.
 #[derive(Clone, Debug)]
@@ -46,7 +46,12 @@ pub struct ClusterConfig {
 
 impl Default for ClusterConfig {
     fn default() -> Self {
-        ClusterConfig { seed: 0, nodes: 3, pods_per_node: 110, trace: true }
+        ClusterConfig {
+            seed: 0,
+            nodes: 3,
+            pods_per_node: 110,
+            trace: true,
+        }
     }
 }
 
@@ -183,8 +188,23 @@ impl Cluster {
         let b: [u8; 16] = self.rng.random();
         format!(
             "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-4{:01x}{:02x}-{:01x}{:01x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-            b[0], b[1], b[2], b[3], b[4], b[5], b[6] & 0xf, b[7], 8 | (b[8] & 0x3), b[8] >> 4, b[9],
-            b[10], b[11], b[12], b[13], b[14], b[15]
+            b[0],
+            b[1],
+            b[2],
+            b[3],
+            b[4],
+            b[5],
+            b[6] & 0xf,
+            b[7],
+            8 | (b[8] & 0x3),
+            b[8] >> 4,
+            b[9],
+            b[10],
+            b[11],
+            b[12],
+            b[13],
+            b[14],
+            b[15]
         )
     }
 
@@ -192,7 +212,9 @@ impl Cluster {
     /// (no vowels, no confusable digits), as in generated pod names.
     pub(crate) fn random_suffix(&mut self, n: usize) -> String {
         const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-        (0..n).map(|_| ALPHANUMS[self.rng.random_range(0..ALPHANUMS.len())] as char).collect()
+        (0..n)
+            .map(|_| ALPHANUMS[self.rng.random_range(0..ALPHANUMS.len())] as char)
+            .collect()
     }
 
     fn next_rv(&mut self) -> String {
@@ -211,7 +233,12 @@ impl Cluster {
             if m.name.as_deref().unwrap_or("").is_empty() {
                 let prefix = m.generate_name.clone().unwrap_or_default();
                 if prefix.is_empty() {
-                    return Err(crate::api::ApiError::invalid(T::KIND, "", "metadata.name", "Required value: name or generateName is required"));
+                    return Err(crate::api::ApiError::invalid(
+                        T::KIND,
+                        "",
+                        "metadata.name",
+                        "Required value: name or generateName is required",
+                    ));
                 }
                 let suffix = self.random_suffix(5);
                 obj.meta_mut().name = Some(format!("{prefix}{suffix}"));
@@ -238,7 +265,8 @@ impl Cluster {
         if T::KIND == Kind::Pod {
             self.stats.pods_created += 1;
         }
-        self.trace.write(now, Verb::Added, T::KIND.as_str(), &key, &rv);
+        self.trace
+            .write(now, Verb::Added, T::KIND.as_str(), &key, &rv);
         let refs = obj.meta().owner_references.clone();
         T::table_mut(&mut self.store).insert(key.clone(), obj);
         self.store.index_owners(T::KIND, &key, refs.as_ref());
@@ -276,16 +304,22 @@ impl Cluster {
         obj.meta_mut().resource_version = Some(rv.clone());
         if old_refs != obj.meta().owner_references {
             self.store.unindex_owners(T::KIND, &key, old_refs.as_ref());
-            self.store.index_owners(T::KIND, &key, obj.meta().owner_references.as_ref());
+            self.store
+                .index_owners(T::KIND, &key, obj.meta().owner_references.as_ref());
         }
-        self.trace.write(self.now, Verb::Modified, T::KIND.as_str(), &key, &rv);
+        self.trace
+            .write(self.now, Verb::Modified, T::KIND.as_str(), &key, &rv);
         let old = T::table_mut(&mut self.store).insert(key.clone(), obj);
         self.dispatch(T::KIND, &key, old.as_ref().map(|o| o.meta()));
         Ok(true)
     }
 
     /// Reads, changes and writes back an object. Returns whether anything changed.
-    pub fn modify<T: Resource>(&mut self, key: &ObjectKey, f: impl FnOnce(&mut T)) -> Result<bool, crate::api::ApiError> {
+    pub fn modify<T: Resource>(
+        &mut self,
+        key: &ObjectKey,
+        f: impl FnOnce(&mut T),
+    ) -> Result<bool, crate::api::ApiError> {
         let Some(mut obj) = T::table(&self.store).get(key).cloned() else {
             return Err(crate::api::ApiError::not_found(T::KIND, &key.name));
         };
@@ -297,8 +331,15 @@ impl Cluster {
     /// changed anything. For the hot paths of the kubelet and the scheduler, which rewrite a
     /// pod's status or bind it, on objects with no generation. `f` must leave the identity
     /// fields and ownerReferences alone (the owner index is not updated here).
-    pub(crate) fn modify_in_place<T: Resource>(&mut self, key: &ObjectKey, f: impl FnOnce(&mut T) -> bool) -> Result<bool, crate::api::ApiError> {
-        debug_assert!(!T::KIND.has_generation(), "modify_in_place skips the generation bump");
+    pub(crate) fn modify_in_place<T: Resource>(
+        &mut self,
+        key: &ObjectKey,
+        f: impl FnOnce(&mut T) -> bool,
+    ) -> Result<bool, crate::api::ApiError> {
+        debug_assert!(
+            !T::KIND.has_generation(),
+            "modify_in_place skips the generation bump"
+        );
         let Some(obj) = T::table_mut(&mut self.store).get_mut(key) else {
             return Err(crate::api::ApiError::not_found(T::KIND, &key.name));
         };
@@ -308,9 +349,14 @@ impl Cluster {
             return Ok(false);
         }
         #[cfg(debug_assertions)]
-        debug_assert_eq!(refs, obj.meta().owner_references, "modify_in_place changed ownerReferences");
+        debug_assert_eq!(
+            refs,
+            obj.meta().owner_references,
+            "modify_in_place changed ownerReferences"
+        );
         let rv = self.next_rv();
-        self.trace.write(self.now, Verb::Modified, T::KIND.as_str(), key, &rv);
+        self.trace
+            .write(self.now, Verb::Modified, T::KIND.as_str(), key, &rv);
         if let Some(obj) = T::table_mut(&mut self.store).get_mut(key) {
             obj.meta_mut().resource_version = Some(rv);
         }
@@ -321,7 +367,11 @@ impl Cluster {
     /// Deletes an object. Pods on a node are deleted gracefully: they get a deletionTimestamp and
     /// the kubelet removes them once their containers have stopped. Everything else goes at once,
     /// and the garbage collector deletes (or orphans) its dependents at the same instant.
-    pub fn delete<T: Resource>(&mut self, key: &ObjectKey, propagation: Propagation) -> Result<(), crate::api::ApiError> {
+    pub fn delete<T: Resource>(
+        &mut self,
+        key: &ObjectKey,
+        propagation: Propagation,
+    ) -> Result<(), crate::api::ApiError> {
         let Some(obj) = T::table(&self.store).get(key) else {
             return Err(crate::api::ApiError::not_found(T::KIND, &key.name));
         };
@@ -339,10 +389,14 @@ impl Cluster {
     /// Removes an object from the store now (the end of a graceful deletion, or a non-graceful
     /// one), then garbage-collects its dependents.
     pub(crate) fn remove<T: Resource>(&mut self, key: &ObjectKey, propagation: Propagation) {
-        let Some(obj) = T::table_mut(&mut self.store).remove(key) else { return };
-        self.store.unindex_owners(T::KIND, key, obj.meta().owner_references.as_ref());
+        let Some(obj) = T::table_mut(&mut self.store).remove(key) else {
+            return;
+        };
+        self.store
+            .unindex_owners(T::KIND, key, obj.meta().owner_references.as_ref());
         let rv = self.next_rv();
-        self.trace.write(self.now, Verb::Deleted, T::KIND.as_str(), key, &rv);
+        self.trace
+            .write(self.now, Verb::Deleted, T::KIND.as_str(), key, &rv);
         let uid = obj.meta().uid.clone().unwrap_or_default();
         self.dispatch_deleted(T::KIND, key, obj.meta());
         let dependents: Vec<(Kind, ObjectKey)> = self.store.dependents(&uid).cloned().collect();
@@ -362,7 +416,12 @@ impl Cluster {
     }
 
     /// Deletes by kind rather than type.
-    pub fn delete_kind(&mut self, kind: Kind, key: &ObjectKey, p: Propagation) -> Result<(), crate::api::ApiError> {
+    pub fn delete_kind(
+        &mut self,
+        kind: Kind,
+        key: &ObjectKey,
+        p: Propagation,
+    ) -> Result<(), crate::api::ApiError> {
         match kind {
             Kind::Deployment => self.delete::<k8s_openapi::api::apps::v1::Deployment>(key, p),
             Kind::ReplicaSet => self.delete::<k8s_openapi::api::apps::v1::ReplicaSet>(key, p),
@@ -380,12 +439,16 @@ impl Cluster {
         }
         .and_then(|m| m.owner_references.clone())
         .unwrap_or_default();
-        refs.iter().filter(|r| r.uid != gone_uid).any(|r| self.uid_exists(&r.uid))
+        refs.iter()
+            .filter(|r| r.uid != gone_uid)
+            .any(|r| self.uid_exists(&r.uid))
     }
 
     fn uid_exists(&self, uid: &str) -> bool {
         fn has<T: Resource>(s: &Store, uid: &str) -> bool {
-            T::table(s).values().any(|o| o.meta().uid.as_deref() == Some(uid))
+            T::table(s)
+                .values()
+                .any(|o| o.meta().uid.as_deref() == Some(uid))
         }
         has::<k8s_openapi::api::apps::v1::Deployment>(&self.store, uid)
             || has::<k8s_openapi::api::apps::v1::ReplicaSet>(&self.store, uid)
@@ -414,13 +477,23 @@ impl Cluster {
     pub fn put_generic(&mut self, mut obj: GenericObject) -> ObjectKey {
         let meta = obj.value.get("metadata").cloned().unwrap_or_default();
         let key = ObjectKey::new(
-            meta.get("namespace").and_then(|v| v.as_str()).unwrap_or("default"),
+            meta.get("namespace")
+                .and_then(|v| v.as_str())
+                .unwrap_or("default"),
             meta.get("name").and_then(|v| v.as_str()).unwrap_or(""),
         );
         let table_key = (obj.kind.to_ascii_lowercase(), key.clone());
-        let existing = self.store.generic.get(&table_key).map(|o| o.value["metadata"].clone());
+        let existing = self
+            .store
+            .generic
+            .get(&table_key)
+            .map(|o| o.value["metadata"].clone());
         let (uid, created, verb) = match existing {
-            Some(m) => (m["uid"].clone(), m["creationTimestamp"].clone(), Verb::Modified),
+            Some(m) => (
+                m["uid"].clone(),
+                m["creationTimestamp"].clone(),
+                Verb::Modified,
+            ),
             None => (
                 serde_json::Value::String(self.new_uid()),
                 serde_json::to_value(self.now.to_time()).unwrap_or_default(),
@@ -428,7 +501,11 @@ impl Cluster {
             ),
         };
         let rv = self.next_rv();
-        if let Some(m) = obj.value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        if let Some(m) = obj
+            .value
+            .get_mut("metadata")
+            .and_then(|m| m.as_object_mut())
+        {
             m.insert("namespace".into(), key.namespace.clone().into());
             m.insert("uid".into(), uid);
             m.insert("creationTimestamp".into(), created);
@@ -441,7 +518,11 @@ impl Cluster {
 
     /// Deletes an object of a passive kind. Returns whether it existed.
     pub fn delete_generic(&mut self, kind: &str, key: &ObjectKey) -> bool {
-        let existed = self.store.generic.remove(&(kind.to_ascii_lowercase(), key.clone())).is_some();
+        let existed = self
+            .store
+            .generic
+            .remove(&(kind.to_ascii_lowercase(), key.clone()))
+            .is_some();
         if existed {
             let rv = self.next_rv();
             self.trace.write(self.now, Verb::Deleted, kind, key, &rv);
@@ -452,28 +533,60 @@ impl Cluster {
     // ---------------------------------------------------------------- events
 
     /// Records a Kubernetes Event about an object in the store.
-    pub(crate) fn record_event<T: Resource>(&mut self, obj: &T, type_: EventType, reason: &str, message: String, source: &'static str) {
+    pub(crate) fn record_event<T: Resource>(
+        &mut self,
+        obj: &T,
+        type_: EventType,
+        reason: &str,
+        message: String,
+        source: &'static str,
+    ) {
         let involved = InvolvedObject {
             kind: T::KIND,
             key: ObjectKey::of(obj.meta()),
             uid: obj.meta().uid.clone().unwrap_or_default(),
         };
-        self.trace.event(self.now, &involved, type_, reason, &message);
-        self.events.record(self.now, involved, type_, reason, message, source);
+        self.trace
+            .event(self.now, &involved, type_, reason, &message);
+        self.events
+            .record(self.now, involved, type_, reason, message, source);
     }
 
     /// Records an Event about the object stored under `key`, without copying it.
-    pub(crate) fn record_event_for<T: Resource>(&mut self, key: &ObjectKey, type_: EventType, reason: &str, message: String, source: &'static str) {
-        let Some(uid) = T::table(&self.store).get(key).map(|o| o.meta().uid.clone().unwrap_or_default()) else { return };
-        let involved = InvolvedObject { kind: T::KIND, key: key.clone(), uid };
-        self.trace.event(self.now, &involved, type_, reason, &message);
-        self.events.record(self.now, involved, type_, reason, message, source);
+    pub(crate) fn record_event_for<T: Resource>(
+        &mut self,
+        key: &ObjectKey,
+        type_: EventType,
+        reason: &str,
+        message: String,
+        source: &'static str,
+    ) {
+        let Some(uid) = T::table(&self.store)
+            .get(key)
+            .map(|o| o.meta().uid.clone().unwrap_or_default())
+        else {
+            return;
+        };
+        let involved = InvolvedObject {
+            kind: T::KIND,
+            key: key.clone(),
+            uid,
+        };
+        self.trace
+            .event(self.now, &involved, type_, reason, &message);
+        self.events
+            .record(self.now, involved, type_, reason, message, source);
     }
 
     // ---------------------------------------------------------------- informer handlers
 
     /// Wakes the controllers that watch `kind`, as the informer event handlers do.
-    fn dispatch(&mut self, kind: Kind, key: &ObjectKey, _old: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>) {
+    fn dispatch(
+        &mut self,
+        kind: Kind,
+        key: &ObjectKey,
+        _old: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
+    ) {
         match kind {
             Kind::Deployment => self.enqueue(Work::SyncDeployment(key.clone())),
             Kind::ReplicaSet => {
@@ -508,7 +621,13 @@ impl Cluster {
                     }
                 }
                 let pod = &self.store.pods[key];
-                if pod.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_none() && pod.metadata.deletion_timestamp.is_none() {
+                if pod
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.node_name.as_ref())
+                    .is_none()
+                    && pod.metadata.deletion_timestamp.is_none()
+                {
                     self.enqueue(Work::Schedule(key.clone()));
                 }
             }
@@ -516,7 +635,12 @@ impl Cluster {
         }
     }
 
-    fn dispatch_deleted(&mut self, kind: Kind, key: &ObjectKey, meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) {
+    fn dispatch_deleted(
+        &mut self,
+        kind: Kind,
+        key: &ObjectKey,
+        meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    ) {
         match kind {
             Kind::Deployment => {}
             Kind::ReplicaSet => {
@@ -533,9 +657,20 @@ impl Cluster {
                     self.enqueue(Work::SyncReplicaSet(rs_key.clone()));
                     // The Deployment controller watches pod deletions for Recreate, which waits
                     // for every old pod to be gone (deployment_controller.go `deletePod`).
-                    if let Some(d) = self.store.replicasets.get(&rs_key).and_then(|rs| controller_ref(&rs.metadata)).filter(|r| r.kind == "Deployment") {
+                    if let Some(d) = self
+                        .store
+                        .replicasets
+                        .get(&rs_key)
+                        .and_then(|rs| controller_ref(&rs.metadata))
+                        .filter(|r| r.kind == "Deployment")
+                    {
                         let dk = ObjectKey::new(key.namespace.clone(), d.name.clone());
-                        if self.store.deployments.get(&dk).is_some_and(deployment::util::is_recreate) {
+                        if self
+                            .store
+                            .deployments
+                            .get(&dk)
+                            .is_some_and(deployment::util::is_recreate)
+                        {
                             self.enqueue(Work::SyncDeployment(dk));
                         }
                     }
@@ -557,7 +692,11 @@ impl Cluster {
     pub(crate) fn schedule(&mut self, at: Millis, timer: Timer) {
         self.seq += 1;
         let at = at.max(self.now);
-        self.timers.push(Reverse(TimerEntry { at, seq: self.seq, timer }));
+        self.timers.push(Reverse(TimerEntry {
+            at,
+            seq: self.seq,
+            timer,
+        }));
     }
 
     /// A controller's `queue.AddAfter(key, after)`.
@@ -577,7 +716,11 @@ impl Cluster {
     /// work, until nothing is left at this instant.
     pub fn settle(&mut self) {
         loop {
-            while self.timers.peek().is_some_and(|Reverse(e)| e.at <= self.now) {
+            while self
+                .timers
+                .peek()
+                .is_some_and(|Reverse(e)| e.at <= self.now)
+            {
                 let Reverse(entry) = self.timers.pop().expect("peeked");
                 match entry.timer {
                     Timer::Requeue(w) => self.enqueue(w),
@@ -585,7 +728,7 @@ impl Cluster {
                 }
             }
             self.drain_work();
-            if !self.timers.peek().is_some_and(|Reverse(e)| e.at <= self.now) {
+            if self.timers.peek().is_none_or(|Reverse(e)| e.at > self.now) {
                 break;
             }
         }
@@ -622,7 +765,11 @@ impl Cluster {
     /// Advances time instant by instant until `done` holds (checked now, then after each
     /// instant), but not past `limit`. Returns whether `done` held; time stops at the first
     /// instant it does, or at `limit`.
-    pub fn run_until_condition(&mut self, limit: Millis, mut done: impl FnMut(&Cluster) -> bool) -> bool {
+    pub fn run_until_condition(
+        &mut self,
+        limit: Millis,
+        mut done: impl FnMut(&Cluster) -> bool,
+    ) -> bool {
         self.settle();
         if done(self) {
             return true;

@@ -65,16 +65,27 @@ impl EventLog {
         message: String,
         source: &'static str,
     ) -> usize {
-        use std::hash::{BuildHasher, Hash, Hasher};
-        let mut h = rustc_hash::FxBuildHasher.build_hasher();
-        (involved.uid.as_str(), type_, reason, message.as_str()).hash(&mut h);
-        let hash = h.finish();
+        use std::hash::BuildHasher;
+
+        let hash = rustc_hash::FxBuildHasher.hash_one((
+            involved.uid.as_str(),
+            type_,
+            reason,
+            message.as_str(),
+        ));
         let same = |e: &Event| {
-            e.involved.uid == involved.uid && e.type_ == type_ && e.reason == reason && e.message == message
+            e.involved.uid == involved.uid
+                && e.type_ == type_
+                && e.reason == reason
+                && e.message == message
         };
         let found = match self.index.get(&hash) {
             Some(&i) if same(&self.events[i as usize]) => Some(i),
-            Some(_) => self.collisions.iter().find(|(h, i)| *h == hash && same(&self.events[*i as usize])).map(|(_, i)| *i),
+            Some(_) => self
+                .collisions
+                .iter()
+                .find(|(h, i)| *h == hash && same(&self.events[*i as usize]))
+                .map(|(_, i)| *i),
             None => None,
         };
         if let Some(i) = found {
@@ -94,10 +105,10 @@ impl EventLog {
             first_timestamp: now,
             last_timestamp: now,
         });
-        if self.index.contains_key(&hash) {
-            self.collisions.push((hash, i as u32));
+        if let std::collections::hash_map::Entry::Vacant(e) = self.index.entry(hash) {
+            e.insert(i as u32);
         } else {
-            self.index.insert(hash, i as u32);
+            self.collisions.push((hash, i as u32));
         }
         i
     }
@@ -107,7 +118,13 @@ impl EventLog {
     }
 
     /// Events about one object, oldest first.
-    pub fn about<'a>(&'a self, kind: Kind, key: &'a ObjectKey) -> impl Iterator<Item = &'a Event> + 'a {
-        self.events.iter().filter(move |e| e.involved.kind == kind && &e.involved.key == key)
+    pub fn about<'a>(
+        &'a self,
+        kind: Kind,
+        key: &'a ObjectKey,
+    ) -> impl Iterator<Item = &'a Event> + 'a {
+        self.events
+            .iter()
+            .filter(move |e| e.involved.kind == kind && &e.involved.key == key)
     }
 }

@@ -32,7 +32,12 @@ pub struct Exit {
 
 impl Default for ImageBehaviour {
     fn default() -> Self {
-        ImageBehaviour { start: Millis::from_secs(1), stop: Millis::from_secs(1), exit: None, pull_fails: false }
+        ImageBehaviour {
+            start: Millis::from_secs(1),
+            stop: Millis::from_secs(1),
+            exit: None,
+            pull_fails: false,
+        }
     }
 }
 

@@ -39,17 +39,32 @@ pub fn rollout_status(d: &Deployment, revision: i64) -> RolloutStatus {
     let name = d.metadata.name.as_deref().unwrap_or("");
     let st = d.status.clone().unwrap_or_default();
     if revision > 0 {
-        let current: i64 = d.metadata.annotations.as_ref().and_then(|a| a.get(REVISION_ANNOTATION)).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let current: i64 = d
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(REVISION_ANNOTATION))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         if current != revision {
-            return RolloutStatus::Error(format!("desired revision ({revision}) is different from the running revision ({current})"));
+            return RolloutStatus::Error(format!(
+                "desired revision ({revision}) is different from the running revision ({current})"
+            ));
         }
     }
     if d.metadata.generation.unwrap_or(0) <= st.observed_generation.unwrap_or(0) {
-        if util::get_condition(&st, "Progressing").is_some_and(|c| c.reason.as_deref() == Some(util::TIMED_OUT_REASON)) {
-            return RolloutStatus::Error(format!("deployment \"{name}\" exceeded its progress deadline"));
+        if util::get_condition(&st, "Progressing")
+            .is_some_and(|c| c.reason.as_deref() == Some(util::TIMED_OUT_REASON))
+        {
+            return RolloutStatus::Error(format!(
+                "deployment \"{name}\" exceeded its progress deadline"
+            ));
         }
-        let (updated, replicas, available) =
-            (st.updated_replicas.unwrap_or(0), st.replicas.unwrap_or(0), st.available_replicas.unwrap_or(0));
+        let (updated, replicas, available) = (
+            st.updated_replicas.unwrap_or(0),
+            st.replicas.unwrap_or(0),
+            st.available_replicas.unwrap_or(0),
+        );
         let want = util::replicas(d);
         if updated < want {
             return RolloutStatus::Waiting(format!(
@@ -83,7 +98,13 @@ pub struct HistoryEntry {
 pub fn history(rss: &[ReplicaSet]) -> Vec<HistoryEntry> {
     let mut by_rev: BTreeMap<i64, String> = BTreeMap::new();
     for rs in rss {
-        let Some(rev) = rs.metadata.annotations.as_ref().and_then(|a| a.get(REVISION_ANNOTATION)).and_then(|v| v.parse::<i64>().ok()) else {
+        let Some(rev) = rs
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(REVISION_ANNOTATION))
+            .and_then(|v| v.parse::<i64>().ok())
+        else {
             continue;
         };
         let cause = rs
@@ -95,7 +116,13 @@ pub fn history(rss: &[ReplicaSet]) -> Vec<HistoryEntry> {
             .unwrap_or_else(|| "<none>".into());
         by_rev.insert(rev, cause);
     }
-    by_rev.into_iter().map(|(revision, change_cause)| HistoryEntry { revision, change_cause }).collect()
+    by_rev
+        .into_iter()
+        .map(|(revision, change_cause)| HistoryEntry {
+            revision,
+            change_cause,
+        })
+        .collect()
 }
 
 /// The table kubectl prints (tabwriter, padding 2): `REVISION  CHANGE-CAUSE` and one line per
@@ -104,7 +131,13 @@ pub fn format_history(entries: &[HistoryEntry]) -> String {
     if entries.is_empty() {
         return "No rollout history found.".into();
     }
-    let width = entries.iter().map(|e| e.revision.to_string().len()).max().unwrap_or(0).max("REVISION".len()) + 2;
+    let width = entries
+        .iter()
+        .map(|e| e.revision.to_string().len())
+        .max()
+        .unwrap_or(0)
+        .max("REVISION".len())
+        + 2;
     let mut out = format!("{:<width$}CHANGE-CAUSE\n", "REVISION");
     for e in entries {
         out.push_str(&format!("{:<width$}{}\n", e.revision, e.change_cause));
@@ -114,11 +147,15 @@ pub fn format_history(entries: &[HistoryEntry]) -> String {
 
 /// What `kubectl rollout undo` will do.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // one short-lived value per undo
 pub enum UndoPlan {
     /// `skipped rollback (current template already matches revision N)`: nothing is written.
     Skip(String),
     /// Replace `spec.template` and `metadata.annotations` of the Deployment.
-    Patch { template: PodTemplateSpec, annotations: BTreeMap<String, String> },
+    Patch {
+        template: PodTemplateSpec,
+        annotations: BTreeMap<String, String>,
+    },
 }
 
 /// Annotations kubectl keeps from the Deployment rather than the ReplicaSet.
@@ -135,7 +172,9 @@ const ANNOTATIONS_TO_SKIP: &[&str] = &[
 /// revision) and returns the patch, or kubectl's error text (without `error: `).
 pub fn undo(d: &Deployment, rss: &[ReplicaSet], to_revision: i64) -> Result<UndoPlan, String> {
     if to_revision < 0 {
-        return Err(format!("unable to find specified revision {to_revision} in history"));
+        return Err(format!(
+            "unable to find specified revision {to_revision} in history"
+        ));
     }
     let name = d.metadata.name.as_deref().unwrap_or("");
     let target = deployment_revision(name, rss, to_revision)?;
@@ -144,7 +183,9 @@ pub fn undo(d: &Deployment, rss: &[ReplicaSet], to_revision: i64) -> Result<Undo
     }
     let target_template = util::rs_template(target);
     if util::equal_ignore_hash(&target_template, &util::template(d)) {
-        return Ok(UndoPlan::Skip(format!("skipped rollback (current template already matches revision {to_revision})")));
+        return Ok(UndoPlan::Skip(format!(
+            "skipped rollback (current template already matches revision {to_revision})"
+        )));
     }
     let template = util::strip_hash(&target_template);
     let mut annotations = BTreeMap::new();
@@ -158,14 +199,27 @@ pub fn undo(d: &Deployment, rss: &[ReplicaSet], to_revision: i64) -> Result<Undo
             annotations.insert(k.clone(), v.clone());
         }
     }
-    Ok(UndoPlan::Patch { template, annotations })
+    Ok(UndoPlan::Patch {
+        template,
+        annotations,
+    })
 }
 
 /// `deploymentRevision`: the ReplicaSet with revision `to` or, for 0, the second newest.
-fn deployment_revision<'a>(name: &str, rss: &'a [ReplicaSet], to: i64) -> Result<&'a ReplicaSet, String> {
+fn deployment_revision<'a>(
+    name: &str,
+    rss: &'a [ReplicaSet],
+    to: i64,
+) -> Result<&'a ReplicaSet, String> {
     let (mut latest, mut latest_rev, mut previous, mut previous_rev) = (None, -1i64, None, -1i64);
     for rs in rss {
-        let Some(v) = rs.metadata.annotations.as_ref().and_then(|a| a.get(REVISION_ANNOTATION)).and_then(|v| v.parse::<i64>().ok()) else {
+        let Some(v) = rs
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(REVISION_ANNOTATION))
+            .and_then(|v| v.parse::<i64>().ok())
+        else {
             continue;
         };
         if to == 0 {
@@ -195,9 +249,18 @@ mod tests {
     #[test]
     fn history_table_pads_like_tabwriter() {
         let entries = vec![
-            HistoryEntry { revision: 1, change_cause: "<none>".into() },
-            HistoryEntry { revision: 3, change_cause: "<none>".into() },
+            HistoryEntry {
+                revision: 1,
+                change_cause: "<none>".into(),
+            },
+            HistoryEntry {
+                revision: 3,
+                change_cause: "<none>".into(),
+            },
         ];
-        assert_eq!(format_history(&entries), "REVISION  CHANGE-CAUSE\n1         <none>\n3         <none>\n");
+        assert_eq!(
+            format_history(&entries),
+            "REVISION  CHANGE-CAUSE\n1         <none>\n3         <none>\n"
+        );
     }
 }

@@ -19,8 +19,8 @@ use crate::images::ImageBehaviour;
 use crate::store::ObjectKey;
 use crate::time::Millis;
 use k8s_openapi::api::core::v1::{
-    ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus, HostIP,
-    Pod, PodCondition, PodIP, PodStatus,
+    ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting,
+    ContainerStatus, HostIP, Pod, PodCondition, PodIP, PodStatus,
 };
 use rustc_hash::FxHashMap as HashMap;
 
@@ -68,10 +68,17 @@ pub(crate) struct Container {
 #[derive(Clone, Debug)]
 enum State {
     Creating,
-    PullError { reason: &'static str, message: String },
-    Running { since: Millis },
+    PullError {
+        reason: &'static str,
+        message: String,
+    },
+    Running {
+        since: Millis,
+    },
     Terminated(Terminated),
-    CrashLoop { message: String },
+    CrashLoop {
+        message: String,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -105,12 +112,18 @@ enum What {
 
 /// The kubelet sees a pod bound to its node: create its sandbox and start its containers.
 pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
-    let Some(pod) = c.store.pods.get(key) else { return };
+    let Some(pod) = c.store.pods.get(key) else {
+        return;
+    };
     let spec = pod.spec.clone().unwrap_or_default();
     let uid = pod.metadata.uid.clone().unwrap_or_default();
     c.kubelet.next_ip += 1;
     let n = c.kubelet.next_ip;
-    let node_index: u32 = node.rsplit('-').next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let node_index: u32 = node
+        .rsplit('-')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let containers = spec
         .containers
         .iter()
@@ -136,7 +149,10 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
         ip: format!("10.244.{}.{}", n / 250, n % 250 + 2),
         host_ip: format!("172.18.0.{}", node_index + 1),
         bound_at: c.now(),
-        restart_policy: spec.restart_policy.clone().unwrap_or_else(|| "Always".into()),
+        restart_policy: spec
+            .restart_policy
+            .clone()
+            .unwrap_or_else(|| "Always".into()),
         grace: Millis::from_secs(spec.termination_grace_period_seconds.unwrap_or(30).max(0) as u64),
         terminating: false,
         containers,
@@ -157,37 +173,98 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
         let ct = &mut rt.containers[i];
         ct.incarnation += 1;
         ct.state = State::Creating;
-        (rt.uid.clone(), ct.image.clone(), ct.behaviour.clone(), ct.incarnation)
+        (
+            rt.uid.clone(),
+            ct.image.clone(),
+            ct.behaviour.clone(),
+            ct.incarnation,
+        )
     };
     let pod_key = key.clone();
     if behaviour.pull_fails {
-        c.record_event_for::<Pod>(&pod_key, EventType::Normal, "Pulling", format!("Pulling image \"{image}\""), "kubelet");
+        c.record_event_for::<Pod>(
+            &pod_key,
+            EventType::Normal,
+            "Pulling",
+            format!("Pulling image \"{image}\""),
+            "kubelet",
+        );
         let msg = format!(
             "Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": not found"
         );
-        c.record_event_for::<Pod>(&pod_key, EventType::Warning, "Failed", msg.clone(), "kubelet");
-        c.record_event_for::<Pod>(&pod_key, EventType::Warning, "Failed", "Error: ErrImagePull".into(), "kubelet");
+        c.record_event_for::<Pod>(
+            &pod_key,
+            EventType::Warning,
+            "Failed",
+            msg.clone(),
+            "kubelet",
+        );
+        c.record_event_for::<Pod>(
+            &pod_key,
+            EventType::Warning,
+            "Failed",
+            "Error: ErrImagePull".into(),
+            "kubelet",
+        );
         let rt = c.kubelet.pods.get_mut(key).expect("pod runtime exists");
         let ct = &mut rt.containers[i];
-        ct.state = State::PullError { reason: "ErrImagePull", message: msg };
+        ct.state = State::PullError {
+            reason: "ErrImagePull",
+            message: msg,
+        };
         // The image back-off: the next pull is attempted once the back-off has passed; in
         // between the kubelet reports ImagePullBackOff (from its next pod sync, 1 s later).
         let delay = next_backoff(&mut ct.pull_backoff, now, now);
-        c.schedule(now + Millis::from_secs(1), Timer::Kubelet(KubeletTimer { pod: key.clone(), uid: uid.clone(), container: i, incarnation, what: What::PullBackOff }));
-        c.schedule(now + delay, Timer::Kubelet(KubeletTimer { pod: key.clone(), uid, container: i, incarnation, what: What::PullRetry }));
+        c.schedule(
+            now + Millis::from_secs(1),
+            Timer::Kubelet(KubeletTimer {
+                pod: key.clone(),
+                uid: uid.clone(),
+                container: i,
+                incarnation,
+                what: What::PullBackOff,
+            }),
+        );
+        c.schedule(
+            now + delay,
+            Timer::Kubelet(KubeletTimer {
+                pod: key.clone(),
+                uid,
+                container: i,
+                incarnation,
+                what: What::PullRetry,
+            }),
+        );
         return;
     }
     if incarnation == 1 {
-        c.record_event_for::<Pod>(&pod_key, EventType::Normal, "Pulled", format!("Container image \"{image}\" already present on machine"), "kubelet");
+        c.record_event_for::<Pod>(
+            &pod_key,
+            EventType::Normal,
+            "Pulled",
+            format!("Container image \"{image}\" already present on machine"),
+            "kubelet",
+        );
     }
-    c.schedule(now + behaviour.start, Timer::Kubelet(KubeletTimer { pod: key.clone(), uid, container: i, incarnation, what: What::Started }));
+    c.schedule(
+        now + behaviour.start,
+        Timer::Kubelet(KubeletTimer {
+            pod: key.clone(),
+            uid,
+            container: i,
+            incarnation,
+            what: What::Started,
+        }),
+    );
 }
 
 /// `flowcontrol.Backoff.Next`: the first call (or one after 2×max of quiet) gives the initial
 /// delay; each later call doubles it up to the maximum. Returns the new delay.
 fn next_backoff(entry: &mut Option<(Millis, Millis)>, event_time: Millis, now: Millis) -> Millis {
     let delay = match *entry {
-        Some((d, last)) if event_time.saturating_sub(last) <= Millis(BACKOFF_MAX.0 * 2) => Millis((d.0 * 2).min(BACKOFF_MAX.0)),
+        Some((d, last)) if event_time.saturating_sub(last) <= Millis(BACKOFF_MAX.0 * 2) => {
+            Millis((d.0 * 2).min(BACKOFF_MAX.0))
+        }
         _ => BACKOFF_INITIAL,
     };
     *entry = Some((delay, now));
@@ -195,7 +272,11 @@ fn next_backoff(entry: &mut Option<(Millis, Millis)>, event_time: Millis, now: M
 }
 
 /// `flowcontrol.Backoff.IsInBackOffSince(id, eventTime)`.
-fn in_backoff_since(entry: &Option<(Millis, Millis)>, event_time: Millis, now: Millis) -> Option<Millis> {
+fn in_backoff_since(
+    entry: &Option<(Millis, Millis)>,
+    event_time: Millis,
+    now: Millis,
+) -> Option<Millis> {
     let (d, last) = (*entry)?;
     if event_time.saturating_sub(last) > Millis(BACKOFF_MAX.0 * 2) {
         return None;
@@ -206,7 +287,9 @@ fn in_backoff_since(entry: &Option<(Millis, Millis)>, event_time: Millis, now: M
 /// Applies a kubelet timer.
 pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
     let now = c.now();
-    let Some(rt) = c.kubelet.pods.get(&t.pod) else { return };
+    let Some(rt) = c.kubelet.pods.get(&t.pod) else {
+        return;
+    };
     if rt.uid != t.uid {
         return;
     }
@@ -215,7 +298,9 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
         c.remove::<Pod>(&t.pod, Propagation::Background);
         return;
     }
-    let Some(ct) = rt.containers.get(t.container) else { return };
+    let Some(ct) = rt.containers.get(t.container) else {
+        return;
+    };
     if ct.incarnation != t.incarnation || rt.terminating {
         return;
     }
@@ -231,17 +316,37 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
             ct.ready = true;
             let (name, exit) = (ct.name.clone(), ct.behaviour.exit);
             let pod_key = t.pod.clone();
-            c.record_event_for::<Pod>(&pod_key, EventType::Normal, "Created", format!("Created container: {name}"), "kubelet");
-            c.record_event_for::<Pod>(&pod_key, EventType::Normal, "Started", format!("Started container {name}"), "kubelet");
+            c.record_event_for::<Pod>(
+                &pod_key,
+                EventType::Normal,
+                "Created",
+                format!("Created container: {name}"),
+                "kubelet",
+            );
+            c.record_event_for::<Pod>(
+                &pod_key,
+                EventType::Normal,
+                "Started",
+                format!("Started container {name}"),
+                "kubelet",
+            );
             if let Some(exit) = exit {
-                c.schedule(now + exit.after, Timer::Kubelet(KubeletTimer { what: What::Exited, ..t.clone() }));
+                c.schedule(
+                    now + exit.after,
+                    Timer::Kubelet(KubeletTimer {
+                        what: What::Exited,
+                        ..t.clone()
+                    }),
+                );
             }
         }
         What::Exited => {
             let rt = c.kubelet.pods.get_mut(&t.pod).expect("checked");
             let policy = rt.restart_policy.clone();
             let ct = &mut rt.containers[t.container];
-            let State::Running { since } = ct.state else { return };
+            let State::Running { since } = ct.state else {
+                return;
+            };
             let code = ct.behaviour.exit.map(|e| e.code).unwrap_or(0);
             let term = Terminated {
                 exit_code: code,
@@ -262,7 +367,10 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
                 // in back-off since its last exit.
                 let name = ct.name.clone();
                 if let Some(delay) = in_backoff_since(&ct.backoff, now, now) {
-                    let message = format!("back-off {}s restarting failed container={name} pod={pod_name}_{ns}({uid})", delay.whole_secs());
+                    let message = format!(
+                        "back-off {}s restarting failed container={name} pod={pod_name}_{ns}({uid})",
+                        delay.whole_secs()
+                    );
                     ct.state = State::CrashLoop { message };
                     let at = now + delay;
                     let pod_key = t.pod.clone();
@@ -272,7 +380,13 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
                         format!("Back-off restarting failed container {name} in pod {pod_name}_{ns}({uid})"),
                         "kubelet",
                     );
-                    c.schedule(at, Timer::Kubelet(KubeletTimer { what: What::Restart, ..t.clone() }));
+                    c.schedule(
+                        at,
+                        Timer::Kubelet(KubeletTimer {
+                            what: What::Restart,
+                            ..t.clone()
+                        }),
+                    );
                 } else {
                     restart_container(c, &t.pod, t.container);
                 }
@@ -283,10 +397,25 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
             let rt = c.kubelet.pods.get_mut(&t.pod).expect("checked");
             let ct = &mut rt.containers[t.container];
             let image = ct.image.clone();
-            ct.state = State::PullError { reason: "ImagePullBackOff", message: format!("Back-off pulling image \"{image}\"") };
+            ct.state = State::PullError {
+                reason: "ImagePullBackOff",
+                message: format!("Back-off pulling image \"{image}\""),
+            };
             let pod_key = t.pod.clone();
-            c.record_event_for::<Pod>(&pod_key, EventType::Normal, "BackOff", format!("Back-off pulling image \"{image}\""), "kubelet");
-            c.record_event_for::<Pod>(&pod_key, EventType::Warning, "Failed", "Error: ImagePullBackOff".into(), "kubelet");
+            c.record_event_for::<Pod>(
+                &pod_key,
+                EventType::Normal,
+                "BackOff",
+                format!("Back-off pulling image \"{image}\""),
+                "kubelet",
+            );
+            c.record_event_for::<Pod>(
+                &pod_key,
+                EventType::Warning,
+                "Failed",
+                "Error: ImagePullBackOff".into(),
+                "kubelet",
+            );
         }
         What::PullRetry => start_container(c, &t.pod, t.container),
         What::Stopped => unreachable!("handled above"),
@@ -300,7 +429,11 @@ fn restart_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
     let ct = &mut rt.containers[i];
     let finished = match &ct.state {
         State::Terminated(t) => t.finished,
-        _ => ct.last_terminated.as_ref().map(|t| t.finished).unwrap_or(now),
+        _ => ct
+            .last_terminated
+            .as_ref()
+            .map(|t| t.finished)
+            .unwrap_or(now),
     };
     next_backoff(&mut ct.backoff, finished, now);
     if let State::Terminated(t) = &ct.state {
@@ -329,8 +462,12 @@ pub(crate) fn delete_pod(c: &mut Cluster, key: &ObjectKey) -> crate::api::Result
         .max()
         .unwrap_or(Millis::ZERO)
         .min(grace);
-    let running: Vec<String> =
-        rt.containers.iter().filter(|ct| matches!(ct.state, State::Running { .. })).map(|ct| ct.name.clone()).collect();
+    let running: Vec<String> = rt
+        .containers
+        .iter()
+        .filter(|ct| matches!(ct.state, State::Running { .. }))
+        .map(|ct| ct.name.clone())
+        .collect();
     let uid = rt.uid.clone();
     c.modify_in_place::<Pod>(key, |p| {
         p.metadata.deletion_timestamp = Some(now.to_time());
@@ -339,37 +476,77 @@ pub(crate) fn delete_pod(c: &mut Cluster, key: &ObjectKey) -> crate::api::Result
     })?;
     let pod_key = key.clone();
     for name in running {
-        c.record_event_for::<Pod>(&pod_key, EventType::Normal, "Killing", format!("Stopping container {name}"), "kubelet");
+        c.record_event_for::<Pod>(
+            &pod_key,
+            EventType::Normal,
+            "Killing",
+            format!("Stopping container {name}"),
+            "kubelet",
+        );
     }
-    c.schedule(now + stop, Timer::Kubelet(KubeletTimer { pod: key.clone(), uid, container: 0, incarnation: 0, what: What::Stopped }));
+    c.schedule(
+        now + stop,
+        Timer::Kubelet(KubeletTimer {
+            pod: key.clone(),
+            uid,
+            container: 0,
+            incarnation: 0,
+            what: What::Stopped,
+        }),
+    );
     Ok(())
 }
 
 /// Writes `pod.status` from the runtime state (`generateAPIPodStatus`).
 fn render(c: &mut Cluster, key: &ObjectKey) {
-    let Some(rt) = c.kubelet.pods.get(key) else { return };
+    let Some(rt) = c.kubelet.pods.get(key) else {
+        return;
+    };
     let now = c.now();
     let statuses: Vec<ContainerStatus> = rt.containers.iter().map(container_status).collect();
     let all_ready = rt.containers.iter().all(|ct| ct.ready);
     let any_started = rt.containers.iter().any(|ct| {
-        ct.restart_count > 0 || matches!(ct.state, State::Running { .. } | State::Terminated(_) | State::CrashLoop { .. })
+        ct.restart_count > 0
+            || matches!(
+                ct.state,
+                State::Running { .. } | State::Terminated(_) | State::CrashLoop { .. }
+            )
     });
-    let all_terminated = rt.containers.iter().all(|ct| matches!(ct.state, State::Terminated(_)));
+    let all_terminated = rt
+        .containers
+        .iter()
+        .all(|ct| matches!(ct.state, State::Terminated(_)));
     let phase = if all_terminated && rt.restart_policy != "Always" {
-        let ok = rt.containers.iter().all(|ct| matches!(&ct.state, State::Terminated(t) if t.exit_code == 0));
-        if ok || rt.restart_policy == "Never" { if ok { "Succeeded" } else { "Failed" } } else { "Running" }
+        let ok = rt
+            .containers
+            .iter()
+            .all(|ct| matches!(&ct.state, State::Terminated(t) if t.exit_code == 0));
+        if ok || rt.restart_policy == "Never" {
+            if ok { "Succeeded" } else { "Failed" }
+        } else {
+            "Running"
+        }
     } else if any_started {
         "Running"
     } else {
         "Pending"
     };
-    let unready: Vec<&str> = rt.containers.iter().filter(|ct| !ct.ready).map(|ct| ct.name.as_str()).collect();
+    let unready: Vec<&str> = rt
+        .containers
+        .iter()
+        .filter(|ct| !ct.ready)
+        .map(|ct| ct.name.as_str())
+        .collect();
     let (ip, host_ip, bound_at) = (rt.ip.clone(), rt.host_ip.clone(), rt.bound_at);
     let unready: Vec<String> = unready.into_iter().map(str::to_string).collect();
     let _ = c.modify_in_place::<Pod>(key, |p| {
         let old = p.status.clone().unwrap_or_default();
         let old_conds = old.conditions.as_deref().unwrap_or_default();
-        let cond = |type_: &str, ok: bool, reason: Option<&str>, message: Option<String>, since: Millis| {
+        let cond = |type_: &str,
+                    ok: bool,
+                    reason: Option<&str>,
+                    message: Option<String>,
+                    since: Millis| {
             let status = if ok { "True" } else { "False" };
             let ltt = old_conds
                 .iter()
@@ -385,13 +562,29 @@ fn render(c: &mut Cluster, key: &ObjectKey) {
                 ..Default::default()
             }
         };
-        let not_ready_msg = (!all_ready).then(|| format!("containers with unready status: [{}]", unready.join(" ")));
-        let scheduled = old_conds.iter().find(|c| c.type_ == "PodScheduled").cloned();
+        let not_ready_msg = (!all_ready)
+            .then(|| format!("containers with unready status: [{}]", unready.join(" ")));
+        let scheduled = old_conds
+            .iter()
+            .find(|c| c.type_ == "PodScheduled")
+            .cloned();
         let mut conditions = vec![
             cond("PodReadyToStartContainers", true, None, None, bound_at),
             cond("Initialized", true, None, None, bound_at),
-            cond("Ready", all_ready, (!all_ready).then_some("ContainersNotReady"), not_ready_msg.clone(), now),
-            cond("ContainersReady", all_ready, (!all_ready).then_some("ContainersNotReady"), not_ready_msg, now),
+            cond(
+                "Ready",
+                all_ready,
+                (!all_ready).then_some("ContainersNotReady"),
+                not_ready_msg.clone(),
+                now,
+            ),
+            cond(
+                "ContainersReady",
+                all_ready,
+                (!all_ready).then_some("ContainersNotReady"),
+                not_ready_msg,
+                now,
+            ),
         ];
         conditions.extend(scheduled);
         let status = Some(PodStatus {
@@ -425,7 +618,10 @@ fn container_status(ct: &Container) -> ContainerStatus {
         ..Default::default()
     };
     let waiting = |reason: &str, message: Option<String>| ContainerState {
-        waiting: Some(ContainerStateWaiting { reason: Some(reason.to_string()), message }),
+        waiting: Some(ContainerStateWaiting {
+            reason: Some(reason.to_string()),
+            message,
+        }),
         ..Default::default()
     };
     let state = match &ct.state {
@@ -433,7 +629,9 @@ fn container_status(ct: &Container) -> ContainerStatus {
         State::PullError { reason, message } => waiting(reason, Some(message.clone())),
         State::CrashLoop { message } => waiting("CrashLoopBackOff", Some(message.clone())),
         State::Running { since } => ContainerState {
-            running: Some(ContainerStateRunning { started_at: Some(since.to_time()) }),
+            running: Some(ContainerStateRunning {
+                started_at: Some(since.to_time()),
+            }),
             ..Default::default()
         },
         State::Terminated(t) => terminated(t),
@@ -462,10 +660,15 @@ mod tests {
         let mut e = None;
         let mut delays = vec![];
         for i in 0..8 {
-            delays.push(next_backoff(&mut e, Millis::from_secs(i), Millis::from_secs(i)).whole_secs());
+            delays.push(
+                next_backoff(&mut e, Millis::from_secs(i), Millis::from_secs(i)).whole_secs(),
+            );
         }
         assert_eq!(delays, vec![10, 20, 40, 80, 160, 300, 300, 300]);
         // More than 2 × 300 s since the last update: back to the initial delay.
-        assert_eq!(next_backoff(&mut e, Millis::from_secs(7 + 601), Millis::from_secs(608)).whole_secs(), 10);
+        assert_eq!(
+            next_backoff(&mut e, Millis::from_secs(7 + 601), Millis::from_secs(608)).whole_secs(),
+            10
+        );
     }
 }

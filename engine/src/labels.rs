@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 /// Whether `labels` satisfy `selector`. An empty selector matches everything, as upstream's
 /// `LabelSelectorAsSelector` does (controllers refuse empty selectors separately).
-pub fn selector_matches(selector: &LabelSelector, labels: Option<&BTreeMap<String, String>>) -> bool {
+pub fn selector_matches(
+    selector: &LabelSelector,
+    labels: Option<&BTreeMap<String, String>>,
+) -> bool {
     let empty = BTreeMap::new();
     let labels = labels.unwrap_or(&empty);
     for (k, v) in selector.match_labels.iter().flatten() {
@@ -32,7 +35,12 @@ pub fn selector_matches(selector: &LabelSelector, labels: Option<&BTreeMap<Strin
 
 /// `app=web,tier in (a,b)`: the selector as kubectl prints it.
 pub fn format_selector(selector: &LabelSelector) -> String {
-    let mut parts: Vec<String> = selector.match_labels.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut parts: Vec<String> = selector
+        .match_labels
+        .iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     for e in selector.match_expressions.iter().flatten() {
         let values = e.values.clone().unwrap_or_default().join(",");
         parts.push(match e.operator.as_str() {
@@ -51,7 +59,10 @@ mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -64,8 +75,14 @@ mod tests {
                 values: Some(vec!["a".into(), "b".into()]),
             }]),
         };
-        assert!(selector_matches(&sel, Some(&labels(&[("app", "web"), ("tier", "b")]))));
-        assert!(!selector_matches(&sel, Some(&labels(&[("app", "web"), ("tier", "c")]))));
+        assert!(selector_matches(
+            &sel,
+            Some(&labels(&[("app", "web"), ("tier", "b")]))
+        ));
+        assert!(!selector_matches(
+            &sel,
+            Some(&labels(&[("app", "web"), ("tier", "c")]))
+        ));
         assert!(!selector_matches(&sel, Some(&labels(&[("tier", "a")]))));
         assert_eq!(format_selector(&sel), "app=web,tier in (a,b)");
     }

@@ -60,9 +60,19 @@ pub struct Observer {
 }
 
 impl Observer {
-    pub(crate) fn template_changed(&mut self, at: Millis, deployment: &ObjectKey, before: Option<Sample>) {
+    pub(crate) fn template_changed(
+        &mut self,
+        at: Millis,
+        deployment: &ObjectKey,
+        before: Option<Sample>,
+    ) {
         let h = self.deployments.entry(deployment.clone()).or_default();
-        let change = TemplateChange { at, sizes: h.current.clone(), scales_before: h.scales.len(), before };
+        let change = TemplateChange {
+            at,
+            sizes: h.current.clone(),
+            scales_before: h.scales.len(),
+            before,
+        };
         h.template_changes.push(change);
     }
 
@@ -74,7 +84,12 @@ impl Observer {
         let from = h.current.get(&name).copied();
         if from != Some(to) {
             if from.is_some() || to != 0 {
-                h.scales.push(ScaleRecord { at, replica_set: name.clone(), from: from.unwrap_or(0), to });
+                h.scales.push(ScaleRecord {
+                    at,
+                    replica_set: name.clone(),
+                    from: from.unwrap_or(0),
+                    to,
+                });
             }
             h.current.insert(name, to);
         }
@@ -99,17 +114,29 @@ pub(crate) fn sample_of(c: &crate::Cluster, key: &ObjectKey) -> Option<Sample> {
         }
     }
     let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-    Some(Sample { at: c.now(), pods, available, desired })
+    Some(Sample {
+        at: c.now(),
+        pods,
+        available,
+        desired,
+    })
 }
 
 /// Records a [`Sample`] for every Deployment whose counts changed at this instant.
 pub(crate) fn record_instant(c: &mut crate::Cluster) {
-    let samples: Vec<(ObjectKey, Sample)> =
-        c.store.deployments.keys().filter_map(|k| sample_of(c, k).map(|s| (k.clone(), s))).collect();
+    let samples: Vec<(ObjectKey, Sample)> = c
+        .store
+        .deployments
+        .keys()
+        .filter_map(|k| sample_of(c, k).map(|s| (k.clone(), s)))
+        .collect();
     for (key, s) in samples {
         let h = c.observer.deployments.entry(key).or_default();
         match h.samples.last_mut() {
-            Some(last) if last.pods == s.pods && last.available == s.available && last.desired == s.desired => {}
+            Some(last)
+                if last.pods == s.pods
+                    && last.available == s.available
+                    && last.desired == s.desired => {}
             Some(last) if last.at == s.at => *last = s,
             _ => h.samples.push(s),
         }

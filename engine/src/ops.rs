@@ -30,14 +30,15 @@ impl Cluster {
             self.update_deployment(&key, move |live| {
                 let replicas = live.spec.as_ref().and_then(|s| s.replicas);
                 let mut spec = d.spec.take();
-                if !replicas_given {
-                    if let Some(s) = spec.as_mut() {
-                        s.replicas = replicas;
-                    }
+                if !replicas_given && let Some(s) = spec.as_mut() {
+                    s.replicas = replicas;
                 }
                 live.spec = spec;
                 merge_map(&mut live.metadata.labels, d.metadata.labels.take());
-                merge_map(&mut live.metadata.annotations, d.metadata.annotations.take());
+                merge_map(
+                    &mut live.metadata.annotations,
+                    d.metadata.annotations.take(),
+                );
             })?;
             return Ok(key);
         }
@@ -51,7 +52,11 @@ impl Cluster {
     /// Changes a Deployment as a user would (kubectl edit/patch/set/scale): the result is
     /// defaulted and validated, and a pod-template change is recorded for rollout observations.
     /// Returns whether anything changed.
-    pub fn update_deployment(&mut self, key: &ObjectKey, f: impl FnOnce(&mut Deployment)) -> Result<bool, ApiError> {
+    pub fn update_deployment(
+        &mut self,
+        key: &ObjectKey,
+        f: impl FnOnce(&mut Deployment),
+    ) -> Result<bool, ApiError> {
         let Some(old) = self.store.deployments.get(key).cloned() else {
             return Err(ApiError::not_found(Kind::Deployment, &key.name));
         };
@@ -63,7 +68,8 @@ impl Cluster {
         defaults::default_deployment(&mut new);
         validation::validate_deployment(&new)?;
         validation::validate_deployment_update(&old, &new)?;
-        let template_changed = !util::equal_ignore_hash(&util::template(&old), &util::template(&new));
+        let template_changed =
+            !util::equal_ignore_hash(&util::template(&old), &util::template(&new));
         let before = crate::observe::sample_of(self, key);
         let changed = self.update(new)?;
         if changed && template_changed {
@@ -75,15 +81,33 @@ impl Cluster {
 
     /// `kubectl set image deployment/<name> <container>=<image>`; `container` `*` sets every
     /// container. Refused when no container has that name.
-    pub fn set_deployment_image(&mut self, key: &ObjectKey, container: &str, image: &str) -> Result<bool, ApiError> {
-        let d = self.store.deployments.get(key).ok_or_else(|| ApiError::not_found(Kind::Deployment, &key.name))?;
-        let names: Vec<String> = util::template(d).spec.map(|s| s.containers.into_iter().map(|c| c.name).collect()).unwrap_or_default();
+    pub fn set_deployment_image(
+        &mut self,
+        key: &ObjectKey,
+        container: &str,
+        image: &str,
+    ) -> Result<bool, ApiError> {
+        let d = self
+            .store
+            .deployments
+            .get(key)
+            .ok_or_else(|| ApiError::not_found(Kind::Deployment, &key.name))?;
+        let names: Vec<String> = util::template(d)
+            .spec
+            .map(|s| s.containers.into_iter().map(|c| c.name).collect())
+            .unwrap_or_default();
         if container != "*" && !names.iter().any(|n| n == container) {
-            return Err(ApiError::bad_request(format!("unable to find container named \"{container}\"")));
+            return Err(ApiError::bad_request(format!(
+                "unable to find container named \"{container}\""
+            )));
         }
         self.update_deployment(key, |d| {
             if let Some(spec) = d.spec.as_mut().and_then(|s| s.template.spec.as_mut()) {
-                for c in spec.containers.iter_mut().filter(|c| container == "*" || c.name == container) {
+                for c in spec
+                    .containers
+                    .iter_mut()
+                    .filter(|c| container == "*" || c.name == container)
+                {
                     c.image = Some(image.to_string());
                 }
             }
@@ -92,13 +116,26 @@ impl Cluster {
 
     /// Applies the plan of `kubectl rollout undo`; returns kubectl's message.
     pub fn undo_deployment(&mut self, key: &ObjectKey, to_revision: i64) -> Result<String, String> {
-        let d = self.store.deployments.get(key).cloned().ok_or_else(|| ApiError::not_found(Kind::Deployment, &key.name).to_string())?;
+        let d = self
+            .store
+            .deployments
+            .get(key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(Kind::Deployment, &key.name).to_string())?;
         let uid = d.metadata.uid.clone().unwrap_or_default();
-        let rss: Vec<ReplicaSet> =
-            self.store.replicasets_owned_by(&uid).into_iter().filter(|rs| util::is_controlled_by(rs, &d)).cloned().collect();
+        let rss: Vec<ReplicaSet> = self
+            .store
+            .replicasets_owned_by(&uid)
+            .into_iter()
+            .filter(|rs| util::is_controlled_by(rs, &d))
+            .cloned()
+            .collect();
         match kubectl::undo(&d, &rss, to_revision)? {
             kubectl::UndoPlan::Skip(msg) => Ok(msg),
-            kubectl::UndoPlan::Patch { template, annotations } => {
+            kubectl::UndoPlan::Patch {
+                template,
+                annotations,
+            } => {
                 self.update_deployment(key, |d| {
                     if let Some(s) = d.spec.as_mut() {
                         s.template = template;
@@ -113,7 +150,10 @@ impl Cluster {
 
     /// Whether `kubectl rollout status` would report success now.
     pub fn deployment_complete(&self, key: &ObjectKey) -> bool {
-        self.store.deployments.get(key).is_some_and(|d| kubectl::rollout_status(d, 0).is_done())
+        self.store
+            .deployments
+            .get(key)
+            .is_some_and(|d| kubectl::rollout_status(d, 0).is_done())
     }
 
     /// Creates or replaces a ReplicaSet from a manifest.
@@ -133,16 +173,19 @@ impl Cluster {
             // metadata and container images are applied to a live pod.
             let mut live = live.clone();
             merge_map(&mut live.metadata.labels, p.metadata.labels.take());
-            merge_map(&mut live.metadata.annotations, p.metadata.annotations.take());
+            merge_map(
+                &mut live.metadata.annotations,
+                p.metadata.annotations.take(),
+            );
             self.update(live)?;
             return Ok(key);
         }
         self.create(p)
     }
 
-    fn create_or_replace_spec<T: Resource>(&mut self, obj: T) -> Result<ObjectKey, ApiError>
+    fn create_or_replace_spec<T>(&mut self, obj: T) -> Result<ObjectKey, ApiError>
     where
-        T: HasSpec,
+        T: Resource + HasSpec,
     {
         let key = ObjectKey::of(obj.meta());
         match T::table(&self.store).get(&key).cloned() {
@@ -174,11 +217,17 @@ impl HasSpec for ReplicaSet {
     fn take_spec_from(&mut self, mut other: Self) {
         self.spec = other.spec.take();
         merge_map(&mut self.metadata.labels, other.metadata.labels.take());
-        merge_map(&mut self.metadata.annotations, other.metadata.annotations.take());
+        merge_map(
+            &mut self.metadata.annotations,
+            other.metadata.annotations.take(),
+        );
     }
 }
 
-fn merge_map(live: &mut Option<std::collections::BTreeMap<String, String>>, applied: Option<std::collections::BTreeMap<String, String>>) {
+fn merge_map(
+    live: &mut Option<std::collections::BTreeMap<String, String>>,
+    applied: Option<std::collections::BTreeMap<String, String>>,
+) {
     if let Some(applied) = applied {
         live.get_or_insert_with(Default::default).extend(applied);
     }

@@ -2,16 +2,17 @@
 //!
 //! The store holds data only. Every write goes through [`crate::Cluster`], which stamps
 //! metadata (uid, resourceVersion, generation, timestamps), records the trace and wakes the
-//! controllers, the way the API server and the informers do. Iteration is ordered (`BTreeMap`),
-//! so every walk over the store is deterministic.
+//! controllers, the way the API server and the informers do. Lookups are hashed; every
+//! iteration is in key order ([`Table::iter`], and the `BTreeMap`s of the owner index), so every
+//! walk over the store is deterministic.
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use serde::Serialize;
 use rustc_hash::FxHashMap;
-use std::collections::{BTreeMap, BTreeSet};
 use rustc_hash::FxHashMap as HashMap;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// Namespace and name of an object.
@@ -23,7 +24,10 @@ pub struct ObjectKey {
 
 impl ObjectKey {
     pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
-        ObjectKey { namespace: namespace.into(), name: name.into() }
+        ObjectKey {
+            namespace: namespace.into(),
+            name: name.into(),
+        }
     }
 
     /// The key of an object from its metadata (namespace defaults to `default`).
@@ -159,13 +163,19 @@ pub struct Table<T> {
 
 impl<T> Default for Table<T> {
     fn default() -> Self {
-        Table { map: FxHashMap::default(), slots: Vec::new(), free: Vec::new() }
+        Table {
+            map: FxHashMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+        }
     }
 }
 
 impl<T> Table<T> {
     pub fn get(&self, key: &ObjectKey) -> Option<&T> {
-        self.map.get(key).and_then(|&i| self.slots[i as usize].as_deref())
+        self.map
+            .get(key)
+            .and_then(|&i| self.slots[i as usize].as_deref())
     }
 
     pub fn contains_key(&self, key: &ObjectKey) -> bool {
@@ -220,8 +230,11 @@ impl<T> Table<T> {
 
     /// Entries in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&ObjectKey, &T)> {
-        let mut entries: Vec<(&ObjectKey, &T)> =
-            self.map.iter().filter_map(|(k, &i)| Some((k, self.slots[i as usize].as_deref()?))).collect();
+        let mut entries: Vec<(&ObjectKey, &T)> = self
+            .map
+            .iter()
+            .filter_map(|(k, &i)| Some((k, self.slots[i as usize].as_deref()?)))
+            .collect();
         entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
         entries.into_iter()
     }
@@ -279,7 +292,10 @@ impl Store {
 
     /// Dependents of the owner with this uid, in key order.
     pub fn dependents(&self, owner_uid: &str) -> impl Iterator<Item = &(Kind, ObjectKey)> {
-        self.dependents.get(owner_uid).into_iter().flat_map(|m| m.keys())
+        self.dependents
+            .get(owner_uid)
+            .into_iter()
+            .flat_map(|m| m.keys())
     }
 
     /// Pods whose ownerReferences name this owner uid, in key order.
@@ -312,7 +328,12 @@ impl Store {
     }
 
     /// Indexes a stored object under its owners (call after it is in its table).
-    pub(crate) fn index_owners(&mut self, kind: Kind, key: &ObjectKey, refs: Option<&Vec<OwnerReference>>) {
+    pub(crate) fn index_owners(
+        &mut self,
+        kind: Kind,
+        key: &ObjectKey,
+        refs: Option<&Vec<OwnerReference>>,
+    ) {
         if kind == Kind::Pod && refs.is_none_or(|r| r.is_empty()) {
             self.orphan_pods.insert(key.clone());
         }
@@ -324,11 +345,19 @@ impl Store {
         };
         let Some(slot) = slot else { return };
         for r in refs.into_iter().flatten() {
-            self.dependents.entry(r.uid.clone()).or_default().insert((kind, key.clone()), slot);
+            self.dependents
+                .entry(r.uid.clone())
+                .or_default()
+                .insert((kind, key.clone()), slot);
         }
     }
 
-    pub(crate) fn unindex_owners(&mut self, kind: Kind, key: &ObjectKey, refs: Option<&Vec<OwnerReference>>) {
+    pub(crate) fn unindex_owners(
+        &mut self,
+        kind: Kind,
+        key: &ObjectKey,
+        refs: Option<&Vec<OwnerReference>>,
+    ) {
         if kind == Kind::Pod {
             self.orphan_pods.remove(key);
         }
@@ -345,5 +374,8 @@ impl Store {
 
 /// The ownerReference with `controller: true`, if any.
 pub fn controller_ref(meta: &ObjectMeta) -> Option<&OwnerReference> {
-    meta.owner_references.as_ref()?.iter().find(|r| r.controller == Some(true))
+    meta.owner_references
+        .as_ref()?
+        .iter()
+        .find(|r| r.controller == Some(true))
 }

@@ -17,8 +17,21 @@ pub enum Verb {
 
 #[derive(Clone, Debug)]
 enum Record {
-    Write { at: Millis, verb: Verb, kind: String, key: ObjectKey, rv: String },
-    Event { at: Millis, kind: &'static str, name: String, type_: EventType, reason: String, message: String },
+    Write {
+        at: Millis,
+        verb: Verb,
+        kind: String,
+        key: ObjectKey,
+        rv: String,
+    },
+    Event {
+        at: Millis,
+        kind: &'static str,
+        name: String,
+        type_: EventType,
+        reason: String,
+        message: String,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -29,16 +42,32 @@ pub struct Trace {
 
 impl Trace {
     pub fn new(enabled: bool) -> Self {
-        Trace { enabled, records: Vec::new() }
+        Trace {
+            enabled,
+            records: Vec::new(),
+        }
     }
 
     pub(crate) fn write(&mut self, at: Millis, verb: Verb, kind: &str, key: &ObjectKey, rv: &str) {
         if self.enabled {
-            self.records.push(Record::Write { at, verb, kind: kind.to_string(), key: key.clone(), rv: rv.to_string() });
+            self.records.push(Record::Write {
+                at,
+                verb,
+                kind: kind.to_string(),
+                key: key.clone(),
+                rv: rv.to_string(),
+            });
         }
     }
 
-    pub(crate) fn event(&mut self, at: Millis, obj: &InvolvedObject, type_: EventType, reason: &str, message: &str) {
+    pub(crate) fn event(
+        &mut self,
+        at: Millis,
+        obj: &InvolvedObject,
+        type_: EventType,
+        reason: &str,
+        message: &str,
+    ) {
         if self.enabled {
             self.records.push(Record::Event {
                 at,
@@ -65,7 +94,13 @@ impl Trace {
         let mut out = String::new();
         for r in &self.records {
             match r {
-                Record::Write { at, verb, kind, key, rv } => {
+                Record::Write {
+                    at,
+                    verb,
+                    kind,
+                    key,
+                    rv,
+                } => {
                     let v = match verb {
                         Verb::Added => "ADDED",
                         Verb::Modified => "MODIFIED",
@@ -73,8 +108,19 @@ impl Trace {
                     };
                     let _ = writeln!(out, "{at} {v} {kind} {key} rv={rv}");
                 }
-                Record::Event { at, kind, name, type_, reason, message } => {
-                    let _ = writeln!(out, "{at} EVENT {} {reason} {kind}/{name}: {message}", type_.as_str());
+                Record::Event {
+                    at,
+                    kind,
+                    name,
+                    type_,
+                    reason,
+                    message,
+                } => {
+                    let _ = writeln!(
+                        out,
+                        "{at} EVENT {} {reason} {kind}/{name}: {message}",
+                        type_.as_str()
+                    );
                 }
             }
         }

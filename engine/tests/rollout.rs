@@ -9,14 +9,27 @@ use std::collections::BTreeMap;
 fn deployment(name: &str, replicas: i32, image: &str) -> Deployment {
     let labels = BTreeMap::from([("app".to_string(), name.to_string())]);
     Deployment {
-        metadata: ObjectMeta { name: Some(name.into()), ..Default::default() },
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            ..Default::default()
+        },
         spec: Some(DeploymentSpec {
             replicas: Some(replicas),
-            selector: LabelSelector { match_labels: Some(labels.clone()), ..Default::default() },
+            selector: LabelSelector {
+                match_labels: Some(labels.clone()),
+                ..Default::default()
+            },
             template: PodTemplateSpec {
-                metadata: Some(ObjectMeta { labels: Some(labels), ..Default::default() }),
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels),
+                    ..Default::default()
+                }),
                 spec: Some(PodSpec {
-                    containers: vec![Container { name: name.into(), image: Some(image.into()), ..Default::default() }],
+                    containers: vec![Container {
+                        name: name.into(),
+                        image: Some(image.into()),
+                        ..Default::default()
+                    }],
                     ..Default::default()
                 }),
             },
@@ -62,19 +75,30 @@ fn table(c: &Cluster, key: &ObjectKey) -> Vec<(i32, i32)> {
 
 fn rollout(replicas: i32) -> Vec<(i32, i32)> {
     let mut c = Cluster::new(ClusterConfig::default());
-    let key = c.apply_deployment(deployment("web", replicas, "web:v1")).unwrap();
+    let key = c
+        .apply_deployment(deployment("web", replicas, "web:v1"))
+        .unwrap();
     assert!(c.run_until_condition(Millis::from_secs(600), |c| c.deployment_complete(&key)));
     c.set_deployment_image(&key, "web", "web:v2").unwrap();
-    assert!(c.run_until_condition(c.now() + Millis::from_secs(600), |c| c.deployment_complete(&key)));
+    assert!(
+        c.run_until_condition(c.now() + Millis::from_secs(600), |c| c
+            .deployment_complete(&key))
+    );
     table(&c, &key)
 }
 
 #[test]
 fn three_replicas_roll_one_up_one_down() {
-    assert_eq!(rollout(3), vec![(3, 0), (3, 1), (2, 1), (2, 2), (1, 2), (1, 3), (0, 3)]);
+    assert_eq!(
+        rollout(3),
+        vec![(3, 0), (3, 1), (2, 1), (2, 2), (1, 2), (1, 3), (0, 3)]
+    );
 }
 
 #[test]
 fn four_replicas_remove_two_old_pods_at_once() {
-    assert_eq!(rollout(4), vec![(4, 0), (4, 1), (3, 1), (3, 2), (1, 2), (1, 4), (0, 4)]);
+    assert_eq!(
+        rollout(4),
+        vec![(4, 0), (4, 1), (3, 1), (3, 2), (1, 2), (1, 4), (0, 4)]
+    );
 }

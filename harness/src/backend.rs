@@ -68,7 +68,12 @@ pub trait Backend: Send {
     /// A merge patch (lists of named objects merge by `name`).
     async fn patch(&mut self, kind: &str, name: &str, patch: &serde_json::Value) -> Result<()>;
     /// `kubectl set image`; `container` `None` sets every container.
-    async fn set_image(&mut self, deployment: &str, container: Option<&str>, image: &str) -> Result<()>;
+    async fn set_image(
+        &mut self,
+        deployment: &str,
+        container: Option<&str>,
+        image: &str,
+    ) -> Result<()>;
     async fn scale(&mut self, deployment: &str, replicas: i32) -> Result<()>;
     /// `kubectl rollout pause`; returns kubectl's message.
     async fn pause(&mut self, deployment: &str) -> Result<String>;

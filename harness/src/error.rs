@@ -12,11 +12,18 @@ pub enum Error {
     Kubectl(String),
     #[error("{kind} \"{name}\" not found")]
     NotFound { kind: String, name: String },
+    /// Boxed: a manifest error carries its source position and is far larger than the rest.
     #[error(transparent)]
-    Manifest(#[from] crate::manifest::ManifestError),
+    Manifest(Box<crate::manifest::ManifestError>),
     /// The backend cannot do this (e.g. image behaviour on a real cluster).
     #[error("{0}")]
     Unsupported(String),
+}
+
+impl From<crate::manifest::ManifestError> for Error {
+    fn from(e: crate::manifest::ManifestError) -> Self {
+        Error::Manifest(Box::new(e))
+    }
 }
 
 impl From<kubespec_engine::ApiError> for Error {

@@ -19,7 +19,9 @@ pub use kubespec_engine::kubectl;
 
 /// Deployment helpers that read API objects only (revision annotations, the new ReplicaSet).
 pub mod deployment_util {
-    pub use kubespec_engine::controllers::deployment::util::{equal_ignore_hash, find_new_replica_set, replicas, revision};
+    pub use kubespec_engine::controllers::deployment::util::{
+        equal_ignore_hash, find_new_replica_set, replicas, revision,
+    };
 }
 pub use error::{Error, Result};
 pub use memory::MemoryBackend;

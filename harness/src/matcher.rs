@@ -19,7 +19,11 @@ impl std::fmt::Display for Mismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.actual {
             Some(a) => write!(f, "{}: expected {}, got {}", self.path, self.expected, a),
-            None => write!(f, "{}: expected {}, but it is absent", self.path, self.expected),
+            None => write!(
+                f,
+                "{}: expected {}, but it is absent",
+                self.path, self.expected
+            ),
         }
     }
 }
@@ -32,7 +36,11 @@ pub fn matches(expected: &Value, actual: &Value) -> Result<(), Vec<Mismatch>> {
 }
 
 fn join(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 fn walk(expected: &Value, actual: Option<&Value>, path: &str, out: &mut Vec<Mismatch>) {
@@ -56,7 +64,11 @@ fn walk(expected: &Value, actual: Option<&Value>, path: &str, out: &mut Vec<Mism
         }
         (Value::Number(e), Some(Value::Number(a))) if e.as_f64() == a.as_f64() => {}
         (e, Some(a)) if e == a => {}
-        (e, a) => out.push(Mismatch { path: path.to_string(), expected: e.clone(), actual: a.cloned() }),
+        (e, a) => out.push(Mismatch {
+            path: path.to_string(),
+            expected: e.clone(),
+            actual: a.cloned(),
+        }),
     }
 }
 
@@ -83,11 +95,18 @@ fn closest<'a>(item: &Value, actual: &'a [Value]) -> Option<&'a Value> {
 pub fn project(expected: &Value, actual: &Value) -> Value {
     match (expected, actual) {
         (Value::Object(e), Value::Object(a)) => Value::Object(
-            e.keys().filter_map(|k| a.get(k).map(|v| (k.clone(), project(&e[k], v)))).collect(),
+            e.keys()
+                .filter_map(|k| a.get(k).map(|v| (k.clone(), project(&e[k], v))))
+                .collect(),
         ),
         (Value::Array(e), Value::Array(a)) => Value::Array(
             e.iter()
-                .filter_map(|item| a.iter().find(|x| matches(item, x).is_ok()).or_else(|| closest(item, a)).map(|x| project(item, x)))
+                .filter_map(|item| {
+                    a.iter()
+                        .find(|x| matches(item, x).is_ok())
+                        .or_else(|| closest(item, a))
+                        .map(|x| project(item, x))
+                })
                 .collect(),
         ),
         (_, a) => a.clone(),
@@ -103,7 +122,13 @@ mod tests {
     fn maps_lists_and_scalars() {
         let actual = json!({"status": {"replicas": 3, "conditions": [
             {"type": "Progressing", "status": "True"}, {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"}]}});
-        assert!(matches(&json!({"status": {"conditions": [{"type": "Available", "status": "True"}]}}), &actual).is_ok());
+        assert!(
+            matches(
+                &json!({"status": {"conditions": [{"type": "Available", "status": "True"}]}}),
+                &actual
+            )
+            .is_ok()
+        );
         assert!(matches(&json!({"status": {"replicas": 3.0}}), &actual).is_ok());
         let err = matches(&json!({"status": {"replicas": 4, "conditions": [{"type": "Available", "status": "False"}]}}), &actual).unwrap_err();
         assert_eq!(err.len(), 2);
@@ -115,12 +140,21 @@ mod tests {
     #[test]
     fn null_matches_absent() {
         assert!(matches(&json!({"spec": {"paused": null}}), &json!({"spec": {}})).is_ok());
-        assert!(matches(&json!({"spec": {"paused": null}}), &json!({"spec": {"paused": true}})).is_err());
+        assert!(
+            matches(
+                &json!({"spec": {"paused": null}}),
+                &json!({"spec": {"paused": true}})
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn projection_keeps_only_expected_keys() {
         let actual = json!({"a": 1, "b": {"c": 2, "d": 3}});
-        assert_eq!(project(&json!({"b": {"c": 0}}), &actual), json!({"b": {"c": 2}}));
+        assert_eq!(
+            project(&json!({"b": {"c": 0}}), &actual),
+            json!({"b": {"c": 2}})
+        );
     }
 }

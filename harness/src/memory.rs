@@ -32,7 +32,10 @@ impl MemoryBackend {
 
     /// A default cluster (3 nodes) with this seed.
     pub fn with_seed(seed: u64) -> Self {
-        Self::new(ClusterConfig { seed, ..Default::default() })
+        Self::new(ClusterConfig {
+            seed,
+            ..Default::default()
+        })
     }
 
     /// The simulated cluster, for reports and tests.
@@ -49,7 +52,10 @@ impl MemoryBackend {
             .store
             .deployments
             .get(&Self::key(name))
-            .ok_or_else(|| Error::NotFound { kind: "deployments.apps".into(), name: name.into() })
+            .ok_or_else(|| Error::NotFound {
+                kind: "deployments.apps".into(),
+                name: name.into(),
+            })
     }
 
     fn to_duration(&self, m: Millis) -> Duration {
@@ -87,7 +93,12 @@ impl Backend for MemoryBackend {
         self.cluster.images.update(image, |b| match change {
             ImageChange::StartsIn(d) => b.start = ms(d),
             ImageChange::StopsIn(d) => b.stop = ms(d),
-            ImageChange::CrashesOnStart => b.exit = Some(Exit { after: Millis::ZERO, code: 1 }),
+            ImageChange::CrashesOnStart => {
+                b.exit = Some(Exit {
+                    after: Millis::ZERO,
+                    code: 1,
+                })
+            }
             ImageChange::ExitsAfter(d, code) => b.exit = Some(Exit { after: ms(d), code }),
             ImageChange::CannotBePulled => b.pull_fails = true,
         });
@@ -101,7 +112,15 @@ impl Backend for MemoryBackend {
             ManifestObject::Deployment(d) => self.cluster.apply_deployment(d)?,
             ManifestObject::ReplicaSet(rs) => self.cluster.apply_replica_set(rs)?,
             ManifestObject::Pod(p) => self.cluster.apply_pod(p)?,
-            ManifestObject::Generic { api_version, kind, value } => self.cluster.apply_generic(GenericObject { api_version, kind, value }),
+            ManifestObject::Generic {
+                api_version,
+                kind,
+                value,
+            } => self.cluster.apply_generic(GenericObject {
+                api_version,
+                kind,
+                value,
+            }),
         };
         self.cluster.settle();
         let name = if key.name.is_empty() { name } else { key.name };
@@ -112,13 +131,26 @@ impl Backend for MemoryBackend {
         let key = Self::key(name);
         let s = &self.cluster.store;
         Ok(match Kind::parse(kind) {
-            Some(Kind::Deployment) => s.deployments.get(&key).map(|o| with_kind(o, "apps/v1", "Deployment")),
-            Some(Kind::ReplicaSet) => s.replicasets.get(&key).map(|o| with_kind(o, "apps/v1", "ReplicaSet")),
+            Some(Kind::Deployment) => s
+                .deployments
+                .get(&key)
+                .map(|o| with_kind(o, "apps/v1", "Deployment")),
+            Some(Kind::ReplicaSet) => s
+                .replicasets
+                .get(&key)
+                .map(|o| with_kind(o, "apps/v1", "ReplicaSet")),
             Some(Kind::Pod) => s.pods.get(&key).map(|o| with_kind(o, "v1", "Pod")),
-            Some(Kind::Node) => s.nodes.get(&ObjectKey::new("default", name)).map(|o| with_kind(o, "v1", "Node")),
+            Some(Kind::Node) => s
+                .nodes
+                .get(&ObjectKey::new("default", name))
+                .map(|o| with_kind(o, "v1", "Node")),
             None => {
                 let k = kind.to_ascii_lowercase();
-                let k = k.strip_suffix('s').filter(|_| !s.generic.keys().any(|(gk, _)| gk == &k)).unwrap_or(&k).to_string();
+                let k = k
+                    .strip_suffix('s')
+                    .filter(|_| !s.generic.keys().any(|(gk, _)| gk == &k))
+                    .unwrap_or(&k)
+                    .to_string();
                 s.generic.get(&(k, key)).map(|o| o.value.clone())
             }
         })
@@ -131,7 +163,14 @@ impl Backend for MemoryBackend {
     async fn replica_sets_of(&mut self, deployment: &str) -> Result<Vec<ReplicaSet>> {
         let d = self.deployment_ref(deployment)?;
         let uid = d.metadata.uid.clone().unwrap_or_default();
-        Ok(self.cluster.store.replicasets_owned_by(&uid).into_iter().filter(|rs| util::is_controlled_by(rs, d)).cloned().collect())
+        Ok(self
+            .cluster
+            .store
+            .replicasets_owned_by(&uid)
+            .into_iter()
+            .filter(|rs| util::is_controlled_by(rs, d))
+            .cloned()
+            .collect())
     }
 
     async fn pods_of(&mut self, deployment: &str) -> Result<Vec<Pod>> {
@@ -145,8 +184,14 @@ impl Backend for MemoryBackend {
     }
 
     async fn events_about(&mut self, kind: &str, name: &str) -> Result<Vec<EventView>> {
-        let Some(kind) = Kind::parse(kind) else { return Ok(vec![]) };
-        let key = if kind.namespaced() { Self::key(name) } else { ObjectKey::new("default", name) };
+        let Some(kind) = Kind::parse(kind) else {
+            return Ok(vec![]);
+        };
+        let key = if kind.namespaced() {
+            Self::key(name)
+        } else {
+            ObjectKey::new("default", name)
+        };
         Ok(self
             .cluster
             .events
@@ -165,7 +210,13 @@ impl Backend for MemoryBackend {
 
     async fn deployment_history(&mut self, name: &str) -> Result<DeploymentHistory> {
         self.deployment_ref(name)?;
-        Ok(self.cluster.observer.deployments.get(&Self::key(name)).cloned().unwrap_or_default())
+        Ok(self
+            .cluster
+            .observer
+            .deployments
+            .get(&Self::key(name))
+            .cloned()
+            .unwrap_or_default())
     }
 
     async fn delete(&mut self, kind: &str, name: &str) -> Result<()> {
@@ -175,7 +226,10 @@ impl Backend for MemoryBackend {
             None => {
                 let k = kind.to_ascii_lowercase();
                 if !self.cluster.delete_generic(&k, &key) {
-                    return Err(Error::NotFound { kind: k, name: name.into() });
+                    return Err(Error::NotFound {
+                        kind: k,
+                        name: name.into(),
+                    });
                 }
             }
         }
@@ -185,14 +239,19 @@ impl Backend for MemoryBackend {
 
     async fn patch(&mut self, kind: &str, name: &str, patch: &serde_json::Value) -> Result<()> {
         if Kind::parse(kind) != Some(Kind::Deployment) {
-            return Err(Error::Unsupported(format!("patching a {kind} is not supported; patch a deployment")));
+            return Err(Error::Unsupported(format!(
+                "patching a {kind} is not supported; patch a deployment"
+            )));
         }
         let key = Self::key(name);
-        let current = serde_json::to_value(self.deployment_ref(name)?).map_err(|e| Error::Api(e.to_string()))?;
+        let current = serde_json::to_value(self.deployment_ref(name)?)
+            .map_err(|e| Error::Api(e.to_string()))?;
         let mut patched = current;
         crate::patch::merge_patch(&mut patched, patch);
         let new: Deployment = serde_json::from_value(patched).map_err(|e| {
-            Error::Api(format!("Deployment.apps \"{name}\" is invalid: the patched object does not decode: {e}"))
+            Error::Api(format!(
+                "Deployment.apps \"{name}\" is invalid: the patched object does not decode: {e}"
+            ))
         })?;
         self.cluster.update_deployment(&key, |d| {
             d.spec = new.spec;
@@ -203,41 +262,76 @@ impl Backend for MemoryBackend {
         Ok(())
     }
 
-    async fn set_image(&mut self, deployment: &str, container: Option<&str>, image: &str) -> Result<()> {
-        self.cluster.set_deployment_image(&Self::key(deployment), container.unwrap_or("*"), image)?;
+    async fn set_image(
+        &mut self,
+        deployment: &str,
+        container: Option<&str>,
+        image: &str,
+    ) -> Result<()> {
+        self.cluster.set_deployment_image(
+            &Self::key(deployment),
+            container.unwrap_or("*"),
+            image,
+        )?;
         self.cluster.settle();
         Ok(())
     }
 
     async fn scale(&mut self, deployment: &str, replicas: i32) -> Result<()> {
-        self.cluster.update_deployment(&Self::key(deployment), |d| {
-            d.spec.get_or_insert_with(Default::default).replicas = Some(replicas);
-        })?;
+        self.cluster
+            .update_deployment(&Self::key(deployment), |d| {
+                d.spec.get_or_insert_with(Default::default).replicas = Some(replicas);
+            })?;
         self.cluster.settle();
         Ok(())
     }
 
     async fn pause(&mut self, deployment: &str) -> Result<String> {
-        if self.deployment_ref(deployment)?.spec.as_ref().and_then(|s| s.paused).unwrap_or(false) {
-            return Err(Error::Kubectl(format!("deployments.apps \"{deployment}\" is already paused")));
+        if self
+            .deployment_ref(deployment)?
+            .spec
+            .as_ref()
+            .and_then(|s| s.paused)
+            .unwrap_or(false)
+        {
+            return Err(Error::Kubectl(format!(
+                "deployments.apps \"{deployment}\" is already paused"
+            )));
         }
-        self.cluster.update_deployment(&Self::key(deployment), |d| d.spec.get_or_insert_with(Default::default).paused = Some(true))?;
+        self.cluster
+            .update_deployment(&Self::key(deployment), |d| {
+                d.spec.get_or_insert_with(Default::default).paused = Some(true)
+            })?;
         self.cluster.settle();
         Ok(format!("deployment.apps/{deployment} paused"))
     }
 
     async fn resume(&mut self, deployment: &str) -> Result<String> {
-        if !self.deployment_ref(deployment)?.spec.as_ref().and_then(|s| s.paused).unwrap_or(false) {
-            return Err(Error::Kubectl(format!("deployments.apps \"{deployment}\" is not paused")));
+        if !self
+            .deployment_ref(deployment)?
+            .spec
+            .as_ref()
+            .and_then(|s| s.paused)
+            .unwrap_or(false)
+        {
+            return Err(Error::Kubectl(format!(
+                "deployments.apps \"{deployment}\" is not paused"
+            )));
         }
-        self.cluster.update_deployment(&Self::key(deployment), |d| d.spec.get_or_insert_with(Default::default).paused = None)?;
+        self.cluster
+            .update_deployment(&Self::key(deployment), |d| {
+                d.spec.get_or_insert_with(Default::default).paused = None
+            })?;
         self.cluster.settle();
         Ok(format!("deployment.apps/{deployment} resumed"))
     }
 
     async fn undo(&mut self, deployment: &str, to_revision: i64) -> Result<String> {
         self.deployment_ref(deployment)?;
-        let msg = self.cluster.undo_deployment(&Self::key(deployment), to_revision).map_err(Error::Kubectl)?;
+        let msg = self
+            .cluster
+            .undo_deployment(&Self::key(deployment), to_revision)
+            .map_err(Error::Kubectl)?;
         self.cluster.settle();
         Ok(msg)
     }

@@ -15,11 +15,17 @@ pub struct Row {
 /// The rows since the last template change: first the sizes just before it, then one row per
 /// ReplicaSet scale. `old` sums every ReplicaSet but `new_rs`.
 pub fn scaling_rows(h: &DeploymentHistory, new_rs: &str) -> Vec<Row> {
-    let Some(change) = h.template_changes.last() else { return vec![] };
+    let Some(change) = h.template_changes.last() else {
+        return vec![];
+    };
     let mut sizes: BTreeMap<String, i32> = change.sizes.clone();
     let row = |at, s: &BTreeMap<String, i32>| {
         let new = s.get(new_rs).copied().unwrap_or(0);
-        Row { at, old: s.values().sum::<i32>() - new, new }
+        Row {
+            at,
+            old: s.values().sum::<i32>() - new,
+            new,
+        }
     };
     let mut rows = vec![row(Duration::from_millis(change.at.0), &sizes)];
     for s in &h.scales[change.scales_before..] {
@@ -32,5 +38,9 @@ pub fn scaling_rows(h: &DeploymentHistory, new_rs: &str) -> Vec<Row> {
 /// `12.5s`: compact durations for reports.
 pub fn fmt_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 { format!("{}s", ms / 1000) } else { format!("{}.{:03}s", ms / 1000, ms % 1000) }
+    if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{}.{:03}s", ms / 1000, ms % 1000)
+    }
 }

@@ -18,7 +18,11 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
                     match t.get_mut(k) {
                         Some(existing) => merge_patch(existing, v),
                         None => {
-                            let mut fresh = if v.is_object() { Value::Object(Default::default()) } else { Value::Null };
+                            let mut fresh = if v.is_object() {
+                                Value::Object(Default::default())
+                            } else {
+                                Value::Null
+                            };
                             merge_patch(&mut fresh, v);
                             t.insert(k.clone(), fresh);
                         }
@@ -40,7 +44,10 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 }
 
 fn is_named_list(items: &[Value]) -> bool {
-    !items.is_empty() && items.iter().all(|e| e.get("name").is_some_and(Value::is_string))
+    !items.is_empty()
+        && items
+            .iter()
+            .all(|e| e.get("name").is_some_and(Value::is_string))
 }
 
 #[cfg(test)]
@@ -52,7 +59,10 @@ mod tests {
     fn containers_merge_by_name_and_null_deletes() {
         let mut d = json!({"spec": {"replicas": 3, "paused": true, "template": {"spec": {"containers": [
             {"name": "a", "image": "a:1"}, {"name": "b", "image": "b:1"}]}}}});
-        merge_patch(&mut d, &json!({"spec": {"paused": null, "template": {"spec": {"containers": [{"name": "b", "image": "b:2"}]}}}}));
+        merge_patch(
+            &mut d,
+            &json!({"spec": {"paused": null, "template": {"spec": {"containers": [{"name": "b", "image": "b:2"}]}}}}),
+        );
         assert_eq!(
             d,
             json!({"spec": {"replicas": 3, "template": {"spec": {"containers": [

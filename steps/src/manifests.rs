@@ -8,24 +8,69 @@ use kubespec_harness::manifest::{Manifest, ManifestObject, parse_manifests};
 
 pub(crate) fn steps() -> Vec<StepDef> {
     vec![
-        step!(Given, "the manifest:", "Applies the YAML documents of the docstring (create or update, like kubectl apply) and waits until what they create has settled.",
-            "Given the manifest:", given_inline),
-        step!(When, "I apply the manifest:", "Applies the YAML documents of the docstring, without waiting.",
-            "When I apply the manifest:", when_inline),
-        step!(Given, "the manifest {string}", "Applies a manifest file (relative to the feature file, then to the working directory) and waits until it has settled.",
-            r#"Given the manifest "fixtures/deployment/web.yaml""#, given_file),
-        step!(When, "I apply {string}", "Applies a manifest file, without waiting.",
-            r#"When I apply "fixtures/deployment/web-v2.yaml""#, when_file),
-        step!(When, "I try to apply the manifest:", "Applies the docstring's YAML; a refusal is recorded for a later `the request is rejected` step instead of failing.",
-            "When I try to apply the manifest:", try_inline),
-        step!(When, "I try to apply {string}", "Applies a manifest file; a refusal is recorded instead of failing.",
-            r#"When I try to apply "fixtures/validation/unknown_field.yaml""#, try_file),
-        step!(Then, "the request is rejected with an error containing {string}", "The last `I try to …` step was refused with an error containing this text.",
-            r#"Then the request is rejected with an error containing "may not be 0 when `maxSurge` is 0""#, rejected_containing),
-        step!(Then, "the request is rejected with:", "The last `I try to …` step was refused with exactly the docstring's message.",
-            "Then the request is rejected with:", rejected_exactly),
-        step!(Then, "the request succeeded", "The last `I try to …` step was accepted.",
-            "Then the request succeeded", succeeded),
+        step!(
+            Given,
+            "the manifest:",
+            "Applies the YAML documents of the docstring (create or update, like kubectl apply) and waits until what they create has settled.",
+            "Given the manifest:",
+            given_inline
+        ),
+        step!(
+            When,
+            "I apply the manifest:",
+            "Applies the YAML documents of the docstring, without waiting.",
+            "When I apply the manifest:",
+            when_inline
+        ),
+        step!(
+            Given,
+            "the manifest {string}",
+            "Applies a manifest file (relative to the feature file, then to the working directory) and waits until it has settled.",
+            r#"Given the manifest "fixtures/deployment/web-v1.yaml""#,
+            given_file
+        ),
+        step!(
+            When,
+            "I apply {string}",
+            "Applies a manifest file, without waiting.",
+            r#"When I apply "fixtures/deployment/web-v2.yaml""#,
+            when_file
+        ),
+        step!(
+            When,
+            "I try to apply the manifest:",
+            "Applies the docstring's YAML; a refusal is recorded for a later `the request is rejected` step instead of failing.",
+            "When I try to apply the manifest:",
+            try_inline
+        ),
+        step!(
+            When,
+            "I try to apply {string}",
+            "Applies a manifest file; a refusal is recorded instead of failing.",
+            r#"When I try to apply "fixtures/validation/unknown_field.yaml""#,
+            try_file
+        ),
+        step!(
+            Then,
+            "the request is rejected with an error containing {string}",
+            "The last `I try to …` step was refused with an error containing this text.",
+            r#"Then the request is rejected with an error containing "may not be 0 when `maxSurge` is 0""#,
+            rejected_containing
+        ),
+        step!(
+            Then,
+            "the request is rejected with:",
+            "The last `I try to …` step was refused with exactly the docstring's message.",
+            "Then the request is rejected with:",
+            rejected_exactly
+        ),
+        step!(
+            Then,
+            "the request succeeded",
+            "The last `I try to …` step was accepted.",
+            "Then the request succeeded",
+            succeeded
+        ),
     ]
 }
 
@@ -33,7 +78,10 @@ pub(crate) fn steps() -> Vec<StepDef> {
 fn inline_manifests(w: &World, args: &Args) -> Result<Vec<Manifest>, String> {
     let text = args.docstring()?;
     let step = args.step();
-    let file = w.feature_path.as_ref().map_or_else(|| "<feature>".to_string(), |p| p.display().to_string());
+    let file = w
+        .feature_path
+        .as_ref()
+        .map_or_else(|| "<feature>".to_string(), |p| p.display().to_string());
     // The docstring's first line is two lines below the step: pad so that positions are the
     // feature file's lines.
     let padded = format!("{}{text}", "\n".repeat(step.position.line + 1));
@@ -42,13 +90,21 @@ fn inline_manifests(w: &World, args: &Args) -> Result<Vec<Manifest>, String> {
 
 fn file_manifests(w: &World, path: &str) -> Result<Vec<Manifest>, String> {
     let resolved = w.resolve(path);
-    let text = std::fs::read_to_string(&resolved).map_err(|e| format!("{path}: cannot read manifest ({}): {e}", resolved.display()))?;
+    let text = std::fs::read_to_string(&resolved)
+        .map_err(|e| format!("{path}: cannot read manifest ({}): {e}", resolved.display()))?;
     parse_manifests(&text, path).map_err(|e| e.to_string())
 }
 
 async fn apply_all(b: &mut dyn Backend, manifests: &[Manifest]) -> Result<(), String> {
     for m in manifests {
-        b.apply(m).await.map_err(|e| format!("{}:{}: {} refused: {e}", m.file, m.line, describe(&m.object)))?;
+        b.apply(m).await.map_err(|e| {
+            format!(
+                "{}:{}: {} refused: {e}",
+                m.file,
+                m.line,
+                describe(&m.object)
+            )
+        })?;
     }
     Ok(())
 }
@@ -61,7 +117,9 @@ fn describe(o: &ManifestObject) -> String {
 pub(crate) async fn settle(b: &mut dyn Backend, manifests: &[Manifest]) -> Result<(), String> {
     let deadline = b.elapsed().await + SETTLE_LIMIT;
     for m in manifests {
-        let Some(name) = m.object.name().map(str::to_string) else { continue };
+        let Some(name) = m.object.name().map(str::to_string) else {
+            continue;
+        };
         let settled = match &m.object {
             ManifestObject::Deployment(_) => loop {
                 let status = b.rollout_status(&name).await.map_err(|e| e.to_string())?;
@@ -69,7 +127,11 @@ pub(crate) async fn settle(b: &mut dyn Backend, manifests: &[Manifest]) -> Resul
                     break true;
                 }
                 if !b.next_instant(deadline).await.map_err(|e| e.to_string())? {
-                    break b.rollout_status(&name).await.map_err(|e| e.to_string())?.is_done();
+                    break b
+                        .rollout_status(&name)
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .is_done();
                 }
             },
             ManifestObject::Pod(_) => loop {
@@ -102,7 +164,10 @@ async fn pod_ready(b: &mut dyn Backend, name: &str) -> Result<bool, String> {
         .as_ref()
         .and_then(|p| p.pointer("/status/conditions"))
         .and_then(|c| c.as_array())
-        .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True")))
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+        }))
 }
 
 async fn given_inline(w: &mut World, args: Args) -> StepResult {
@@ -161,7 +226,14 @@ async fn try_file(w: &mut World, args: Args) -> StepResult {
 fn last_refusal(w: &World) -> Result<String, String> {
     match &w.last_attempt {
         None => Err("no `When I try to …` step ran before this one".into()),
-        Some(Ok(msg)) => Err(format!("expected the request to be rejected, but it succeeded{}", if msg.is_empty() { String::new() } else { format!(": {msg}") })),
+        Some(Ok(msg)) => Err(format!(
+            "expected the request to be rejected, but it succeeded{}",
+            if msg.is_empty() {
+                String::new()
+            } else {
+                format!(": {msg}")
+            }
+        )),
         Some(Err(e)) => Ok(e.clone()),
     }
 }
@@ -169,7 +241,13 @@ fn last_refusal(w: &World) -> Result<String, String> {
 async fn rejected_containing(w: &mut World, args: Args) -> StepResult {
     let want = args.string(0)?;
     let got = last_refusal(w)?;
-    if got.contains(&want) { Ok(()) } else { Err(format!("the request was rejected, but the error does not contain {want:?}\n  error: {got}")) }
+    if got.contains(&want) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the request was rejected, but the error does not contain {want:?}\n  error: {got}"
+        ))
+    }
 }
 
 async fn rejected_exactly(w: &mut World, args: Args) -> StepResult {
@@ -178,7 +256,10 @@ async fn rejected_exactly(w: &mut World, args: Args) -> StepResult {
     if got.trim_end() == want.trim_end() {
         Ok(())
     } else {
-        Err(format!("the request was rejected with a different error\n{}", pretty_assertions::StrComparison::new(want.trim_end(), got.trim_end())))
+        Err(format!(
+            "the request was rejected with a different error\n{}",
+            pretty_assertions::StrComparison::new(want.trim_end(), got.trim_end())
+        ))
     }
 }
 
@@ -186,6 +267,8 @@ async fn succeeded(w: &mut World, _args: Args) -> StepResult {
     match &w.last_attempt {
         None => Err("no `When I try to …` step ran before this one".into()),
         Some(Ok(_)) => Ok(()),
-        Some(Err(e)) => Err(format!("expected the request to succeed, but it was rejected: {e}")),
+        Some(Err(e)) => Err(format!(
+            "expected the request to succeed, but it was rejected: {e}"
+        )),
     }
 }

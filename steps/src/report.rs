@@ -51,7 +51,13 @@ pub(crate) async fn deployment(b: &mut dyn Backend, name: &str) -> String {
                 .as_ref()
                 .and_then(|s| s.template.as_ref())
                 .and_then(|t| t.spec.as_ref())
-                .map(|p| p.containers.iter().filter_map(|c| c.image.clone()).collect::<Vec<_>>().join(","))
+                .map(|p| {
+                    p.containers
+                        .iter()
+                        .filter_map(|c| c.image.clone())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
@@ -72,7 +78,14 @@ pub(crate) async fn deployment(b: &mut dyn Backend, name: &str) -> String {
             .rev()
             .take(12)
             .rev()
-            .map(|s| format!("t={} pods={} available={}", fmt_duration(Duration::from_millis(s.at.0)), s.pods, s.available))
+            .map(|s| {
+                format!(
+                    "t={} pods={} available={}",
+                    fmt_duration(Duration::from_millis(s.at.0)),
+                    s.pods,
+                    s.available
+                )
+            })
             .collect();
         if !samples.is_empty() {
             let _ = writeln!(out, "  replica counts over time (last {}):", samples.len());
@@ -94,8 +107,19 @@ pub(crate) async fn events(b: &mut dyn Backend, kind: &str, name: &str) -> Strin
             let _ = writeln!(out, "  recent events of {kind} \"{name}\":");
         }
         for e in evs.iter().skip(n.saturating_sub(10)) {
-            let count = if e.count > 1 { format!(" (x{})", e.count) } else { String::new() };
-            let _ = writeln!(out, "    t={} {} {}: {}{count}", fmt_duration(e.last), e.type_, e.reason, e.message);
+            let count = if e.count > 1 {
+                format!(" (x{})", e.count)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "    t={} {} {}: {}{count}",
+                fmt_duration(e.last),
+                e.type_,
+                e.reason,
+                e.message
+            );
         }
     }
     out

@@ -6,9 +6,27 @@ use crate::world::World;
 
 pub(crate) fn steps() -> Vec<StepDef> {
     vec![
-        step!(When, "{duration} pass", "Processes everything due up to and including now + duration.", "When 30 seconds pass", pass),
-        step!(When, "{duration} passes", "Same as `{duration} pass`.", "When 1 minute passes", pass),
-        step!(When, "I wait {duration}", "Same as `{duration} pass`.", "When I wait 90s", pass),
+        step!(
+            When,
+            "{duration} pass",
+            "Processes everything due up to and including now + duration.",
+            "When 30 seconds pass",
+            pass
+        ),
+        step!(
+            When,
+            "{duration} passes",
+            "Same as `{duration} pass`.",
+            "When 1 minute passes",
+            pass
+        ),
+        step!(
+            When,
+            "I wait {duration}",
+            "Same as `{duration} pass`.",
+            "When I wait 90s",
+            pass
+        ),
     ]
 }
 

@@ -36,7 +36,11 @@ pub struct World {
 
 impl std::fmt::Debug for World {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let backend = self.backend.as_ref().map(|b| b.name()).unwrap_or("unconfigured");
+        let backend = self
+            .backend
+            .as_ref()
+            .map(|b| b.name())
+            .unwrap_or("unconfigured");
         write!(f, "World {{ backend: {backend}, seed: {} }}", self.seed)
     }
 }
@@ -45,15 +49,31 @@ impl cucumber::World for World {
     type Error = std::convert::Infallible;
 
     async fn new() -> Result<Self, Self::Error> {
-        Ok(World { backend: None, seed: 0, feature_path: None, feature_dir: None, last_attempt: None })
+        Ok(World {
+            backend: None,
+            seed: 0,
+            feature_path: None,
+            feature_dir: None,
+            last_attempt: None,
+        })
     }
 }
 
 impl World {
     /// Configures the World for one scenario (called by the runner's `before` hook).
-    pub fn configure(&mut self, cfg: &RunConfig, feature: &cucumber::gherkin::Feature, scenario: &cucumber::gherkin::Scenario) {
+    pub fn configure(
+        &mut self,
+        cfg: &RunConfig,
+        feature: &cucumber::gherkin::Feature,
+        scenario: &cucumber::gherkin::Scenario,
+    ) {
         let path = feature.path.clone().unwrap_or_default();
-        self.seed = mix_seed(cfg.seed, &path.to_string_lossy(), &scenario.name, scenario.position.line);
+        self.seed = mix_seed(
+            cfg.seed,
+            &path.to_string_lossy(),
+            &scenario.name,
+            scenario.position.line,
+        );
         self.feature_dir = path.parent().map(Path::to_path_buf);
         self.feature_path = Some(path);
         self.backend = Some(match cfg.backend {

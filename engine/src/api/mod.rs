@@ -2,8 +2,9 @@
 //! validation of user-submitted objects.
 //!
 //! Controllers write through [`crate::Cluster`] directly; objects from users (manifests, patches,
-//! kubectl verbs) go through [`admit_deployment`] and friends first, so a bad object is refused
-//! with the message a real API server would give.
+//! kubectl verbs) go through the `Cluster::apply_*` and `update_*` operations of `crate::ops`,
+//! which default them ([`defaults`]) and validate them ([`validation`]) first, so a bad object is
+//! refused with the message a real API server would give.
 
 pub mod defaults;
 pub mod validation;
@@ -71,20 +72,39 @@ pub fn resource_name(kind: Kind) -> &'static str {
 
 impl ApiError {
     pub fn not_found(kind: Kind, name: &str) -> Self {
-        ApiError { reason: Reason::NotFound, message: format!("{} \"{name}\" not found", resource_name(kind)), causes: vec![] }
+        ApiError {
+            reason: Reason::NotFound,
+            message: format!("{} \"{name}\" not found", resource_name(kind)),
+            causes: vec![],
+        }
     }
 
     pub fn already_exists(kind: Kind, name: &str) -> Self {
-        ApiError { reason: Reason::AlreadyExists, message: format!("{} \"{name}\" already exists", resource_name(kind)), causes: vec![] }
+        ApiError {
+            reason: Reason::AlreadyExists,
+            message: format!("{} \"{name}\" already exists", resource_name(kind)),
+            causes: vec![],
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
-        ApiError { reason: Reason::BadRequest, message: message.into(), causes: vec![] }
+        ApiError {
+            reason: Reason::BadRequest,
+            message: message.into(),
+            causes: vec![],
+        }
     }
 
     /// One invalid field.
     pub fn invalid(kind: Kind, name: &str, field: &str, detail: &str) -> Self {
-        Self::invalid_fields(kind, name, vec![FieldError { field: field.into(), detail: detail.into() }])
+        Self::invalid_fields(
+            kind,
+            name,
+            vec![FieldError {
+                field: field.into(),
+                detail: detail.into(),
+            }],
+        )
     }
 
     /// `Deployment.apps "web" is invalid: [a: …, b: …]`, the API server's aggregate message.
@@ -98,9 +118,20 @@ impl ApiError {
         let list = if causes.len() == 1 {
             causes[0].to_string()
         } else {
-            format!("[{}]", causes.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "))
+            format!(
+                "[{}]",
+                causes
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         };
-        ApiError { reason: Reason::Invalid, message: format!("{qualified} \"{name}\" is invalid: {list}"), causes }
+        ApiError {
+            reason: Reason::Invalid,
+            message: format!("{qualified} \"{name}\" is invalid: {list}"),
+            causes,
+        }
     }
 }
 

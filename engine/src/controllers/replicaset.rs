@@ -14,8 +14,8 @@ use crate::time::Millis;
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use std::cmp::Ordering;
 use rustc_hash::FxHashMap as HashMap;
+use std::cmp::Ordering;
 
 /// `burstReplicas`: upstream creates or deletes at most this many pods per sync and picks up
 /// the rest on the next sync, once the first burst is observed.
@@ -32,7 +32,11 @@ pub const POD_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost"
 /// Whether a pod counts towards a ReplicaSet: not terminating and not finished
 /// (`controller.IsPodActive`).
 pub fn is_pod_active(p: &Pod) -> bool {
-    let phase = p.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("");
+    let phase = p
+        .status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("");
     p.metadata.deletion_timestamp.is_none() && phase != "Succeeded" && phase != "Failed"
 }
 
@@ -42,13 +46,20 @@ pub fn is_pod_ready(p: &Pod) -> bool {
 }
 
 fn ready_condition(p: &Pod) -> Option<&k8s_openapi::api::core::v1::PodCondition> {
-    p.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == "Ready")
+    p.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == "Ready")
 }
 
 /// `podutil.IsPodAvailable`: ready, and ready for more than `min_ready_seconds`
 /// (`lastTransitionTime + minReadySeconds < now`, strictly).
 pub fn is_pod_available(p: &Pod, min_ready_seconds: i32, now: Millis) -> bool {
-    let Some(c) = ready_condition(p).filter(|c| c.status == "True") else { return false };
+    let Some(c) = ready_condition(p).filter(|c| c.status == "True") else {
+        return false;
+    };
     if min_ready_seconds <= 0 {
         return true;
     }
@@ -73,7 +84,9 @@ pub(crate) fn replica_sets_for_pod(c: &Cluster, pod: &Pod) -> Vec<ObjectKey> {
         .iter()
         .filter(|(k, _)| k.namespace == ns)
         .filter(|(_, rs)| {
-            rs.spec.as_ref().is_some_and(|s| labels::selector_matches(&s.selector, pod.metadata.labels.as_ref()))
+            rs.spec.as_ref().is_some_and(|s| {
+                labels::selector_matches(&s.selector, pod.metadata.labels.as_ref())
+            })
         })
         .map(|(k, _)| k.clone())
         .collect()
@@ -81,7 +94,9 @@ pub(crate) fn replica_sets_for_pod(c: &Cluster, pod: &Pod) -> Vec<ObjectKey> {
 
 /// `syncReplicaSet`.
 pub(crate) fn sync_replica_set(c: &mut Cluster, key: &ObjectKey) {
-    let Some(rs) = c.store.replicasets.get(key) else { return };
+    let Some(rs) = c.store.replicasets.get(key) else {
+        return;
+    };
     if rs.metadata.deletion_timestamp.is_some() {
         return;
     }
@@ -90,7 +105,12 @@ pub(crate) fn sync_replica_set(c: &mut Cluster, key: &ObjectKey) {
     // the status those pods give; the status is reused when nothing is created or deleted.
     let scan = scan(c, &rs);
     let adopted = claim_pods(c, &rs, &scan.release);
-    let want = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1).max(0) as usize;
+    let want = rs
+        .spec
+        .as_ref()
+        .and_then(|s| s.replicas)
+        .unwrap_or(1)
+        .max(0) as usize;
     let active_count = scan.counts.replicas as usize + adopted;
     let unchanged = scan.release.is_empty() && adopted == 0;
     if active_count == want && unchanged {
@@ -125,14 +145,18 @@ fn scan(c: &Cluster, rs: &ReplicaSet) -> Scan {
     let mut release = Vec::new();
     let mut counter = Counter::new(rs, c.now());
     for p in c.store.pods_owned_by(uid) {
-        let matches = selector.is_some_and(|sel| labels::selector_matches(sel, p.metadata.labels.as_ref()));
+        let matches =
+            selector.is_some_and(|sel| labels::selector_matches(sel, p.metadata.labels.as_ref()));
         if !matches && controller_ref(&p.metadata).is_some_and(|r| r.uid == uid) {
             release.push(ObjectKey::of(&p.metadata));
             continue;
         }
         counter.add(p);
     }
-    Scan { release, counts: counter.counts }
+    Scan {
+        release,
+        counts: counter.counts,
+    }
 }
 
 fn scan_counts(c: &Cluster, rs: &ReplicaSet) -> Counts {
@@ -155,7 +179,10 @@ impl<'a> Counter<'a> {
     fn new(rs: &'a ReplicaSet, now: Millis) -> Self {
         let spec = rs.spec.as_ref();
         Counter {
-            template_labels: spec.and_then(|s| s.template.as_ref()).and_then(|t| t.metadata.as_ref()).and_then(|m| m.labels.as_ref()),
+            template_labels: spec
+                .and_then(|s| s.template.as_ref())
+                .and_then(|t| t.metadata.as_ref())
+                .and_then(|m| m.labels.as_ref()),
             min_ready: spec.and_then(|s| s.min_ready_seconds).unwrap_or(0),
             now,
             counts: Counts::default(),
@@ -168,7 +195,12 @@ impl<'a> Counter<'a> {
         }
         let n = &mut self.counts;
         n.replicas += 1;
-        if self.template_labels.into_iter().flatten().all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v)) {
+        if self
+            .template_labels
+            .into_iter()
+            .flatten()
+            .all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v))
+        {
             n.fully_labeled += 1;
         }
         if is_pod_ready(p) {
@@ -185,7 +217,9 @@ impl<'a> Counter<'a> {
 /// Adopts orphan pods that match the selector and releases owned pods that no longer do
 /// (`ClaimPods`). Returns how many active pods were adopted.
 fn claim_pods(c: &mut Cluster, rs: &ReplicaSet, release: &[ObjectKey]) -> usize {
-    let Some(spec) = rs.spec.as_ref() else { return 0 };
+    let Some(spec) = rs.spec.as_ref() else {
+        return 0;
+    };
     let uid = rs.metadata.uid.clone().unwrap_or_default();
     let key = ObjectKey::of(&rs.metadata);
     for k in release {
@@ -193,7 +227,11 @@ fn claim_pods(c: &mut Cluster, rs: &ReplicaSet, release: &[ObjectKey]) -> usize 
             if let Some(refs) = p.metadata.owner_references.as_mut() {
                 refs.retain(|r| r.uid != uid);
             }
-            if p.metadata.owner_references.as_ref().is_some_and(|r| r.is_empty()) {
+            if p.metadata
+                .owner_references
+                .as_ref()
+                .is_some_and(|r| r.is_empty())
+            {
                 p.metadata.owner_references = None;
             }
         });
@@ -206,12 +244,19 @@ fn claim_pods(c: &mut Cluster, rs: &ReplicaSet, release: &[ObjectKey]) -> usize 
         .orphan_pods()
         .filter(|k| k.namespace == key.namespace)
         .filter_map(|k| c.store.pods.get(k))
-        .filter(|p| is_pod_active(p) && labels::selector_matches(&spec.selector, p.metadata.labels.as_ref()))
+        .filter(|p| {
+            is_pod_active(p) && labels::selector_matches(&spec.selector, p.metadata.labels.as_ref())
+        })
         .map(|p| ObjectKey::of(&p.metadata))
         .collect();
     let owner = owner_ref(&rs.metadata, "ReplicaSet");
     for k in &adopt {
-        let _ = c.modify::<Pod>(k, |p| p.metadata.owner_references.get_or_insert_with(Vec::new).push(owner.clone()));
+        let _ = c.modify::<Pod>(k, |p| {
+            p.metadata
+                .owner_references
+                .get_or_insert_with(Vec::new)
+                .push(owner.clone())
+        });
     }
     adopt.len()
 }
@@ -233,7 +278,11 @@ fn manage_replicas(c: &mut Cluster, rs: &ReplicaSet, active_count: usize, want: 
     let key = ObjectKey::of(&rs.metadata);
     if active_count < want {
         let n = want - active_count;
-        let template = rs.spec.as_ref().and_then(|s| s.template.clone()).unwrap_or_default();
+        let template = rs
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.clone())
+            .unwrap_or_default();
         let name = rs.metadata.name.clone().unwrap_or_default();
         let owner = owner_ref(&rs.metadata, "ReplicaSet");
         for _ in 0..n {
@@ -251,9 +300,21 @@ fn manage_replicas(c: &mut Cluster, rs: &ReplicaSet, active_count: usize, want: 
                 status: None,
             };
             match c.create(pod) {
-                Ok(pk) => c.record_event(rs, EventType::Normal, "SuccessfulCreate", format!("Created pod: {}", pk.name), "replicaset-controller"),
+                Ok(pk) => c.record_event(
+                    rs,
+                    EventType::Normal,
+                    "SuccessfulCreate",
+                    format!("Created pod: {}", pk.name),
+                    "replicaset-controller",
+                ),
                 Err(e) => {
-                    c.record_event(rs, EventType::Warning, "FailedCreate", format!("Error creating: {e}"), "replicaset-controller");
+                    c.record_event(
+                        rs,
+                        EventType::Warning,
+                        "FailedCreate",
+                        format!("Error creating: {e}"),
+                        "replicaset-controller",
+                    );
                     break;
                 }
             }
@@ -262,7 +323,13 @@ fn manage_replicas(c: &mut Cluster, rs: &ReplicaSet, active_count: usize, want: 
         let victims = pods_to_delete(c, rs, want);
         for pk in &victims {
             if c.delete::<Pod>(pk, Default::default()).is_ok() {
-                c.record_event(rs, EventType::Normal, "SuccessfulDelete", format!("Deleted pod: {}", pk.name), "replicaset-controller");
+                c.record_event(
+                    rs,
+                    EventType::Normal,
+                    "SuccessfulDelete",
+                    format!("Deleted pod: {}", pk.name),
+                    "replicaset-controller",
+                );
             }
         }
     }
@@ -282,7 +349,12 @@ fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
     let uid = rs.metadata.uid.as_deref().unwrap_or_default();
     let now = c.now();
     let family: Vec<&str> = match controller_ref(&rs.metadata) {
-        Some(owner) => c.store.replicasets_owned_by(&owner.uid).iter().filter_map(|r| r.metadata.uid.as_deref()).collect(),
+        Some(owner) => c
+            .store
+            .replicasets_owned_by(&owner.uid)
+            .iter()
+            .filter_map(|r| r.metadata.uid.as_deref())
+            .collect(),
         None => vec![uid],
     };
     let mut on_node: HashMap<&str, i32> = HashMap::default();
@@ -291,8 +363,13 @@ fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
             *on_node.entry(node_name(p)).or_default() += 1;
         }
     }
-    let mut remaining: Vec<(usize, RankInput)> =
-        c.store.pods_owned_by(uid).filter(|p| is_pod_active(p)).map(|p| RankInput::of(p, 0, now)).enumerate().collect();
+    let mut remaining: Vec<(usize, RankInput)> = c
+        .store
+        .pods_owned_by(uid)
+        .filter(|p| is_pod_active(p))
+        .map(|p| RankInput::of(p, 0, now))
+        .enumerate()
+        .collect();
     let order = |a: &(usize, RankInput), b: &(usize, RankInput)| {
         if less(&a.1, &b.1) {
             Ordering::Less
@@ -307,7 +384,11 @@ fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
         let diff = (remaining.len() - want).min(BURST_REPLICAS);
         if diff >= remaining.len() {
             remaining.sort_by_key(|(i, _)| *i);
-            victims.extend(remaining.drain(..).map(|(_, r)| ObjectKey::of(&r.pod.metadata)));
+            victims.extend(
+                remaining
+                    .drain(..)
+                    .map(|(_, r)| ObjectKey::of(&r.pod.metadata)),
+            );
             break;
         }
         for (_, r) in remaining.iter_mut() {
@@ -346,7 +427,11 @@ struct RankInput<'a> {
 impl<'a> RankInput<'a> {
     fn of(p: &'a Pod, rank: i32, now: Millis) -> Self {
         let ready_time = ready_time(p);
-        let created = p.metadata.creation_timestamp.as_ref().map(Millis::from_time);
+        let created = p
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .map(Millis::from_time);
         RankInput {
             pod: p,
             unassigned: node_name(p).is_empty(),
@@ -369,19 +454,37 @@ impl<'a> RankInput<'a> {
 }
 
 fn node_name(p: &Pod) -> &str {
-    p.spec.as_ref().and_then(|s| s.node_name.as_deref()).unwrap_or("")
+    p.spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .unwrap_or("")
 }
 
 fn deletion_cost(p: &Pod) -> i32 {
-    p.metadata.annotations.as_ref().and_then(|a| a.get(POD_DELETION_COST)).and_then(|v| v.parse().ok()).unwrap_or(0)
+    p.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(POD_DELETION_COST))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 fn max_restarts(p: &Pod) -> i32 {
-    p.status.as_ref().and_then(|s| s.container_statuses.as_ref()).into_iter().flatten().map(|c| c.restart_count).max().unwrap_or(0)
+    p.status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .into_iter()
+        .flatten()
+        .map(|c| c.restart_count)
+        .max()
+        .unwrap_or(0)
 }
 
 fn ready_time(p: &Pod) -> Option<Millis> {
-    ready_condition(p).filter(|c| c.status == "True").and_then(|c| c.last_transition_time.as_ref()).map(Millis::from_time)
+    ready_condition(p)
+        .filter(|c| c.status == "True")
+        .and_then(|c| c.last_transition_time.as_ref())
+        .map(Millis::from_time)
 }
 
 /// `logarithmicRankDiff` works on `floor(log2(age in ns))`, −1 for a time not in the past.
@@ -437,7 +540,9 @@ fn less(a: &RankInput, b: &RankInput) -> bool {
 
 /// `calculateStatus` + `updateReplicaSetStatus`, and the requeue for minReadySeconds.
 fn update_status(c: &mut Cluster, key: &ObjectKey, counts: &Counts) {
-    let Some(rs) = c.store.replicasets.get(key) else { return };
+    let Some(rs) = c.store.replicasets.get(key) else {
+        return;
+    };
     let now = c.now();
     let observed = rs.metadata.generation;
     let old = rs.status.clone().unwrap_or_default();

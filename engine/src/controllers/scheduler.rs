@@ -10,8 +10,8 @@ use crate::store::ObjectKey;
 use k8s_openapi::api::core::v1::{Node, NodeCondition, NodeStatus, Pod, PodCondition, PodStatus};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use std::collections::{BTreeMap, BTreeSet};
 use rustc_hash::FxHashMap as HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Default)]
 pub struct SchedulerState {
@@ -63,12 +63,20 @@ pub(crate) fn add_node(c: &mut Cluster, name: &str, pods: u32) {
 
 /// Schedules one pod, if it still needs a node.
 pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
-    let Some(pod) = c.store.pods.get(key) else { return };
-    if pod.metadata.deletion_timestamp.is_some() || pod.spec.as_ref().is_some_and(|s| s.node_name.is_some()) {
+    let Some(pod) = c.store.pods.get(key) else {
+        return;
+    };
+    if pod.metadata.deletion_timestamp.is_some()
+        || pod.spec.as_ref().is_some_and(|s| s.node_name.is_some())
+    {
         return;
     }
     let s = &c.scheduler;
-    let choice = s.by_load.iter().find(|(load, name)| *load < s.capacity[name]).map(|(_, n)| n.clone());
+    let choice = s
+        .by_load
+        .iter()
+        .find(|(load, name)| *load < s.capacity[name])
+        .map(|(_, n)| n.clone());
     let now = c.now().to_time();
     let Some(node) = choice else {
         let n = s.capacity.len();
@@ -88,14 +96,23 @@ pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
             .modify::<Pod>(key, |p| {
                 let st = p.status.get_or_insert_with(PodStatus::default);
                 st.phase = Some("Pending".into());
-                if st.conditions.as_ref().is_none_or(|cs| !cs.iter().any(|x| x.type_ == "PodScheduled" && x.status == "False")) {
+                if st.conditions.as_ref().is_none_or(|cs| {
+                    !cs.iter()
+                        .any(|x| x.type_ == "PodScheduled" && x.status == "False")
+                }) {
                     st.conditions = Some(vec![cond]);
                 }
             })
             .unwrap_or(false);
         if changed {
             let pod_key = key.clone();
-            c.record_event_for::<Pod>(&pod_key, EventType::Warning, "FailedScheduling", message, "default-scheduler");
+            c.record_event_for::<Pod>(
+                &pod_key,
+                EventType::Warning,
+                "FailedScheduling",
+                message,
+                "default-scheduler",
+            );
         }
         return;
     };
@@ -119,7 +136,13 @@ pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
         true
     });
     let pod_key = key.clone();
-    c.record_event_for::<Pod>(&pod_key, EventType::Normal, "Scheduled", format!("Successfully assigned {key} to {node}"), "default-scheduler");
+    c.record_event_for::<Pod>(
+        &pod_key,
+        EventType::Normal,
+        "Scheduled",
+        format!("Successfully assigned {key} to {node}"),
+        "default-scheduler",
+    );
     kubelet::pod_bound(c, key, &node);
 }
 
@@ -134,11 +157,10 @@ pub(crate) fn pod_removed(c: &mut Cluster, key: &ObjectKey) {
         c.scheduler.by_load.insert((load - 1, node.clone()));
         c.scheduler.load.insert(node, load - 1);
         while let Some(waiting) = c.scheduler.unschedulable.pop_first() {
-            let needs_node = c
-                .store
-                .pods
-                .get(&waiting)
-                .is_some_and(|p| p.metadata.deletion_timestamp.is_none() && p.spec.as_ref().is_none_or(|s| s.node_name.is_none()));
+            let needs_node = c.store.pods.get(&waiting).is_some_and(|p| {
+                p.metadata.deletion_timestamp.is_none()
+                    && p.spec.as_ref().is_none_or(|s| s.node_name.is_none())
+            });
             if needs_node {
                 c.enqueue(crate::cluster::Work::Schedule(waiting));
                 break;

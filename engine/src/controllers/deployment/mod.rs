@@ -35,7 +35,8 @@ pub(crate) fn deployments_for_replica_set(c: &Cluster, rs: &ReplicaSet) -> Vec<O
         .filter(|(k, _)| k.namespace == ns)
         .filter(|(_, d)| {
             d.spec.as_ref().is_some_and(|s| {
-                s.selector != LabelSelector::default() && labels::selector_matches(&s.selector, rs.metadata.labels.as_ref())
+                s.selector != LabelSelector::default()
+                    && labels::selector_matches(&s.selector, rs.metadata.labels.as_ref())
             })
         })
         .map(|(k, _)| k.clone())
@@ -44,9 +45,15 @@ pub(crate) fn deployments_for_replica_set(c: &Cluster, rs: &ReplicaSet) -> Vec<O
 
 /// `syncDeployment`: one reconcile of one Deployment.
 pub(crate) fn sync_deployment(c: &mut Cluster, key: &ObjectKey) {
-    let Some(d) = c.store.deployments.get(key) else { return };
+    let Some(d) = c.store.deployments.get(key) else {
+        return;
+    };
     let mut d = d.clone();
-    let selector = d.spec.as_ref().map(|s| s.selector.clone()).unwrap_or_default();
+    let selector = d
+        .spec
+        .as_ref()
+        .map(|s| s.selector.clone())
+        .unwrap_or_default();
     if selector == LabelSelector::default() {
         c.record_event(
             &d,
@@ -92,7 +99,11 @@ pub(crate) fn sync_deployment(c: &mut Cluster, key: &ObjectKey) {
 fn get_replica_sets_for_deployment(c: &mut Cluster, d: &Deployment) -> Vec<ReplicaSet> {
     let uid = d.metadata.uid.clone().unwrap_or_default();
     let key = ObjectKey::of(&d.metadata);
-    let selector = d.spec.as_ref().map(|s| s.selector.clone()).unwrap_or_default();
+    let selector = d
+        .spec
+        .as_ref()
+        .map(|s| s.selector.clone())
+        .unwrap_or_default();
     let candidates: Vec<ReplicaSet> = c
         .store
         .replicasets
@@ -116,14 +127,26 @@ fn get_replica_sets_for_deployment(c: &mut Cluster, d: &Deployment) -> Vec<Repli
                     if let Some(refs) = r.metadata.owner_references.as_mut() {
                         refs.retain(|x| x.uid != uid);
                     }
-                    if r.metadata.owner_references.as_ref().is_some_and(|x| x.is_empty()) {
+                    if r.metadata
+                        .owner_references
+                        .as_ref()
+                        .is_some_and(|x| x.is_empty())
+                    {
                         r.metadata.owner_references = None;
                     }
                 });
             }
-            (false, true) if d.metadata.deletion_timestamp.is_none() && rs.metadata.deletion_timestamp.is_none() => {
+            (false, true)
+                if d.metadata.deletion_timestamp.is_none()
+                    && rs.metadata.deletion_timestamp.is_none() =>
+            {
                 let owner = crate::controllers::replicaset::owner_ref(&d.metadata, "Deployment");
-                let _ = c.modify::<ReplicaSet>(&rs_key, |r| r.metadata.owner_references.get_or_insert_with(Vec::new).push(owner));
+                let _ = c.modify::<ReplicaSet>(&rs_key, |r| {
+                    r.metadata
+                        .owner_references
+                        .get_or_insert_with(Vec::new)
+                        .push(owner)
+                });
                 if let Some(rs) = c.store.replicasets.get(&rs_key) {
                     owned.push(rs.clone());
                 }

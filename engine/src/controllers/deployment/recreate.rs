@@ -1,7 +1,9 @@
 //! The Recreate strategy. Mirrors `pkg/controller/deployment/recreate.go`.
 
 use super::progress::sync_rollout_status;
-use super::sync::{cleanup_deployment, get_all_replica_sets_and_sync_revision, scale_replica_set_and_record_event};
+use super::sync::{
+    cleanup_deployment, get_all_replica_sets_and_sync_revision, scale_replica_set_and_record_event,
+};
 use super::util::*;
 use crate::Cluster;
 use crate::labels;
@@ -41,20 +43,36 @@ pub(crate) fn rollout_recreate(c: &mut Cluster, d: &mut Deployment, rs_list: &[R
 
 /// `oldPodsRunning`: an old ReplicaSet still reports pods, or a pod of an old ReplicaSet exists
 /// in a phase other than Succeeded/Failed (terminating pods count until they are gone).
-fn old_pods_running(c: &Cluster, d: &Deployment, new_rs: Option<&ReplicaSet>, old_rss: &[ReplicaSet]) -> bool {
+fn old_pods_running(
+    c: &Cluster,
+    d: &Deployment,
+    new_rs: Option<&ReplicaSet>,
+    old_rss: &[ReplicaSet],
+) -> bool {
     let refs: Vec<&ReplicaSet> = old_rss.iter().collect();
     if actual_replica_count(&refs) > 0 {
         return true;
     }
-    let selector = d.spec.as_ref().map(|s| s.selector.clone()).unwrap_or_default();
+    let selector = d
+        .spec
+        .as_ref()
+        .map(|s| s.selector.clone())
+        .unwrap_or_default();
     let new_uid = new_rs.and_then(|rs| rs.metadata.uid.clone());
-    old_rss.iter().filter(|rs| rs.metadata.uid != new_uid).any(|rs| {
-        let uid = rs.metadata.uid.clone().unwrap_or_default();
-        c.store.pods_owned_by(&uid).any(|p| {
-            let phase = p.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("");
-            labels::selector_matches(&selector, p.metadata.labels.as_ref())
-                && phase != "Succeeded"
-                && phase != "Failed"
+    old_rss
+        .iter()
+        .filter(|rs| rs.metadata.uid != new_uid)
+        .any(|rs| {
+            let uid = rs.metadata.uid.clone().unwrap_or_default();
+            c.store.pods_owned_by(&uid).any(|p| {
+                let phase = p
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.phase.as_deref())
+                    .unwrap_or("");
+                labels::selector_matches(&selector, p.metadata.labels.as_ref())
+                    && phase != "Succeeded"
+                    && phase != "Failed"
+            })
         })
-    })
 }

@@ -1,7 +1,9 @@
 //! The RollingUpdate strategy. Mirrors `pkg/controller/deployment/rolling.go`.
 
 use super::progress::sync_rollout_status;
-use super::sync::{get_all_replica_sets_and_sync_revision, scale_replica_set_and_record_event, cleanup_deployment};
+use super::sync::{
+    cleanup_deployment, get_all_replica_sets_and_sync_revision, scale_replica_set_and_record_event,
+};
 use super::util::*;
 use crate::Cluster;
 use crate::store::ObjectKey;
@@ -19,7 +21,11 @@ pub(crate) fn rollout_rolling(c: &mut Cluster, d: &mut Deployment, rs_list: &[Re
         sync_rollout_status(c, &all, Some(&new_rs), d);
         return;
     }
-    let active_old: Vec<ReplicaSet> = old_rss.iter().filter(|rs| rs_replicas(rs) > 0).cloned().collect();
+    let active_old: Vec<ReplicaSet> = old_rss
+        .iter()
+        .filter(|rs| rs_replicas(rs) > 0)
+        .cloned()
+        .collect();
     if reconcile_old_replica_sets(c, &all, active_old, &new_rs, d) {
         sync_rollout_status(c, &all, Some(&new_rs), d);
         return;
@@ -33,7 +39,12 @@ pub(crate) fn rollout_rolling(c: &mut Cluster, d: &mut Deployment, rs_list: &[Re
 /// `reconcileNewReplicaSet`.
 ///
 /// Example: replicas 3, maxSurge 1, old 3, new 1 → max total 4, current 4: no scale-up.
-fn reconcile_new_replica_set(c: &mut Cluster, all: &[ReplicaSet], new_rs: &ReplicaSet, d: &Deployment) -> bool {
+fn reconcile_new_replica_set(
+    c: &mut Cluster,
+    all: &[ReplicaSet],
+    new_rs: &ReplicaSet,
+    d: &Deployment,
+) -> bool {
     let want = replicas(d);
     let have = rs_replicas(new_rs);
     if have == want {
@@ -51,7 +62,13 @@ fn reconcile_new_replica_set(c: &mut Cluster, all: &[ReplicaSet], new_rs: &Repli
 ///
 /// `maxScaledDown = allPods − minAvailable − newRSUnavailable`. Example (D7): 10 replicas, surge
 /// 3, unavailable 2, old 10, new 3 (none available): 13 − 8 − 3 = 2 → old 10 → 8.
-fn reconcile_old_replica_sets(c: &mut Cluster, all: &[ReplicaSet], old_rss: Vec<ReplicaSet>, new_rs: &ReplicaSet, d: &Deployment) -> bool {
+fn reconcile_old_replica_sets(
+    c: &mut Cluster,
+    all: &[ReplicaSet],
+    old_rss: Vec<ReplicaSet>,
+    new_rs: &ReplicaSet,
+    d: &Deployment,
+) -> bool {
     let old_refs: Vec<&ReplicaSet> = old_rss.iter().collect();
     if replica_count(&old_refs) == 0 {
         return false;
@@ -73,7 +90,12 @@ fn reconcile_old_replica_sets(c: &mut Cluster, all: &[ReplicaSet], old_rss: Vec<
 
 /// `cleanupUnhealthyReplicas`: first scale old ReplicaSets down by their unavailable pods,
 /// oldest first, up to `max_cleanup`. The ReplicaSet then deletes its not-ready pods first.
-fn cleanup_unhealthy_replicas(c: &mut Cluster, mut old_rss: Vec<ReplicaSet>, d: &Deployment, max_cleanup: i32) -> (Vec<ReplicaSet>, i32) {
+fn cleanup_unhealthy_replicas(
+    c: &mut Cluster,
+    mut old_rss: Vec<ReplicaSet>,
+    d: &Deployment,
+    max_cleanup: i32,
+) -> (Vec<ReplicaSet>, i32) {
     old_rss.sort_by(by_creation_timestamp);
     let mut total = 0;
     for rs in old_rss.iter_mut() {
@@ -96,7 +118,12 @@ fn cleanup_unhealthy_replicas(c: &mut Cluster, mut old_rss: Vec<ReplicaSet>, d: 
 
 /// `scaleDownOldReplicaSetsForRollingUpdate`: remove `available − minAvailable` old replicas,
 /// oldest ReplicaSet first.
-fn scale_down_old_replica_sets_for_rolling_update(c: &mut Cluster, all: &[ReplicaSet], mut old_rss: Vec<ReplicaSet>, d: &Deployment) -> i32 {
+fn scale_down_old_replica_sets_for_rolling_update(
+    c: &mut Cluster,
+    all: &[ReplicaSet],
+    mut old_rss: Vec<ReplicaSet>,
+    d: &Deployment,
+) -> i32 {
     let min_available = replicas(d) - max_unavailable(d);
     let refs: Vec<&ReplicaSet> = all.iter().collect();
     let available = available_replica_count(&refs);

@@ -42,7 +42,11 @@ pub(crate) fn sync(c: &mut Cluster, d: &mut Deployment, rs_list: &[ReplicaSet]) 
 
 /// `isScalingEvent`: an active ReplicaSet's desired-replicas annotation differs from
 /// `spec.replicas`.
-pub(crate) fn is_scaling_event(c: &mut Cluster, d: &mut Deployment, rs_list: &[ReplicaSet]) -> bool {
+pub(crate) fn is_scaling_event(
+    c: &mut Cluster,
+    d: &mut Deployment,
+    rs_list: &[ReplicaSet],
+) -> bool {
     let (new_rs, old_rss) = get_all_replica_sets_and_sync_revision(c, d, rs_list, false);
     let want = replicas(d);
     old_rss
@@ -64,11 +68,22 @@ pub(crate) fn get_all_replica_sets_and_sync_revision(
     // NOTE: upstream works on the list read at the start of the sync; a second call in the same
     // sync then writes a stale copy, fails with a Conflict and the sync is retried. Reading the
     // live objects here reaches the same state without the failed round trip.
-    let live: Vec<ReplicaSet> =
-        rs_list.iter().filter_map(|rs| c.store.replicasets.get(&ObjectKey::of(&rs.metadata)).cloned()).collect();
+    let live: Vec<ReplicaSet> = rs_list
+        .iter()
+        .filter_map(|rs| {
+            c.store
+                .replicasets
+                .get(&ObjectKey::of(&rs.metadata))
+                .cloned()
+        })
+        .collect();
     let refs: Vec<&ReplicaSet> = live.iter().collect();
     let new_uid = find_new_replica_set(d, &refs).and_then(|rs| rs.metadata.uid.clone());
-    let old: Vec<ReplicaSet> = live.iter().filter(|rs| rs.metadata.uid != new_uid || new_uid.is_none()).cloned().collect();
+    let old: Vec<ReplicaSet> = live
+        .iter()
+        .filter(|rs| rs.metadata.uid != new_uid || new_uid.is_none())
+        .cloned()
+        .collect();
     let new_rs = get_new_replica_set(c, d, &live, &old, create_if_not_existed);
     (new_rs, old)
 }
@@ -92,20 +107,44 @@ fn get_new_replica_set(
 
     if let Some(existing) = existing {
         let mut rs_copy = existing.clone();
-        let annotations_updated = set_new_replica_set_annotations(d, &mut rs_copy, new_revision, true);
-        let min_ready_needs_update = rs_copy.spec.as_ref().and_then(|s| s.min_ready_seconds) != min_ready;
+        let annotations_updated =
+            set_new_replica_set_annotations(d, &mut rs_copy, new_revision, true);
+        let min_ready_needs_update =
+            rs_copy.spec.as_ref().and_then(|s| s.min_ready_seconds) != min_ready;
         if annotations_updated || min_ready_needs_update {
-            rs_copy.spec.get_or_insert_with(Default::default).min_ready_seconds = min_ready;
+            rs_copy
+                .spec
+                .get_or_insert_with(Default::default)
+                .min_ready_seconds = min_ready;
             let _ = c.update(rs_copy.clone());
-            return c.store.replicasets.get(&ObjectKey::of(&rs_copy.metadata)).cloned();
+            return c
+                .store
+                .replicasets
+                .get(&ObjectKey::of(&rs_copy.metadata))
+                .cloned();
         }
-        let rev = rs_copy.metadata.annotations.as_ref().and_then(|a| a.get(REVISION_ANNOTATION)).cloned().unwrap_or_default();
+        let rev = rs_copy
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(REVISION_ANNOTATION))
+            .cloned()
+            .unwrap_or_default();
         let mut needs_update = set_deployment_revision(d, &rev);
-        let no_progressing = d.status.as_ref().is_none_or(|s| get_condition(s, "Progressing").is_none());
+        let no_progressing = d
+            .status
+            .as_ref()
+            .is_none_or(|s| get_condition(s, "Progressing").is_none());
         if has_progress_deadline_spec(d) && no_progressing {
-            let msg = format!("Found new replica set \"{}\"", rs_copy.metadata.name.clone().unwrap_or_default());
+            let msg = format!(
+                "Found new replica set \"{}\"",
+                rs_copy.metadata.name.clone().unwrap_or_default()
+            );
             let status = d.status.get_or_insert_with(Default::default);
-            set_condition(status, new_condition("Progressing", "True", FOUND_NEW_RS_REASON, msg, now));
+            set_condition(
+                status,
+                new_condition("Progressing", "True", FOUND_NEW_RS_REASON, msg, now),
+            );
             needs_update = true;
         }
         if needs_update {
@@ -128,19 +167,37 @@ fn get_new_replica_set(
         .labels
         .get_or_insert_with(BTreeMap::new)
         .insert(DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY.into(), hash.clone());
-    let mut selector = d.spec.as_ref().map(|s| s.selector.clone()).unwrap_or_default();
-    selector.match_labels.get_or_insert_with(BTreeMap::new).insert(DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY.into(), hash.clone());
+    let mut selector = d
+        .spec
+        .as_ref()
+        .map(|s| s.selector.clone())
+        .unwrap_or_default();
+    selector
+        .match_labels
+        .get_or_insert_with(BTreeMap::new)
+        .insert(DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY.into(), hash.clone());
     let d_name = d.metadata.name.clone().unwrap_or_default();
     let namespace = d.metadata.namespace.clone();
     let mut new_rs = ReplicaSet {
         metadata: ObjectMeta {
             name: Some(format!("{d_name}-{hash}")),
             namespace,
-            owner_references: Some(vec![crate::controllers::replicaset::owner_ref(&d.metadata, "Deployment")]),
-            labels: new_template.metadata.as_ref().and_then(|m| m.labels.clone()),
+            owner_references: Some(vec![crate::controllers::replicaset::owner_ref(
+                &d.metadata,
+                "Deployment",
+            )]),
+            labels: new_template
+                .metadata
+                .as_ref()
+                .and_then(|m| m.labels.clone()),
             ..Default::default()
         },
-        spec: Some(ReplicaSetSpec { replicas: Some(0), min_ready_seconds: min_ready, selector, template: Some(new_template) }),
+        spec: Some(ReplicaSetSpec {
+            replicas: Some(0),
+            min_ready_seconds: min_ready,
+            selector,
+            template: Some(new_template),
+        }),
         status: None,
     };
     let mut all: Vec<&ReplicaSet> = old_rss.iter().collect();
@@ -157,14 +214,21 @@ fn get_new_replica_set(
             already_exists = true;
             let rs = c.store.replicasets.get(&rs_key).cloned();
             match rs {
-                Some(rs) if util::is_controlled_by(&rs, d) && equal_ignore_hash(&util::template(d), &rs_template(&rs)) => Some(rs),
+                Some(rs)
+                    if util::is_controlled_by(&rs, d)
+                        && equal_ignore_hash(&util::template(d), &rs_template(&rs)) =>
+                {
+                    Some(rs)
+                }
                 _ => {
                     // A different template already has this name: bump collisionCount and retry
                     // on the next sync with a different hash.
                     let status = d.status.get_or_insert_with(Default::default);
                     status.collision_count = Some(status.collision_count.unwrap_or(0) + 1);
                     update_status(c, d);
-                    c.enqueue(crate::cluster::Work::SyncDeployment(ObjectKey::of(&d.metadata)));
+                    c.enqueue(crate::cluster::Work::SyncDeployment(ObjectKey::of(
+                        &d.metadata,
+                    )));
                     return None;
                 }
             }
@@ -173,10 +237,25 @@ fn get_new_replica_set(
             let msg = format!("Failed to create new replica set \"{rs_name}\": {e}");
             if has_progress_deadline_spec(d) {
                 let status = d.status.get_or_insert_with(Default::default);
-                set_condition(status, new_condition("Progressing", "False", FAILED_RS_CREATE_REASON, msg.clone(), now));
+                set_condition(
+                    status,
+                    new_condition(
+                        "Progressing",
+                        "False",
+                        FAILED_RS_CREATE_REASON,
+                        msg.clone(),
+                        now,
+                    ),
+                );
                 update_status(c, d);
             }
-            c.record_event(d, EventType::Warning, FAILED_RS_CREATE_REASON, msg, "deployment-controller");
+            c.record_event(
+                d,
+                EventType::Warning,
+                FAILED_RS_CREATE_REASON,
+                msg,
+                "deployment-controller",
+            );
             return None;
         }
     };
@@ -193,7 +272,16 @@ fn get_new_replica_set(
     let mut needs_update = set_deployment_revision(d, &new_revision.to_string());
     if !already_exists && has_progress_deadline_spec(d) {
         let status = d.status.get_or_insert_with(Default::default);
-        set_condition(status, new_condition("Progressing", "True", NEW_RS_NEW_REPLICAS_REASON, format!("Created new replica set \"{rs_name}\""), now));
+        set_condition(
+            status,
+            new_condition(
+                "Progressing",
+                "True",
+                NEW_RS_NEW_REPLICAS_REASON,
+                format!("Created new replica set \"{rs_name}\""),
+                now,
+            ),
+        );
         needs_update = true;
     }
     if needs_update {
@@ -212,7 +300,12 @@ fn has_progress_deadline_spec(d: &Deployment) -> bool {
 /// Worked example (D8): 10 replicas, surge 3, old 8 / new 5 (annotated max 13), scaled to 30:
 /// allowed 33, to add 20; sizes sorted 8 (old), 5 (new); old: round(8·33/13) = 20 → +12;
 /// new: round(5·33/13) = 13 → +8; Σ = 20, no leftover: old 20 / new 13.
-pub(crate) fn scale(c: &mut Cluster, d: &Deployment, new_rs: Option<&ReplicaSet>, old_rss: &[ReplicaSet]) {
+pub(crate) fn scale(
+    c: &mut Cluster,
+    d: &Deployment,
+    new_rs: Option<&ReplicaSet>,
+    old_rss: &[ReplicaSet],
+) {
     let want = replicas(d);
     if let Some(rs) = find_active_or_latest(new_rs, old_rss) {
         if rs_replicas(&rs) != want {
@@ -229,7 +322,11 @@ pub(crate) fn scale(c: &mut Cluster, d: &Deployment, new_rs: Option<&ReplicaSet>
     if !is_rolling_update(d) {
         return;
     }
-    let mut all: Vec<&ReplicaSet> = old_rss.iter().chain(new_rs).filter(|rs| rs_replicas(rs) > 0).collect();
+    let mut all: Vec<&ReplicaSet> = old_rss
+        .iter()
+        .chain(new_rs)
+        .filter(|rs| rs_replicas(rs) > 0)
+        .collect();
     let all_replicas = replica_count(&all);
     let allowed = if want > 0 { want + max_surge(d) } else { 0 };
     let to_add = allowed - all_replicas;
@@ -264,13 +361,21 @@ pub(crate) fn scale(c: &mut Cluster, d: &Deployment, new_rs: Option<&ReplicaSet>
 }
 
 /// `FindActiveOrLatest`: the only active ReplicaSet, or the newest when none is active.
-fn find_active_or_latest(new_rs: Option<&ReplicaSet>, old_rss: &[ReplicaSet]) -> Option<ReplicaSet> {
+fn find_active_or_latest(
+    new_rs: Option<&ReplicaSet>,
+    old_rss: &[ReplicaSet],
+) -> Option<ReplicaSet> {
     if new_rs.is_none() && old_rss.is_empty() {
         return None;
     }
     let mut olds: Vec<&ReplicaSet> = old_rss.iter().collect();
     olds.sort_by(|a, b| by_creation_timestamp(b, a));
-    let active: Vec<&ReplicaSet> = olds.iter().copied().chain(new_rs).filter(|rs| rs_replicas(rs) > 0).collect();
+    let active: Vec<&ReplicaSet> = olds
+        .iter()
+        .copied()
+        .chain(new_rs)
+        .filter(|rs| rs_replicas(rs) > 0)
+        .collect();
     match active.len() {
         0 => new_rs.or(olds.first().copied()).cloned(),
         1 => Some(active[0].clone()),
@@ -282,7 +387,9 @@ fn find_active_or_latest(new_rs: Option<&ReplicaSet>, old_rss: &[ReplicaSet]) ->
 fn is_saturated(d: &Deployment, rs: Option<&ReplicaSet>) -> bool {
     let Some(rs) = rs else { return false };
     let want = replicas(d);
-    rs_replicas(rs) == want && desired_replicas_annotation(rs) == Some(want) && rs_available(rs) == want
+    rs_replicas(rs) == want
+        && desired_replicas_annotation(rs) == Some(want)
+        && rs_available(rs) == want
 }
 
 /// `GetReplicaSetProportion`.
@@ -292,7 +399,11 @@ fn get_replica_set_proportion(rs: &ReplicaSet, d: &Deployment, to_add: i32, adde
     }
     let fraction = get_replica_set_fraction(rs, d);
     let allowed = to_add - added;
-    if to_add > 0 { fraction.min(allowed) } else { fraction.max(allowed) }
+    if to_add > 0 {
+        fraction.min(allowed)
+    } else {
+        fraction.max(allowed)
+    }
 }
 
 /// `getReplicaSetFraction`: `round(rs.spec × (replicas + maxSurge) / annotatedMaxReplicas) −
@@ -313,22 +424,41 @@ fn get_replica_set_fraction(rs: &ReplicaSet, d: &Deployment) -> i32 {
         }
     };
     let size = rs_replicas(rs) as f64 * max_now as f64 / before as f64;
-    let rounded = if size < 0.0 { (size - 0.5) as i32 } else { (size + 0.5) as i32 };
+    let rounded = if size < 0.0 {
+        (size - 0.5) as i32
+    } else {
+        (size + 0.5) as i32
+    };
     rounded - rs_replicas(rs)
 }
 
 /// `scaleReplicaSetAndRecordEvent`. Returns whether the size changed.
-pub(crate) fn scale_replica_set_and_record_event(c: &mut Cluster, rs: &ReplicaSet, new_scale: i32, d: &Deployment) -> bool {
+pub(crate) fn scale_replica_set_and_record_event(
+    c: &mut Cluster,
+    rs: &ReplicaSet,
+    new_scale: i32,
+    d: &Deployment,
+) -> bool {
     if rs_replicas(rs) == new_scale {
         return false;
     }
-    let op = if rs_replicas(rs) < new_scale { "up" } else { "down" };
+    let op = if rs_replicas(rs) < new_scale {
+        "up"
+    } else {
+        "down"
+    };
     scale_replica_set(c, rs, new_scale, d, op)
 }
 
 /// `scaleReplicaSet`: writes the size and the desired/max replicas annotations, and records
 /// `Scaled <up|down> replica set <rs> from <old> to <new>`.
-pub(crate) fn scale_replica_set(c: &mut Cluster, rs: &ReplicaSet, new_scale: i32, d: &Deployment, op: &str) -> bool {
+pub(crate) fn scale_replica_set(
+    c: &mut Cluster,
+    rs: &ReplicaSet,
+    new_scale: i32,
+    d: &Deployment,
+    op: &str,
+) -> bool {
     let want = replicas(d);
     let max = want + max_surge(d);
     let size_needs_update = rs_replicas(rs) != new_scale;
@@ -361,8 +491,15 @@ pub(crate) fn cleanup_deployment(c: &mut Cluster, old_rss: &[ReplicaSet], d: &De
     if !has_revision_history_limit(d) {
         return;
     }
-    let limit = d.spec.as_ref().and_then(|s| s.revision_history_limit).unwrap_or(10);
-    let mut cleanable: Vec<&ReplicaSet> = old_rss.iter().filter(|rs| rs.metadata.deletion_timestamp.is_none()).collect();
+    let limit = d
+        .spec
+        .as_ref()
+        .and_then(|s| s.revision_history_limit)
+        .unwrap_or(10);
+    let mut cleanable: Vec<&ReplicaSet> = old_rss
+        .iter()
+        .filter(|rs| rs.metadata.deletion_timestamp.is_none())
+        .collect();
     let diff = cleanable.len() as i32 - limit;
     if diff <= 0 {
         return;
@@ -371,8 +508,14 @@ pub(crate) fn cleanup_deployment(c: &mut Cluster, old_rss: &[ReplicaSet], d: &De
     for rs in cleanable.into_iter().take(diff as usize) {
         // Read the live object: the list is a copy from the start of the sync.
         let key = ObjectKey::of(&rs.metadata);
-        let Some(live) = c.store.replicasets.get(&key) else { continue };
-        let observed = live.status.as_ref().and_then(|s| s.observed_generation).unwrap_or(0);
+        let Some(live) = c.store.replicasets.get(&key) else {
+            continue;
+        };
+        let observed = live
+            .status
+            .as_ref()
+            .and_then(|s| s.observed_generation)
+            .unwrap_or(0);
         if rs_status_replicas(live) != 0
             || rs_replicas(live) != 0
             || live.metadata.generation.unwrap_or(0) > observed
@@ -385,7 +528,12 @@ pub(crate) fn cleanup_deployment(c: &mut Cluster, old_rss: &[ReplicaSet], d: &De
 }
 
 /// `calculateStatus`.
-pub(crate) fn calculate_status(c: &Cluster, all: &[ReplicaSet], new_rs: Option<&ReplicaSet>, d: &Deployment) -> DeploymentStatus {
+pub(crate) fn calculate_status(
+    c: &Cluster,
+    all: &[ReplicaSet],
+    new_rs: Option<&ReplicaSet>,
+    d: &Deployment,
+) -> DeploymentStatus {
     let refs: Vec<&ReplicaSet> = all.iter().collect();
     let available = available_replica_count(&refs);
     let unavailable = (replica_count(&refs) - available).max(0);
@@ -403,18 +551,38 @@ pub(crate) fn calculate_status(c: &Cluster, all: &[ReplicaSet], new_rs: Option<&
     };
     let now = c.now();
     if available >= replicas(d) - max_unavailable(d) {
-        set_condition(&mut status, new_condition("Available", "True", MINIMUM_REPLICAS_AVAILABLE, "Deployment has minimum availability.".into(), now));
+        set_condition(
+            &mut status,
+            new_condition(
+                "Available",
+                "True",
+                MINIMUM_REPLICAS_AVAILABLE,
+                "Deployment has minimum availability.".into(),
+                now,
+            ),
+        );
     } else {
         set_condition(
             &mut status,
-            new_condition("Available", "False", MINIMUM_REPLICAS_UNAVAILABLE, "Deployment does not have minimum availability.".into(), now),
+            new_condition(
+                "Available",
+                "False",
+                MINIMUM_REPLICAS_UNAVAILABLE,
+                "Deployment does not have minimum availability.".into(),
+                now,
+            ),
         );
     }
     status
 }
 
 /// `syncDeploymentStatus`.
-pub(crate) fn sync_deployment_status(c: &mut Cluster, d: &mut Deployment, all: &[ReplicaSet], new_rs: Option<&ReplicaSet>) {
+pub(crate) fn sync_deployment_status(
+    c: &mut Cluster,
+    d: &mut Deployment,
+    all: &[ReplicaSet],
+    new_rs: Option<&ReplicaSet>,
+) {
     let status = calculate_status(c, all, new_rs, d);
     if d.status.as_ref() == Some(&status) {
         return;

@@ -4,7 +4,9 @@
 
 use crate::store::controller_ref;
 use crate::time::Millis;
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition, DeploymentSpec, DeploymentStatus, ReplicaSet};
+use k8s_openapi::api::apps::v1::{
+    Deployment, DeploymentCondition, DeploymentSpec, DeploymentStatus, ReplicaSet,
+};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::cmp::Ordering;
@@ -47,7 +49,10 @@ pub fn rs_replicas(rs: &ReplicaSet) -> i32 {
 }
 
 pub fn rs_available(rs: &ReplicaSet) -> i32 {
-    rs.status.as_ref().and_then(|s| s.available_replicas).unwrap_or(0)
+    rs.status
+        .as_ref()
+        .and_then(|s| s.available_replicas)
+        .unwrap_or(0)
 }
 
 pub fn rs_status_replicas(rs: &ReplicaSet) -> i32 {
@@ -55,11 +60,19 @@ pub fn rs_status_replicas(rs: &ReplicaSet) -> i32 {
 }
 
 pub fn rs_ready(rs: &ReplicaSet) -> i32 {
-    rs.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0)
+    rs.status
+        .as_ref()
+        .and_then(|s| s.ready_replicas)
+        .unwrap_or(0)
 }
 
 pub fn is_rolling_update(d: &Deployment) -> bool {
-    d.spec.as_ref().and_then(|s| s.strategy.as_ref()).and_then(|s| s.type_.as_deref()).unwrap_or("RollingUpdate") == "RollingUpdate"
+    d.spec
+        .as_ref()
+        .and_then(|s| s.strategy.as_ref())
+        .and_then(|s| s.type_.as_deref())
+        .unwrap_or("RollingUpdate")
+        == "RollingUpdate"
 }
 
 pub fn is_recreate(d: &Deployment) -> bool {
@@ -74,7 +87,11 @@ pub fn scaled_value(v: &IntOrString, total: i32, round_up: bool) -> Option<i32> 
         IntOrString::String(s) => {
             let pct: i64 = s.strip_suffix('%')?.parse().ok()?;
             let num = pct * total as i64;
-            Some(if round_up { (num + 99).div_euclid(100) } else { num.div_euclid(100) } as i32)
+            Some(if round_up {
+                (num + 99).div_euclid(100)
+            } else {
+                num.div_euclid(100)
+            } as i32)
         }
     }
 }
@@ -84,10 +101,15 @@ pub fn scaled_value(v: &IntOrString, total: i32, round_up: bool) -> Option<i32> 
 ///
 /// Worked example: replicas 10, 25%/25% → surge ceil(2.5) = 3, unavailable floor(2.5) = 2.
 /// Replicas 2, maxSurge 0%, maxUnavailable 1% → 0 and 0 → unavailable 1.
-pub fn resolve_fenceposts(max_surge: Option<&IntOrString>, max_unavailable: Option<&IntOrString>, desired: i32) -> (i32, i32) {
+pub fn resolve_fenceposts(
+    max_surge: Option<&IntOrString>,
+    max_unavailable: Option<&IntOrString>,
+    desired: i32,
+) -> (i32, i32) {
     let zero = IntOrString::Int(0);
     let surge = scaled_value(max_surge.unwrap_or(&zero), desired, true).unwrap_or(0);
-    let mut unavailable = scaled_value(max_unavailable.unwrap_or(&zero), desired, false).unwrap_or(0);
+    let mut unavailable =
+        scaled_value(max_unavailable.unwrap_or(&zero), desired, false).unwrap_or(0);
     if surge == 0 && unavailable == 0 {
         unavailable = 1;
     }
@@ -95,8 +117,16 @@ pub fn resolve_fenceposts(max_surge: Option<&IntOrString>, max_unavailable: Opti
 }
 
 fn fenceposts(d: &Deployment) -> (i32, i32) {
-    let ru = d.spec.as_ref().and_then(|s| s.strategy.as_ref()).and_then(|s| s.rolling_update.as_ref());
-    resolve_fenceposts(ru.and_then(|r| r.max_surge.as_ref()), ru.and_then(|r| r.max_unavailable.as_ref()), replicas(d))
+    let ru = d
+        .spec
+        .as_ref()
+        .and_then(|s| s.strategy.as_ref())
+        .and_then(|s| s.rolling_update.as_ref());
+    resolve_fenceposts(
+        ru.and_then(|r| r.max_surge.as_ref()),
+        ru.and_then(|r| r.max_unavailable.as_ref()),
+        replicas(d),
+    )
 }
 
 /// `MaxUnavailable`: 0 for Recreate or zero replicas; otherwise the resolved value, at most
@@ -123,7 +153,11 @@ pub fn max_surge(d: &Deployment) -> i32 {
 /// Recreate: all `replicas` at once.
 pub fn new_rs_new_replicas(d: &Deployment, all_rss: &[&ReplicaSet], new_rs_replicas: i32) -> i32 {
     if is_rolling_update(d) {
-        let ru = d.spec.as_ref().and_then(|s| s.strategy.as_ref()).and_then(|s| s.rolling_update.as_ref());
+        let ru = d
+            .spec
+            .as_ref()
+            .and_then(|s| s.strategy.as_ref())
+            .and_then(|s| s.rolling_update.as_ref());
         let surge = ru
             .and_then(|r| r.max_surge.as_ref())
             .and_then(|v| scaled_value(v, replicas(d), true))
@@ -159,7 +193,11 @@ pub fn ready_replica_count(rss: &[&ReplicaSet]) -> i32 {
 }
 
 fn created(rs: &ReplicaSet) -> Millis {
-    rs.metadata.creation_timestamp.as_ref().map(Millis::from_time).unwrap_or_default()
+    rs.metadata
+        .creation_timestamp
+        .as_ref()
+        .map(Millis::from_time)
+        .unwrap_or_default()
 }
 
 fn name(rs: &ReplicaSet) -> &str {
@@ -168,27 +206,40 @@ fn name(rs: &ReplicaSet) -> &str {
 
 /// `ReplicaSetsByCreationTimestamp`: older first, then by name.
 pub fn by_creation_timestamp(a: &ReplicaSet, b: &ReplicaSet) -> Ordering {
-    created(a).cmp(&created(b)).then_with(|| name(a).cmp(name(b)))
+    created(a)
+        .cmp(&created(b))
+        .then_with(|| name(a).cmp(name(b)))
 }
 
 /// `ReplicaSetsBySizeNewer`: larger first; equal sizes → newer first.
 pub fn by_size_newer(a: &ReplicaSet, b: &ReplicaSet) -> Ordering {
-    rs_replicas(b).cmp(&rs_replicas(a)).then_with(|| by_creation_timestamp(b, a))
+    rs_replicas(b)
+        .cmp(&rs_replicas(a))
+        .then_with(|| by_creation_timestamp(b, a))
 }
 
 /// `ReplicaSetsBySizeOlder`: larger first; equal sizes → older first.
 pub fn by_size_older(a: &ReplicaSet, b: &ReplicaSet) -> Ordering {
-    rs_replicas(b).cmp(&rs_replicas(a)).then_with(|| by_creation_timestamp(a, b))
+    rs_replicas(b)
+        .cmp(&rs_replicas(a))
+        .then_with(|| by_creation_timestamp(a, b))
 }
 
 /// `ReplicaSetsByRevision`: lower revision first; ties by creation time.
 pub fn by_revision(a: &ReplicaSet, b: &ReplicaSet) -> Ordering {
-    revision(a).cmp(&revision(b)).then_with(|| by_creation_timestamp(a, b))
+    revision(a)
+        .cmp(&revision(b))
+        .then_with(|| by_creation_timestamp(a, b))
 }
 
 /// The `deployment.kubernetes.io/revision` annotation as a number (0 when absent or bad).
 pub fn revision(rs: &ReplicaSet) -> i64 {
-    rs.metadata.annotations.as_ref().and_then(|a| a.get(REVISION_ANNOTATION)).and_then(|v| v.parse().ok()).unwrap_or(0)
+    rs.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(REVISION_ANNOTATION))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 /// `MaxRevision`.
@@ -220,11 +271,17 @@ pub fn equal_ignore_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
 }
 
 pub fn rs_template(rs: &ReplicaSet) -> PodTemplateSpec {
-    rs.spec.as_ref().and_then(|s| s.template.clone()).unwrap_or_default()
+    rs.spec
+        .as_ref()
+        .and_then(|s| s.template.clone())
+        .unwrap_or_default()
 }
 
 pub fn template(d: &Deployment) -> PodTemplateSpec {
-    d.spec.as_ref().map(|s| s.template.clone()).unwrap_or_default()
+    d.spec
+        .as_ref()
+        .map(|s| s.template.clone())
+        .unwrap_or_default()
 }
 
 /// `FindNewReplicaSet`: the oldest ReplicaSet whose template equals the Deployment's.
@@ -232,7 +289,9 @@ pub fn find_new_replica_set<'a>(d: &Deployment, rss: &[&'a ReplicaSet]) -> Optio
     let mut sorted = rss.to_vec();
     sorted.sort_by(|a, b| by_creation_timestamp(a, b));
     let t = template(d);
-    sorted.into_iter().find(|rs| equal_ignore_hash(&rs_template(rs), &t))
+    sorted
+        .into_iter()
+        .find(|rs| equal_ignore_hash(&rs_template(rs), &t))
 }
 
 /// `ComputeHash`: FNV-32a of the template (plus the collision count), written as decimal and
@@ -260,7 +319,9 @@ pub fn compute_hash(t: &PodTemplateSpec, collision_count: Option<i32>) -> String
 /// `rand.SafeEncodeString`.
 pub fn safe_encode(s: &str) -> String {
     const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    s.bytes().map(|b| ALPHANUMS[b as usize % ALPHANUMS.len()] as char).collect()
+    s.bytes()
+        .map(|b| ALPHANUMS[b as usize % ALPHANUMS.len()] as char)
+        .collect()
 }
 
 fn skip_copy_annotation(k: &str) -> bool {
@@ -292,7 +353,12 @@ fn copy_deployment_annotations_to_replica_set(d: &Deployment, rs: &mut ReplicaSe
 /// `SetNewReplicaSetAnnotations`: copies the Deployment's annotations, raises the revision to
 /// `new_revision` if it is higher (keeping the old number in revision-history, trimmed from the
 /// front to 2000 characters), and for a new ReplicaSet sets the replicas annotations.
-pub fn set_new_replica_set_annotations(d: &Deployment, rs: &mut ReplicaSet, new_revision: i64, exists: bool) -> bool {
+pub fn set_new_replica_set_annotations(
+    d: &Deployment,
+    rs: &mut ReplicaSet,
+    new_revision: i64,
+    exists: bool,
+) -> bool {
     let mut changed = copy_deployment_annotations_to_replica_set(d, rs);
     let ann = rs.metadata.annotations.get_or_insert_with(BTreeMap::new);
     let old = ann.get(REVISION_ANNOTATION).cloned();
@@ -308,7 +374,10 @@ pub fn set_new_replica_set_annotations(d: &Deployment, rs: &mut ReplicaSet, new_
         changed = true;
     }
     if let Some(old) = old.filter(|_| old_int < new_revision) {
-        let history = ann.get(REVISION_HISTORY_ANNOTATION).cloned().unwrap_or_default();
+        let history = ann
+            .get(REVISION_HISTORY_ANNOTATION)
+            .cloned()
+            .unwrap_or_default();
         if history.is_empty() {
             ann.insert(REVISION_HISTORY_ANNOTATION.into(), old);
         } else {
@@ -336,7 +405,10 @@ pub fn set_new_replica_set_annotations(d: &Deployment, rs: &mut ReplicaSet, new_
 pub fn set_replicas_annotations(rs: &mut ReplicaSet, desired: i32, max: i32) -> bool {
     let ann = rs.metadata.annotations.get_or_insert_with(BTreeMap::new);
     let mut changed = false;
-    for (k, v) in [(DESIRED_REPLICAS_ANNOTATION, desired), (MAX_REPLICAS_ANNOTATION, max)] {
+    for (k, v) in [
+        (DESIRED_REPLICAS_ANNOTATION, desired),
+        (MAX_REPLICAS_ANNOTATION, max),
+    ] {
         if ann.get(k).map(String::as_str) != Some(v.to_string().as_str()) {
             ann.insert(k.into(), v.to_string());
             changed = true;
@@ -353,11 +425,21 @@ pub fn replicas_annotations_need_update(rs: &ReplicaSet, desired: i32, max: i32)
 }
 
 pub fn desired_replicas_annotation(rs: &ReplicaSet) -> Option<i32> {
-    rs.metadata.annotations.as_ref()?.get(DESIRED_REPLICAS_ANNOTATION)?.parse().ok()
+    rs.metadata
+        .annotations
+        .as_ref()?
+        .get(DESIRED_REPLICAS_ANNOTATION)?
+        .parse()
+        .ok()
 }
 
 pub fn max_replicas_annotation(rs: &ReplicaSet) -> Option<i32> {
-    rs.metadata.annotations.as_ref()?.get(MAX_REPLICAS_ANNOTATION)?.parse().ok()
+    rs.metadata
+        .annotations
+        .as_ref()?
+        .get(MAX_REPLICAS_ANNOTATION)?
+        .parse()
+        .ok()
 }
 
 /// `SetDeploymentRevision`.
@@ -372,20 +454,39 @@ pub fn set_deployment_revision(d: &mut Deployment, revision: &str) -> bool {
 
 /// `HasProgressDeadline`: set and not MaxInt32.
 pub fn has_progress_deadline(d: &Deployment) -> bool {
-    d.spec.as_ref().and_then(|s| s.progress_deadline_seconds).is_some_and(|v| v != i32::MAX)
+    d.spec
+        .as_ref()
+        .and_then(|s| s.progress_deadline_seconds)
+        .is_some_and(|v| v != i32::MAX)
 }
 
 /// `HasRevisionHistoryLimit`.
 pub fn has_revision_history_limit(d: &Deployment) -> bool {
-    d.spec.as_ref().and_then(|s| s.revision_history_limit).is_some_and(|v| v != i32::MAX)
+    d.spec
+        .as_ref()
+        .and_then(|s| s.revision_history_limit)
+        .is_some_and(|v| v != i32::MAX)
 }
 
-pub fn get_condition<'a>(status: &'a DeploymentStatus, type_: &str) -> Option<&'a DeploymentCondition> {
-    status.conditions.as_ref()?.iter().find(|c| c.type_ == type_)
+pub fn get_condition<'a>(
+    status: &'a DeploymentStatus,
+    type_: &str,
+) -> Option<&'a DeploymentCondition> {
+    status
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == type_)
 }
 
 /// `NewDeploymentCondition`.
-pub fn new_condition(type_: &str, status: &str, reason: &str, message: String, now: Millis) -> DeploymentCondition {
+pub fn new_condition(
+    type_: &str,
+    status: &str,
+    reason: &str,
+    message: String,
+    now: Millis,
+) -> DeploymentCondition {
     DeploymentCondition {
         type_: type_.into(),
         status: status.into(),
@@ -447,14 +548,22 @@ pub fn deployment_timed_out(d: &Deployment, new: &DeploymentStatus, now: Millis)
     if !has_progress_deadline(d) {
         return false;
     }
-    let Some(c) = get_condition(new, "Progressing") else { return false };
+    let Some(c) = get_condition(new, "Progressing") else {
+        return false;
+    };
     match c.reason.as_deref() {
         Some(NEW_RS_AVAILABLE_REASON) => return false,
         Some(TIMED_OUT_REASON) => return true,
         _ => {}
     }
-    let Some(from) = c.last_update_time.as_ref() else { return false };
-    let deadline = d.spec.as_ref().and_then(|s| s.progress_deadline_seconds).unwrap_or(600);
+    let Some(from) = c.last_update_time.as_ref() else {
+        return false;
+    };
+    let deadline = d
+        .spec
+        .as_ref()
+        .and_then(|s| s.progress_deadline_seconds)
+        .unwrap_or(600);
     Millis::from_time(from) + Millis::from_secs(deadline.max(0) as u64) < now
 }
 
@@ -473,12 +582,27 @@ mod tests {
 
     #[test]
     fn fenceposts_round_surge_up_and_unavailable_down() {
-        assert_eq!(resolve_fenceposts(Some(&s("25%")), Some(&s("25%")), 10), (3, 2));
-        assert_eq!(resolve_fenceposts(Some(&s("25%")), Some(&s("25%")), 1), (1, 0));
-        assert_eq!(resolve_fenceposts(Some(&s("25%")), Some(&s("25%")), 3), (1, 0));
-        assert_eq!(resolve_fenceposts(Some(&s("25%")), Some(&s("25%")), 4), (1, 1));
+        assert_eq!(
+            resolve_fenceposts(Some(&s("25%")), Some(&s("25%")), 10),
+            (3, 2)
+        );
+        assert_eq!(
+            resolve_fenceposts(Some(&s("25%")), Some(&s("25%")), 1),
+            (1, 0)
+        );
+        assert_eq!(
+            resolve_fenceposts(Some(&s("25%")), Some(&s("25%")), 3),
+            (1, 0)
+        );
+        assert_eq!(
+            resolve_fenceposts(Some(&s("25%")), Some(&s("25%")), 4),
+            (1, 1)
+        );
         // D5: both resolve to zero → maxUnavailable 1.
-        assert_eq!(resolve_fenceposts(Some(&s("0%")), Some(&s("1%")), 2), (0, 1));
+        assert_eq!(
+            resolve_fenceposts(Some(&s("0%")), Some(&s("1%")), 2),
+            (0, 1)
+        );
     }
 
     #[test]
