@@ -94,17 +94,20 @@ pub struct HistoryEntry {
     pub change_cause: String,
 }
 
+/// The revision annotation of a ReplicaSet, when it has a readable one (kubectl skips the rest).
+fn revision_of(rs: &ReplicaSet) -> Option<i64> {
+    rs.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(REVISION_ANNOTATION))
+        .and_then(|v| v.parse().ok())
+}
+
 /// `DeploymentHistoryViewer`: one entry per owned ReplicaSet with a revision, by revision.
 pub fn history(rss: &[ReplicaSet]) -> Vec<HistoryEntry> {
     let mut by_rev: BTreeMap<i64, String> = BTreeMap::new();
     for rs in rss {
-        let Some(rev) = rs
-            .metadata
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get(REVISION_ANNOTATION))
-            .and_then(|v| v.parse::<i64>().ok())
-        else {
+        let Some(rev) = revision_of(rs) else {
             continue;
         };
         let cause = rs
@@ -213,13 +216,7 @@ fn deployment_revision<'a>(
 ) -> Result<&'a ReplicaSet, String> {
     let (mut latest, mut latest_rev, mut previous, mut previous_rev) = (None, -1i64, None, -1i64);
     for rs in rss {
-        let Some(v) = rs
-            .metadata
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get(REVISION_ANNOTATION))
-            .and_then(|v| v.parse::<i64>().ok())
-        else {
+        let Some(v) = revision_of(rs) else {
             continue;
         };
         if to == 0 {

@@ -47,6 +47,34 @@ impl MemoryBackend {
         ObjectKey::new(NAMESPACE, name)
     }
 
+    /// `kubectl rollout pause` / `resume`: refused when already in that state, as kubectl does.
+    fn set_paused(&mut self, deployment: &str, paused: bool) -> Result<String> {
+        let now_paused = self
+            .deployment_ref(deployment)?
+            .spec
+            .as_ref()
+            .and_then(|s| s.paused)
+            .unwrap_or(false);
+        if now_paused == paused {
+            let state = if paused {
+                "already paused"
+            } else {
+                "not paused"
+            };
+            return Err(Error::Kubectl(format!(
+                "deployments.apps \"{deployment}\" is {state}"
+            )));
+        }
+        self.cluster
+            .update_deployment(&Self::key(deployment), |d| {
+                // Resuming clears the field, as kubectl's patch does.
+                d.spec.get_or_insert_with(Default::default).paused = paused.then_some(true)
+            })?;
+        self.cluster.settle();
+        let done = if paused { "paused" } else { "resumed" };
+        Ok(format!("deployment.apps/{deployment} {done}"))
+    }
+
     fn deployment_ref(&self, name: &str) -> Result<&Deployment> {
         self.cluster
             .store
@@ -287,43 +315,11 @@ impl Backend for MemoryBackend {
     }
 
     async fn pause(&mut self, deployment: &str) -> Result<String> {
-        if self
-            .deployment_ref(deployment)?
-            .spec
-            .as_ref()
-            .and_then(|s| s.paused)
-            .unwrap_or(false)
-        {
-            return Err(Error::Kubectl(format!(
-                "deployments.apps \"{deployment}\" is already paused"
-            )));
-        }
-        self.cluster
-            .update_deployment(&Self::key(deployment), |d| {
-                d.spec.get_or_insert_with(Default::default).paused = Some(true)
-            })?;
-        self.cluster.settle();
-        Ok(format!("deployment.apps/{deployment} paused"))
+        self.set_paused(deployment, true)
     }
 
     async fn resume(&mut self, deployment: &str) -> Result<String> {
-        if !self
-            .deployment_ref(deployment)?
-            .spec
-            .as_ref()
-            .and_then(|s| s.paused)
-            .unwrap_or(false)
-        {
-            return Err(Error::Kubectl(format!(
-                "deployments.apps \"{deployment}\" is not paused"
-            )));
-        }
-        self.cluster
-            .update_deployment(&Self::key(deployment), |d| {
-                d.spec.get_or_insert_with(Default::default).paused = None
-            })?;
-        self.cluster.settle();
-        Ok(format!("deployment.apps/{deployment} resumed"))
+        self.set_paused(deployment, false)
     }
 
     async fn undo(&mut self, deployment: &str, to_revision: i64) -> Result<String> {
