@@ -540,8 +540,8 @@ fn render(c: &mut Cluster, key: &ObjectKey) {
     let (ip, host_ip, bound_at) = (rt.ip.clone(), rt.host_ip.clone(), rt.bound_at);
     let unready: Vec<String> = unready.into_iter().map(str::to_string).collect();
     let _ = c.modify_in_place::<Pod>(key, |p| {
-        let old = p.status.clone().unwrap_or_default();
-        let old_conds = old.conditions.as_deref().unwrap_or_default();
+        let st = p.status.get_or_insert_with(PodStatus::default);
+        let old_conds = st.conditions.as_deref().unwrap_or_default();
         let cond = |type_: &str,
                     ok: bool,
                     reason: Option<&str>,
@@ -587,22 +587,37 @@ fn render(c: &mut Cluster, key: &ObjectKey) {
             ),
         ];
         conditions.extend(scheduled);
-        let status = Some(PodStatus {
-            phase: Some(phase.to_string()),
-            conditions: Some(conditions),
-            host_ip: Some(host_ip.clone()),
-            host_ips: Some(vec![HostIP { ip: host_ip }]),
-            pod_ip: Some(ip.clone()),
-            pod_ips: Some(vec![PodIP { ip }]),
-            start_time: Some(bound_at.to_time()),
-            qos_class: Some("BestEffort".into()),
-            container_statuses: Some(statuses),
-            ..old
-        });
-        let changed = p.status != status;
-        p.status = status;
+        // Field by field, so that nothing is copied to find out whether anything changed.
+        let mut changed = false;
+        set(&mut st.phase, Some(phase.to_string()), &mut changed);
+        set(&mut st.conditions, Some(conditions), &mut changed);
+        set(
+            &mut st.host_ips,
+            Some(vec![HostIP {
+                ip: host_ip.clone(),
+            }]),
+            &mut changed,
+        );
+        set(&mut st.host_ip, Some(host_ip), &mut changed);
+        set(
+            &mut st.pod_ips,
+            Some(vec![PodIP { ip: ip.clone() }]),
+            &mut changed,
+        );
+        set(&mut st.pod_ip, Some(ip), &mut changed);
+        set(&mut st.start_time, Some(bound_at.to_time()), &mut changed);
+        set(&mut st.qos_class, Some("BestEffort".into()), &mut changed);
+        set(&mut st.container_statuses, Some(statuses), &mut changed);
         changed
     });
+}
+
+/// Writes `value` into `field` when it differs, and notes the change.
+fn set<T: PartialEq>(field: &mut T, value: T, changed: &mut bool) {
+    if *field != value {
+        *field = value;
+        *changed = true;
+    }
 }
 
 fn container_status(ct: &Container) -> ContainerStatus {
