@@ -15,7 +15,6 @@ use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use rustc_hash::FxHashMap as HashMap;
-use std::cmp::Ordering;
 
 /// `burstReplicas`: upstream creates or deletes at most this many pods per sync and picks up
 /// the rest on the next sync, once the first burst is observed.
@@ -370,15 +369,6 @@ fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
         .map(|p| RankInput::of(p, 0, now))
         .enumerate()
         .collect();
-    let order = |a: &(usize, RankInput), b: &(usize, RankInput)| {
-        if less(&a.1, &b.1) {
-            Ordering::Less
-        } else if less(&b.1, &a.1) {
-            Ordering::Greater
-        } else {
-            Ordering::Equal
-        }
-    };
     let mut victims = Vec::new();
     while remaining.len() > want {
         let diff = (remaining.len() - want).min(BURST_REPLICAS);
@@ -394,11 +384,10 @@ fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
         for (_, r) in remaining.iter_mut() {
             r.rank = on_node.get(node_name(r.pod)).copied().unwrap_or(0);
         }
-        // Only the first `diff` matter: partition around them, then order that prefix.
-        remaining.select_nth_unstable_by(diff, order);
-        let mut burst: Vec<(usize, RankInput)> = remaining.drain(..diff).collect();
-        burst.sort_by(order);
-        for (_, r) in &burst {
+        // Each burst ranks from key order, as a fresh sync would list the pods.
+        remaining.sort_by_key(|(i, _)| *i);
+        remaining = sort_by_less(remaining, |a, b| less(&a.1, &b.1));
+        for (_, r) in remaining.drain(..diff) {
             if let Some(n) = on_node.get_mut(node_name(r.pod)) {
                 *n -= 1;
             }
@@ -406,6 +395,35 @@ fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
         }
     }
     victims
+}
+
+/// A stable merge sort by a "less" function that need not be a total order.
+///
+/// `ActivePodsWithRanks.Less` is not one: two ready pods whose ready times differ but share a
+/// log2 bucket compare by uid, while pods with equal ready times fall through to the later rules,
+/// so three pods can form a cycle. Go's `sort.Sort` accepts that; Rust's sorts may panic on it.
+/// Merging never panics, and being stable it keeps the key order among pods that tie, so the
+/// result is the same on every run.
+fn sort_by_less<T>(v: Vec<T>, less: impl Fn(&T, &T) -> bool + Copy) -> Vec<T> {
+    if v.len() <= 1 {
+        return v;
+    }
+    let mut left = v;
+    let right = left.split_off(left.len() / 2);
+    let (left, right) = (sort_by_less(left, less), sort_by_less(right, less));
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (mut l, mut r) = (left.into_iter().peekable(), right.into_iter().peekable());
+    while let (Some(a), Some(b)) = (l.peek(), r.peek()) {
+        // Take from the right only when it is strictly less: ties keep their order.
+        if less(b, a) {
+            out.extend(r.next());
+        } else {
+            out.extend(l.next());
+        }
+    }
+    out.extend(l);
+    out.extend(r);
+    out
 }
 
 /// What `ActivePodsWithRanks.Less` looks at, read once per pod instead of once per comparison.
@@ -563,5 +581,151 @@ fn update_status(c: &mut Cluster, key: &ObjectKey, counts: &Counts) {
     // first instant the pod really is available instead.
     if let Some(at) = counts.next_available {
         c.requeue_after(Work::SyncReplicaSet(key.clone()), at.saturating_sub(now));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ClusterConfig;
+    use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+    use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+    use std::collections::{BTreeMap, HashSet};
+
+    fn deployment(replicas: i32) -> Deployment {
+        let labels = BTreeMap::from([("app".to_string(), "web".to_string())]);
+        Deployment {
+            metadata: ObjectMeta {
+                name: Some("web".into()),
+                ..Default::default()
+            },
+            spec: Some(DeploymentSpec {
+                replicas: Some(replicas),
+                selector: LabelSelector {
+                    match_labels: Some(labels.clone()),
+                    ..Default::default()
+                },
+                template: PodTemplateSpec {
+                    metadata: Some(ObjectMeta {
+                        labels: Some(labels),
+                        ..Default::default()
+                    }),
+                    spec: Some(PodSpec {
+                        containers: vec![Container {
+                            name: "web".into(),
+                            image: Some("web:1".into()),
+                            ..Default::default()
+                        }],
+                        ..Default::default()
+                    }),
+                },
+                ..Default::default()
+            }),
+            status: None,
+        }
+    }
+
+    /// `getPodsToDelete` as upstream runs it, one burst per sync: every burst ranks the pods
+    /// still active from scratch, with the per-node counts of what is left (and, as the engine
+    /// does, with the non-panicking merge sort).
+    fn reference(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
+        let uid = rs.metadata.uid.as_deref().unwrap();
+        let owner = controller_ref(&rs.metadata).unwrap().uid.clone();
+        let now = c.now();
+        let mut gone: HashSet<ObjectKey> = HashSet::new();
+        let mut out = Vec::new();
+        loop {
+            let live = |p: &&Pod| is_pod_active(p) && !gone.contains(&ObjectKey::of(&p.metadata));
+            let active: Vec<&Pod> = c.store.pods_owned_by(uid).filter(live).collect();
+            if active.len() <= want {
+                return out;
+            }
+            let diff = (active.len() - want).min(BURST_REPLICAS);
+            let burst: Vec<ObjectKey> = if diff >= active.len() {
+                active.iter().map(|p| ObjectKey::of(&p.metadata)).collect()
+            } else {
+                let mut on_node: HashMap<&str, i32> = HashMap::default();
+                for r in c.store.replicasets_owned_by(&owner) {
+                    for p in c
+                        .store
+                        .pods_owned_by(r.metadata.uid.as_deref().unwrap())
+                        .filter(live)
+                    {
+                        *on_node.entry(node_name(p)).or_default() += 1;
+                    }
+                }
+                let ranked: Vec<RankInput> = active
+                    .iter()
+                    .map(|p| RankInput::of(p, on_node[node_name(p)], now))
+                    .collect();
+                let ranked = sort_by_less(ranked, less);
+                ranked[..diff]
+                    .iter()
+                    .map(|r| ObjectKey::of(&r.pod.metadata))
+                    .collect()
+            };
+            gone.extend(burst.iter().cloned());
+            out.extend(burst);
+        }
+    }
+
+    #[test]
+    fn the_merge_sort_orders_by_a_total_order_and_survives_a_cyclic_one() {
+        let v: Vec<u32> = (0..1000).map(|i| (i * 7919) % 1000).collect();
+        let mut expected = v.clone();
+        expected.sort();
+        assert_eq!(sort_by_less(v, |a, b| a < b), expected);
+        // Rock-paper-scissors: every element beats the next; no panic, same result twice.
+        let cyclic = |a: &u32, b: &u32| (a + 1) % 3 == *b % 3;
+        let v: Vec<u32> = (0..300).collect();
+        assert_eq!(sort_by_less(v.clone(), cyclic), sort_by_less(v, cyclic));
+    }
+
+    #[test]
+    fn bursts_of_deletions_pick_the_pods_a_fresh_ranking_per_burst_picks() {
+        // Three small nodes fill unevenly as the deployment grows in steps at different times,
+        // so per-node counts and ready-time buckets both matter, and scaling 1,300 → 150
+        // deletes in three bursts (500, 500, 150).
+        let mut c = Cluster::new(ClusterConfig {
+            seed: 3,
+            nodes: 3,
+            pods_per_node: 600,
+            trace: false,
+        });
+        let key = c.apply_deployment(deployment(400)).unwrap();
+        c.run_until(Millis::from_secs(30));
+        for (at, n) in [(100, 900), (700, 1300)] {
+            c.update_deployment(&key, |d| d.spec.as_mut().unwrap().replicas = Some(n))
+                .unwrap();
+            c.run_until(Millis::from_secs(at));
+        }
+        let rs = c.store.replicasets.values().next().unwrap().clone();
+        assert_eq!(rs.status.as_ref().unwrap().available_replicas, Some(1300));
+        let expected = reference(&c, &rs, 150);
+        assert_eq!(expected.len(), 1150);
+        let got = pods_to_delete(&c, &rs, 150);
+        let first_difference = got.iter().zip(&expected).position(|(a, b)| a != b);
+        assert_eq!((got.len(), first_difference), (expected.len(), None));
+
+        // The controller deletes them in that order.
+        let before = c.events.all().len();
+        c.update_deployment(&key, |d| d.spec.as_mut().unwrap().replicas = Some(150))
+            .unwrap();
+        c.settle();
+        let deleted: Vec<String> = c.events.all()[before..]
+            .iter()
+            .filter(|e| e.reason == "SuccessfulDelete")
+            .map(|e| e.message.trim_start_matches("Deleted pod: ").to_string())
+            .collect();
+        let expected_names: Vec<String> = expected.iter().map(|k| k.name.clone()).collect();
+        let first_difference = deleted
+            .iter()
+            .zip(&expected_names)
+            .position(|(a, b)| a != b);
+        assert_eq!(
+            (deleted.len(), first_difference),
+            (expected_names.len(), None)
+        );
     }
 }
