@@ -7,9 +7,6 @@
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
-use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use kubespec_engine::{Cluster, ClusterConfig, Millis};
 use serde::{Deserialize, Serialize};
 
@@ -117,7 +114,11 @@ fn measure(replicas: u32) -> Result<Measurement, String> {
         trace: false,
     });
     let key = c
-        .apply_deployment(deployment(replicas))
+        .apply_deployment(kubespec_engine::kubectl::simple_deployment(
+            "bench",
+            i32::try_from(replicas).unwrap_or(i32::MAX),
+            "bench:v1",
+        ))
         .map_err(|e| format!("creating the deployment: {e}"))?;
     let limit = Millis(c.now().0 + LIMIT.0);
     if !c.run_until_condition(limit, |c| c.deployment_complete(&key)) {
@@ -130,7 +131,7 @@ fn measure(replicas: u32) -> Result<Measurement, String> {
     let pods_before = c.stats().pods_created;
     let sim_start = c.now();
     let rollout = Instant::now();
-    c.set_deployment_image(&key, "app", "bench:v2")
+    c.set_deployment_image(&key, "bench", "bench:v2")
         .map_err(|e| format!("setting the image: {e}"))?;
     let limit = Millis(c.now().0 + LIMIT.0);
     if !c.run_until_condition(limit, |c| c.deployment_complete(&key)) {
@@ -158,41 +159,6 @@ fn round3(x: f64) -> f64 {
 
 fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
-}
-
-/// `app: bench`, one container `app` running `bench:v1`, the default strategy (25%/25%).
-fn deployment(replicas: u32) -> Deployment {
-    let labels = std::collections::BTreeMap::from([("app".to_owned(), "bench".to_owned())]);
-    Deployment {
-        metadata: ObjectMeta {
-            name: Some("bench".into()),
-            namespace: Some("default".into()),
-            ..Default::default()
-        },
-        spec: Some(DeploymentSpec {
-            replicas: Some(i32::try_from(replicas).unwrap_or(i32::MAX)),
-            selector: LabelSelector {
-                match_labels: Some(labels.clone()),
-                ..Default::default()
-            },
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(labels),
-                    ..Default::default()
-                }),
-                spec: Some(PodSpec {
-                    containers: vec![Container {
-                        name: "app".into(),
-                        image: Some("bench:v1".into()),
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }),
-            },
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
 }
 
 /// VmHWM ("high water mark" of the resident set) from /proc/self/status, in MB (10^6 bytes).

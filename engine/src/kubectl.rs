@@ -1,13 +1,49 @@
-//! kubectl's client-side logic for Deployments: `rollout status`, `rollout history` and
-//! `rollout undo`. Pure functions over API objects, shared by every backend.
+//! kubectl's client-side logic for Deployments: `create deployment`, `rollout status`,
+//! `rollout history` and `rollout undo`. Pure functions over API objects, shared by every backend.
 //!
 //! Mirrors `staging/src/k8s.io/kubectl/pkg/polymorphichelpers/{rollout_status.go,
 //! history.go, rollback.go}`.
 
 use crate::controllers::deployment::util::{self, REVISION_ANNOTATION};
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, ReplicaSet};
+use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use std::collections::BTreeMap;
+
+/// A Deployment as `kubectl create deployment <name> --image=<image> --replicas=<n>` makes it.
+pub fn simple_deployment(name: &str, replicas: i32, image: &str) -> Deployment {
+    let labels = BTreeMap::from([("app".to_string(), name.to_string())]);
+    Deployment {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            labels: Some(labels.clone()),
+            ..Default::default()
+        },
+        spec: Some(DeploymentSpec {
+            replicas: Some(replicas),
+            selector: LabelSelector {
+                match_labels: Some(labels.clone()),
+                ..Default::default()
+            },
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels),
+                    ..Default::default()
+                }),
+                spec: Some(PodSpec {
+                    containers: vec![Container {
+                        name: name.into(),
+                        image: Some(image.into()),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }),
+            },
+            ..Default::default()
+        }),
+        status: None,
+    }
+}
 
 /// What `kubectl rollout status` prints for the current state.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,47 +1,13 @@
 //! The engine is deterministic: the same scenario and seed give a byte-identical trace, and the
 //! seed changes identities (uids, pod names) but never the controllers' arithmetic.
 
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
-use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use kubespec_engine::images::Exit;
 use kubespec_engine::observe::ScaleRecord;
 use kubespec_engine::{Cluster, ClusterConfig, Millis, ObjectKey};
 use pretty_assertions::{assert_eq, assert_ne};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-fn deployment(name: &str, replicas: i32, image: &str) -> Deployment {
-    let labels = BTreeMap::from([("app".to_string(), name.to_string())]);
-    Deployment {
-        metadata: ObjectMeta {
-            name: Some(name.into()),
-            ..Default::default()
-        },
-        spec: Some(DeploymentSpec {
-            replicas: Some(replicas),
-            selector: LabelSelector {
-                match_labels: Some(labels.clone()),
-                ..Default::default()
-            },
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(labels),
-                    ..Default::default()
-                }),
-                spec: Some(PodSpec {
-                    containers: vec![Container {
-                        name: name.into(),
-                        image: Some(image.into()),
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }),
-            },
-            ..Default::default()
-        }),
-        status: None,
-    }
-}
+use kubespec_engine::kubectl::simple_deployment as deployment;
 
 fn set_paused(c: &mut Cluster, key: &ObjectKey, paused: bool) {
     c.update_deployment(key, |d| {

@@ -6,17 +6,13 @@
 //! action list, which together replay the run exactly (the engine is deterministic). Set
 //! `PROPTEST_RNG_SEED` to explore other inputs than the fixed default.
 
-use k8s_openapi::api::apps::v1::{
-    Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
-};
-use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentStrategy, RollingUpdateDeployment};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kubespec_engine::controllers::deployment::util;
 use kubespec_engine::{Cluster, ClusterConfig, Millis, ObjectKey};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 // ---------------------------------------------------------------------------- generated input
 
@@ -395,37 +391,11 @@ impl Invariants {
 // ---------------------------------------------------------------------------- the run
 
 fn deployment(case: &Case) -> Deployment {
-    let labels = BTreeMap::from([("app".to_string(), "web".to_string())]);
-    Deployment {
-        metadata: ObjectMeta {
-            name: Some("web".into()),
-            ..Default::default()
-        },
-        spec: Some(DeploymentSpec {
-            replicas: Some(case.replicas),
-            selector: LabelSelector {
-                match_labels: Some(labels.clone()),
-                ..Default::default()
-            },
-            strategy: Some(case.plan.to_strategy()),
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(labels),
-                    ..Default::default()
-                }),
-                spec: Some(PodSpec {
-                    containers: vec![Container {
-                        name: "web".into(),
-                        image: Some("web:v1".into()),
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }),
-            },
-            ..Default::default()
-        }),
-        status: None,
+    let mut d = kubespec_engine::kubectl::simple_deployment("web", case.replicas, "web:v1");
+    if let Some(spec) = d.spec.as_mut() {
+        spec.strategy = Some(case.plan.to_strategy());
     }
+    d
 }
 
 /// Runs to `until`, checking at every settled instant; stops at the first violation.

@@ -1,43 +1,9 @@
 //! End-to-end rollouts on the engine, checked against upstream's arithmetic.
 
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
-use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use kubespec_engine::{Cluster, ClusterConfig, Millis, ObjectKey};
 use std::collections::BTreeMap;
 
-fn deployment(name: &str, replicas: i32, image: &str) -> Deployment {
-    let labels = BTreeMap::from([("app".to_string(), name.to_string())]);
-    Deployment {
-        metadata: ObjectMeta {
-            name: Some(name.into()),
-            ..Default::default()
-        },
-        spec: Some(DeploymentSpec {
-            replicas: Some(replicas),
-            selector: LabelSelector {
-                match_labels: Some(labels.clone()),
-                ..Default::default()
-            },
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(labels),
-                    ..Default::default()
-                }),
-                spec: Some(PodSpec {
-                    containers: vec![Container {
-                        name: name.into(),
-                        image: Some(image.into()),
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }),
-            },
-            ..Default::default()
-        }),
-        status: None,
-    }
-}
+use kubespec_engine::kubectl::simple_deployment as deployment;
 
 /// (old, new) after every ReplicaSet scale since the last template change.
 fn table(c: &Cluster, key: &ObjectKey) -> Vec<(i32, i32)> {

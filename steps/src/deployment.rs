@@ -4,13 +4,11 @@
 use crate::registry::{Args, StepDef, StepResult};
 use crate::world::World;
 use crate::{manifests, report, step};
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, ReplicaSet};
-use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use kubespec_harness::Backend;
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::core::v1::PodTemplateSpec;
 use kubespec_harness::deployment_util as util;
 use kubespec_harness::manifest::{Manifest, ManifestObject};
-use std::collections::BTreeMap;
+use kubespec_harness::{Backend, kubectl};
 
 pub(crate) fn steps() -> Vec<StepDef> {
     vec![
@@ -168,47 +166,12 @@ fn e(err: impl std::fmt::Display) -> String {
     err.to_string()
 }
 
-/// A Deployment as `kubectl create deployment <name> --image=<image> --replicas=<n>` makes it.
-fn simple_deployment(name: &str, replicas: i32, image: &str) -> Deployment {
-    let labels = BTreeMap::from([("app".to_string(), name.to_string())]);
-    Deployment {
-        metadata: ObjectMeta {
-            name: Some(name.into()),
-            labels: Some(labels.clone()),
-            ..Default::default()
-        },
-        spec: Some(DeploymentSpec {
-            replicas: Some(replicas),
-            selector: LabelSelector {
-                match_labels: Some(labels.clone()),
-                ..Default::default()
-            },
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(labels),
-                    ..Default::default()
-                }),
-                spec: Some(PodSpec {
-                    containers: vec![Container {
-                        name: name.into(),
-                        image: Some(image.into()),
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }),
-            },
-            ..Default::default()
-        }),
-        status: None,
-    }
-}
-
 async fn given_deployment(w: &mut World, args: Args) -> StepResult {
     let (name, image) = (args.string(0)?, args.string(2)?);
     let replicas = i32::try_from(args.int(1)?).map_err(|_| "replicas out of range".to_string())?;
     let line = args.step().position.line;
     let m = Manifest {
-        object: ManifestObject::Deployment(simple_deployment(&name, replicas, &image)),
+        object: ManifestObject::Deployment(kubectl::simple_deployment(&name, replicas, &image)),
         file: "<step>".into(),
         line,
     };

@@ -588,43 +588,8 @@ fn update_status(c: &mut Cluster, key: &ObjectKey, counts: &Counts) {
 mod tests {
     use super::*;
     use crate::ClusterConfig;
-    use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
-    use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-    use std::collections::{BTreeMap, HashSet};
-
-    fn deployment(replicas: i32) -> Deployment {
-        let labels = BTreeMap::from([("app".to_string(), "web".to_string())]);
-        Deployment {
-            metadata: ObjectMeta {
-                name: Some("web".into()),
-                ..Default::default()
-            },
-            spec: Some(DeploymentSpec {
-                replicas: Some(replicas),
-                selector: LabelSelector {
-                    match_labels: Some(labels.clone()),
-                    ..Default::default()
-                },
-                template: PodTemplateSpec {
-                    metadata: Some(ObjectMeta {
-                        labels: Some(labels),
-                        ..Default::default()
-                    }),
-                    spec: Some(PodSpec {
-                        containers: vec![Container {
-                            name: "web".into(),
-                            image: Some("web:1".into()),
-                            ..Default::default()
-                        }],
-                        ..Default::default()
-                    }),
-                },
-                ..Default::default()
-            }),
-            status: None,
-        }
-    }
+    use crate::kubectl::simple_deployment;
+    use std::collections::HashSet;
 
     /// `getPodsToDelete` as upstream runs it, one burst per sync: every burst ranks the pods
     /// still active from scratch, with the per-node counts of what is left (and, as the engine
@@ -693,7 +658,9 @@ mod tests {
             pods_per_node: 600,
             trace: false,
         });
-        let key = c.apply_deployment(deployment(400)).unwrap();
+        let key = c
+            .apply_deployment(simple_deployment("web", 400, "web:1"))
+            .unwrap();
         c.run_until(Millis::from_secs(30));
         for (at, n) in [(100, 900), (700, 1300)] {
             c.update_deployment(&key, |d| d.spec.as_mut().unwrap().replicas = Some(n))
