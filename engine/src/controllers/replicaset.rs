@@ -102,22 +102,23 @@ pub(crate) fn sync_replica_set(c: &mut Cluster, key: &ObjectKey) {
     let rs = rs.clone();
     // One walk over the owned pods finds what to release, counts the active pods and computes
     // the status those pods give; the status is reused when nothing is created or deleted.
-    let scan = scan(c, &rs);
-    let adopted = claim_pods(c, &rs, &scan.release);
+    let found = scan(c, &rs);
+    let adopted = claim_pods(c, &rs, &found.release);
     let want = rs
         .spec
         .as_ref()
         .and_then(|s| s.replicas)
         .unwrap_or(1)
         .max(0) as usize;
-    let active_count = scan.counts.replicas as usize + adopted;
-    let unchanged = scan.release.is_empty() && adopted == 0;
+    let active_count = found.counts.replicas as usize + adopted;
+    let unchanged = found.release.is_empty() && adopted == 0;
     if active_count == want && unchanged {
-        update_status(c, key, &scan.counts);
+        update_status(c, key, &found.counts);
         return;
     }
     manage_replicas(c, &rs, active_count, want);
-    let counts = scan_counts(c, &rs);
+    // Released pods are no longer owned, so this walk finds none to release.
+    let counts = scan(c, &rs).counts;
     update_status(c, key, &counts);
 }
 
@@ -156,15 +157,6 @@ fn scan(c: &Cluster, rs: &ReplicaSet) -> Scan {
         release,
         counts: counter.counts,
     }
-}
-
-fn scan_counts(c: &Cluster, rs: &ReplicaSet) -> Counts {
-    let uid = rs.metadata.uid.as_deref().unwrap_or_default();
-    let mut counter = Counter::new(rs, c.now());
-    for p in c.store.pods_owned_by(uid) {
-        counter.add(p);
-    }
-    counter.counts
 }
 
 struct Counter<'a> {
