@@ -28,6 +28,12 @@ pub struct Measurement {
     pub peak_rss_mb: Option<f64>,
     /// `rollout_ms` per replica, in microseconds.
     pub us_per_replica: f64,
+    /// Work the engine did during the rollout: ReplicaSet syncs, pods those syncs read,
+    /// Deployment syncs and events recorded.
+    pub replicaset_syncs: u64,
+    pub replicaset_pods_scanned: u64,
+    pub deployment_syncs: u64,
+    pub events: u64,
 }
 
 /// No rollout in the benchmark should take anywhere near this much virtual time.
@@ -127,8 +133,9 @@ fn measure(replicas: u32) -> Result<Measurement, String> {
         ));
     }
     let setup_ms = ms(setup);
+    if std::env::var_os("KS_DEBUG_RSS").is_some() { eprintln!("after setup: {:?} MB, events {}", peak_rss_mb(), c.stats().events); }
 
-    let pods_before = c.stats().pods_created;
+    let before = c.stats();
     let sim_start = c.now();
     let rollout = Instant::now();
     c.set_deployment_image(&key, "bench", "bench:v2")
@@ -140,15 +147,20 @@ fn measure(replicas: u32) -> Result<Measurement, String> {
         ));
     }
     let rollout_ms = ms(rollout);
+    let after = c.stats();
 
     Ok(Measurement {
         replicas,
         setup_ms: round3(setup_ms),
         rollout_ms: round3(rollout_ms),
         simulated_s: (c.now().0 - sim_start.0) as f64 / 1000.0,
-        pods_created: c.stats().pods_created - pods_before,
+        pods_created: c.stats().pods_created - before.pods_created,
         peak_rss_mb: peak_rss_mb().map(round3),
         us_per_replica: round3(rollout_ms * 1000.0 / f64::from(replicas)),
+        replicaset_syncs: after.replicaset_syncs - before.replicaset_syncs,
+        replicaset_pods_scanned: after.replicaset_pods_scanned - before.replicaset_pods_scanned,
+        deployment_syncs: after.deployment_syncs - before.deployment_syncs,
+        events: after.events - before.events,
     })
 }
 

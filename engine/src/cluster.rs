@@ -270,6 +270,9 @@ impl Cluster {
         let refs = obj.meta().owner_references.clone();
         T::table_mut(&mut self.store).insert(key.clone(), obj);
         self.store.index_owners(T::KIND, &key, refs.as_ref());
+        if T::KIND == Kind::Pod {
+            self.store.refresh_pod_facts(&key);
+        }
         self.dispatch(T::KIND, &key, None);
         Ok(key)
     }
@@ -310,6 +313,9 @@ impl Cluster {
         self.trace
             .write(self.now, Verb::Modified, T::KIND.as_str(), &key, &rv);
         let old = T::table_mut(&mut self.store).insert(key.clone(), obj);
+        if T::KIND == Kind::Pod {
+            self.store.refresh_pod_facts(&key);
+        }
         self.dispatch(T::KIND, &key, old.as_ref().map(|o| o.meta()));
         Ok(true)
     }
@@ -360,6 +366,9 @@ impl Cluster {
         if let Some(obj) = T::table_mut(&mut self.store).get_mut(key) {
             obj.meta_mut().resource_version = Some(rv);
         }
+        if T::KIND == Kind::Pod {
+            self.store.refresh_pod_facts(key);
+        }
         self.dispatch(T::KIND, key, None);
         Ok(true)
     }
@@ -389,6 +398,11 @@ impl Cluster {
     /// Removes an object from the store now (the end of a graceful deletion, or a non-graceful
     /// one), then garbage-collects its dependents.
     pub(crate) fn remove<T: Resource>(&mut self, key: &ObjectKey, propagation: Propagation) {
+        if T::KIND == Kind::Pod
+            && let Some(slot) = self.store.pods.slot(key)
+        {
+            self.store.forget_pod_facts(slot);
+        }
         let Some(obj) = T::table_mut(&mut self.store).remove(key) else {
             return;
         };
@@ -548,6 +562,7 @@ impl Cluster {
         };
         self.trace
             .event(self.now, &involved, type_, reason, &message);
+        self.stats.events += 1;
         self.events
             .record(self.now, involved, type_, reason, message, source);
     }
@@ -574,6 +589,7 @@ impl Cluster {
         };
         self.trace
             .event(self.now, &involved, type_, reason, &message);
+        self.stats.events += 1;
         self.events
             .record(self.now, involved, type_, reason, message, source);
     }

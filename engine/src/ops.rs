@@ -16,6 +16,14 @@ use k8s_openapi::api::core::v1::Pod;
 pub struct Stats {
     pub pods_created: u64,
     pub writes: u64,
+    /// ReplicaSet syncs run (`syncReplicaSet`).
+    pub replicaset_syncs: u64,
+    /// Pods read by ReplicaSet syncs while counting their pods.
+    pub replicaset_pods_scanned: u64,
+    /// Deployment syncs run (`syncDeployment`).
+    pub deployment_syncs: u64,
+    /// Events recorded, repeats included.
+    pub events: u64,
 }
 
 impl Cluster {

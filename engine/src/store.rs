@@ -283,6 +283,110 @@ pub struct Store {
     dependents: HashMap<String, BTreeMap<(Kind, ObjectKey), u32>>,
     /// Pods without any ownerReference (candidates for adoption).
     orphan_pods: BTreeSet<ObjectKey>,
+    /// What the ReplicaSet controller counts about each pod, by pod slot; see [`PodFacts`].
+    pod_facts: Vec<Option<PodFacts>>,
+    /// The distinct label sets of the stored pods; [`PodFacts::labels`] indexes it.
+    label_sets: LabelSets,
+}
+
+/// The few facts about a pod that a ReplicaSet sync counts, kept beside the pod table so that
+/// counting 10,000 pods reads one dense array instead of 10,000 boxed pods. Refreshed on every
+/// write of the pod (see [`Store::refresh_pod_facts`]); debug builds check them against the
+/// pod on every count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PodFacts {
+    /// `controller.IsPodActive`: not terminating, not Succeeded, not Failed.
+    pub active: bool,
+    /// `podutil.IsPodReady`: the Ready condition is True.
+    pub ready: bool,
+    /// lastTransitionTime of the Ready condition, when it is True and has one.
+    pub ready_since: Option<crate::time::Millis>,
+    /// The pod's labels, as an index into the store's label sets ([`Store::label_set`]).
+    pub labels: u32,
+}
+
+impl PodFacts {
+    /// The facts of `p`, with its labels already interned as `labels`.
+    pub fn of(p: &Pod, labels: u32) -> PodFacts {
+        let phase = p
+            .status
+            .as_ref()
+            .and_then(|s| s.phase.as_deref())
+            .unwrap_or("");
+        let ready = p
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
+            .filter(|c| c.status == "True");
+        PodFacts {
+            active: p.metadata.deletion_timestamp.is_none()
+                && phase != "Succeeded"
+                && phase != "Failed",
+            ready: ready.is_some(),
+            ready_since: ready
+                .and_then(|c| c.last_transition_time.as_ref())
+                .map(crate::time::Millis::from_time),
+            labels,
+        }
+    }
+}
+
+/// Interned label sets with reference counts: pods stamped from one template share one entry.
+#[derive(Debug, Default)]
+struct LabelSets {
+    ids: FxHashMap<BTreeMap<String, String>, u32>,
+    /// By id: the set and how many pods use it (`None` when free).
+    sets: Vec<Option<(BTreeMap<String, String>, u32)>>,
+    free: Vec<u32>,
+}
+
+static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
+
+impl LabelSets {
+    /// The id of `labels`, taking a reference to it.
+    fn acquire(&mut self, labels: &BTreeMap<String, String>) -> u32 {
+        if let Some(&id) = self.ids.get(labels) {
+            if let Some((_, n)) = self.sets[id as usize].as_mut() {
+                *n += 1;
+            }
+            return id;
+        }
+        let entry = Some((labels.clone(), 1));
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.sets[id as usize] = entry;
+                id
+            }
+            None => {
+                self.sets.push(entry);
+                (self.sets.len() - 1) as u32
+            }
+        };
+        self.ids.insert(labels.clone(), id);
+        id
+    }
+
+    /// Drops a reference taken by [`LabelSets::acquire`].
+    fn release(&mut self, id: u32) {
+        let Some(Some((_, n))) = self.sets.get_mut(id as usize) else {
+            return;
+        };
+        *n -= 1;
+        if *n == 0 {
+            if let Some((labels, _)) = self.sets[id as usize].take() {
+                self.ids.remove(&labels);
+            }
+            self.free.push(id);
+        }
+    }
+
+    fn get(&self, id: u32) -> &BTreeMap<String, String> {
+        self.sets
+            .get(id as usize)
+            .and_then(|e| e.as_ref())
+            .map_or(&NO_LABELS, |(l, _)| l)
+    }
 }
 
 impl Store {
@@ -317,6 +421,62 @@ impl Store {
             .filter(|((k, _), _)| *k == Kind::ReplicaSet)
             .filter_map(|(_, &slot)| self.replicasets.by_slot(slot))
             .collect()
+    }
+
+    /// Pods whose ownerReferences name this owner uid, in key order, with their facts.
+    pub fn pod_facts_owned_by<'a>(
+        &'a self,
+        owner_uid: &str,
+    ) -> impl Iterator<Item = (u32, PodFacts)> + 'a {
+        self.dependents
+            .get(owner_uid)
+            .into_iter()
+            .flat_map(|m| m.range((Kind::Pod, ObjectKey::new("", ""))..))
+            .take_while(|((k, _), _)| *k == Kind::Pod)
+            .filter_map(|(_, &slot)| Some((slot, self.pod_facts.get(slot as usize).copied()??)))
+    }
+
+    /// A pod by its slot in the pod table.
+    pub fn pod_by_slot(&self, slot: u32) -> Option<&Pod> {
+        self.pods.by_slot(slot)
+    }
+
+    /// The label set a [`PodFacts::labels`] id stands for.
+    pub fn label_set(&self, id: u32) -> &BTreeMap<String, String> {
+        self.label_sets.get(id)
+    }
+
+    /// Recomputes the facts of the pod stored under `key`; call after every write of a pod.
+    pub(crate) fn refresh_pod_facts(&mut self, key: &ObjectKey) {
+        let Some(slot) = self.pods.slot(key) else {
+            return;
+        };
+        let Some(pod) = self.pods.by_slot(slot) else {
+            return;
+        };
+        let labels = pod.metadata.labels.as_ref().unwrap_or(&NO_LABELS);
+        let i = slot as usize;
+        if self.pod_facts.len() <= i {
+            self.pod_facts.resize(i + 1, None);
+        }
+        let id = match self.pod_facts[i] {
+            Some(old) if self.label_sets.get(old.labels) == labels => old.labels,
+            old => {
+                let id = self.label_sets.acquire(labels);
+                if let Some(old) = old {
+                    self.label_sets.release(old.labels);
+                }
+                id
+            }
+        };
+        self.pod_facts[i] = Some(PodFacts::of(pod, id));
+    }
+
+    /// Forgets the facts of a pod leaving the table; call with the slot it had.
+    pub(crate) fn forget_pod_facts(&mut self, slot: u32) {
+        if let Some(old) = self.pod_facts.get_mut(slot as usize).and_then(Option::take) {
+            self.label_sets.release(old.labels);
+        }
     }
 
     pub fn has_orphan_pods(&self) -> bool {

@@ -68,13 +68,6 @@ pub fn is_pod_available(p: &Pod, min_ready_seconds: i32, now: Millis) -> bool {
     }
 }
 
-/// When a ready pod becomes available: the first millisecond at which `is_pod_available` holds.
-fn available_at(p: &Pod, min_ready_seconds: i32) -> Option<Millis> {
-    let c = ready_condition(p).filter(|c| c.status == "True")?;
-    let t = c.last_transition_time.as_ref()?;
-    Some(Millis::from_time(t) + Millis::from_secs(min_ready_seconds.max(0) as u64) + Millis(1))
-}
-
 /// ReplicaSets (in the pod's namespace) whose selector matches an orphan pod.
 pub(crate) fn replica_sets_for_pod(c: &Cluster, pod: &Pod) -> Vec<ObjectKey> {
     let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
@@ -93,6 +86,7 @@ pub(crate) fn replica_sets_for_pod(c: &Cluster, pod: &Pod) -> Vec<ObjectKey> {
 
 /// `syncReplicaSet`.
 pub(crate) fn sync_replica_set(c: &mut Cluster, key: &ObjectKey) {
+    c.stats.replicaset_syncs += 1;
     let Some(rs) = c.store.replicasets.get(key) else {
         return;
     };
@@ -139,24 +133,69 @@ struct Counts {
     next_available: Option<Millis>,
 }
 
-fn scan(c: &Cluster, rs: &ReplicaSet) -> Scan {
+fn scan(c: &mut Cluster, rs: &ReplicaSet) -> Scan {
     let uid = rs.metadata.uid.as_deref().unwrap_or_default();
     let selector = rs.spec.as_ref().map(|s| &s.selector);
     let mut release = Vec::new();
     let mut counter = Counter::new(rs, c.now());
-    for p in c.store.pods_owned_by(uid) {
-        let matches =
-            selector.is_some_and(|sel| labels::selector_matches(sel, p.metadata.labels.as_ref()));
-        if !matches && controller_ref(&p.metadata).is_some_and(|r| r.uid == uid) {
-            release.push(ObjectKey::of(&p.metadata));
-            continue;
+    let mut scanned = 0u64;
+    // Pods stamped from one template share a label set, so the selector and the template
+    // labels are checked once per distinct set, not once per pod.
+    let mut by_labels: Vec<(u32, LabelVerdict)> = Vec::new();
+    for (slot, facts) in c.store.pod_facts_owned_by(uid) {
+        scanned += 1;
+        #[cfg(debug_assertions)]
+        if let Some(p) = c.store.pod_by_slot(slot) {
+            let labels = p.metadata.labels.clone().unwrap_or_default();
+            debug_assert_eq!(
+                (
+                    crate::store::PodFacts::of(p, facts.labels),
+                    c.store.label_set(facts.labels)
+                ),
+                (facts, &labels),
+                "stale facts for pod {:?}",
+                p.metadata.name
+            );
         }
-        counter.add(p);
+        let verdict = match by_labels.iter().find(|(id, _)| *id == facts.labels) {
+            Some((_, v)) => *v,
+            None => {
+                let labels = c.store.label_set(facts.labels);
+                let v = LabelVerdict {
+                    matches: selector.is_some_and(|sel| labels::selector_matches(sel, Some(labels))),
+                    fully_labeled: counter
+                        .template_labels
+                        .into_iter()
+                        .flatten()
+                        .all(|(k, v)| labels.get(k) == Some(v)),
+                };
+                by_labels.push((facts.labels, v));
+                v
+            }
+        };
+        if !verdict.matches {
+            if let Some(p) = c.store.pod_by_slot(slot)
+                && controller_ref(&p.metadata).is_some_and(|r| r.uid == uid)
+            {
+                release.push(ObjectKey::of(&p.metadata));
+                continue;
+            }
+        }
+        counter.add(&facts, verdict.fully_labeled);
     }
+    c.stats.replicaset_pods_scanned += scanned;
     Scan {
         release,
         counts: counter.counts,
     }
+}
+
+/// What a ReplicaSet makes of one label set.
+#[derive(Clone, Copy)]
+struct LabelVerdict {
+    matches: bool,
+    /// Carries every label of the pod template (`fullyLabeledReplicas`).
+    fully_labeled: bool,
 }
 
 struct Counter<'a> {
@@ -180,27 +219,34 @@ impl<'a> Counter<'a> {
         }
     }
 
-    fn add(&mut self, p: &Pod) {
-        if !is_pod_active(p) {
+    /// Counts one pod, as `calculateStatus` does, and notes when it will become available
+    /// (`podutil.IsPodAvailable`: ready for more than minReadySeconds, strictly).
+    fn add(&mut self, p: &crate::store::PodFacts, fully_labeled: bool) {
+        if !p.active {
             return;
         }
         let n = &mut self.counts;
         n.replicas += 1;
-        if self
-            .template_labels
-            .into_iter()
-            .flatten()
-            .all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v))
-        {
+        if fully_labeled {
             n.fully_labeled += 1;
         }
-        if is_pod_ready(p) {
-            n.ready += 1;
-            if is_pod_available(p, self.min_ready, self.now) {
-                n.available += 1;
-            } else if let Some(at) = available_at(p, self.min_ready) {
-                n.next_available = Some(n.next_available.map_or(at, |m: Millis| m.min(at)));
-            }
+        if !p.ready {
+            return;
+        }
+        n.ready += 1;
+        if self.min_ready <= 0 {
+            n.available += 1;
+            return;
+        }
+        let Some(since) = p.ready_since else {
+            return;
+        };
+        let available_at = since + Millis::from_secs(self.min_ready as u64);
+        if available_at < self.now {
+            n.available += 1;
+        } else {
+            let at = available_at + Millis(1);
+            n.next_available = Some(n.next_available.map_or(at, |m: Millis| m.min(at)));
         }
     }
 }

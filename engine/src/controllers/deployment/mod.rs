@@ -45,6 +45,7 @@ pub(crate) fn deployments_for_replica_set(c: &Cluster, rs: &ReplicaSet) -> Vec<O
 
 /// `syncDeployment`: one reconcile of one Deployment.
 pub(crate) fn sync_deployment(c: &mut Cluster, key: &ObjectKey) {
+    c.stats.deployment_syncs += 1;
     let Some(d) = c.store.deployments.get(key) else {
         return;
     };
