@@ -15,12 +15,67 @@ use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Default)]
 pub struct SchedulerState {
-    capacity: BTreeMap<String, u32>,
-    /// (pods on the node, node name): the first entry is the least-loaded node.
-    by_load: BTreeSet<(u32, String)>,
-    load: HashMap<String, u32>,
-    assigned: HashMap<ObjectKey, String>,
+    /// The nodes, by index, in the order they were added.
+    nodes: Vec<NodeSlot>,
+    /// (pods on the node, rank of its name): the first entry is the least-loaded node, ties
+    /// broken by name.
+    by_load: BTreeSet<(u32, u32)>,
+    /// Node index → rank of its name among all node names.
+    rank: Vec<u32>,
+    /// Rank → node index.
+    by_rank: Vec<u32>,
+    /// Pod → index of the node it is bound to.
+    assigned: HashMap<ObjectKey, u32>,
     unschedulable: BTreeSet<ObjectKey>,
+}
+
+#[derive(Debug)]
+struct NodeSlot {
+    name: String,
+    capacity: u32,
+    load: u32,
+}
+
+impl SchedulerState {
+    fn add(&mut self, name: &str, capacity: u32) {
+        self.nodes.push(NodeSlot {
+            name: name.to_string(),
+            capacity,
+            load: 0,
+        });
+        let mut order: Vec<u32> = (0..self.nodes.len() as u32).collect();
+        order.sort_by(|a, b| {
+            self.nodes[*a as usize]
+                .name
+                .cmp(&self.nodes[*b as usize].name)
+        });
+        self.rank = vec![0; order.len()];
+        for (r, &i) in order.iter().enumerate() {
+            self.rank[i as usize] = r as u32;
+        }
+        self.by_rank = order;
+        self.by_load = (0..self.nodes.len())
+            .map(|i| (self.nodes[i].load, self.rank[i]))
+            .collect();
+    }
+
+    /// The least-loaded node with room, ties by name.
+    fn pick(&self) -> Option<u32> {
+        self.by_load
+            .iter()
+            .map(|&(_, r)| self.by_rank[r as usize])
+            .find(|&i| {
+                let n = &self.nodes[i as usize];
+                n.load < n.capacity
+            })
+    }
+
+    fn set_load(&mut self, i: u32, load: u32) {
+        let (old, rank) = (self.nodes[i as usize].load, self.rank[i as usize]);
+        self.by_load.remove(&(old, rank));
+        self.by_load.insert((load, rank));
+        self.nodes[i as usize].load = load;
+    }
 }
 
 pub(crate) fn add_node(c: &mut Cluster, name: &str, pods: u32) {
@@ -56,9 +111,7 @@ pub(crate) fn add_node(c: &mut Cluster, name: &str, pods: u32) {
     let mut node = node;
     node.metadata.namespace = None;
     let _ = c.create(node);
-    c.scheduler.capacity.insert(name.to_string(), pods);
-    c.scheduler.load.insert(name.to_string(), 0);
-    c.scheduler.by_load.insert((0, name.to_string()));
+    c.scheduler.add(name, pods);
 }
 
 /// Schedules one pod, if it still needs a node.
@@ -71,15 +124,10 @@ pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
     {
         return;
     }
-    let s = &c.scheduler;
-    let choice = s
-        .by_load
-        .iter()
-        .find(|(load, name)| *load < s.capacity[name])
-        .map(|(_, n)| n.clone());
+    let choice = c.scheduler.pick();
     let now = c.now().to_time();
-    let Some(node) = choice else {
-        let n = s.capacity.len();
+    let Some(node_index) = choice else {
+        let n = c.scheduler.nodes.len();
         c.scheduler.unschedulable.insert(key.clone());
         let message = format!(
             "0/{n} nodes are available: {n} Too many pods. preemption: 0/{n} nodes are available: {n} No preemption victims found for incoming pod."
@@ -117,11 +165,10 @@ pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
         return;
     };
     c.scheduler.unschedulable.remove(key);
-    let load = c.scheduler.load[&node];
-    c.scheduler.by_load.remove(&(load, node.clone()));
-    c.scheduler.by_load.insert((load + 1, node.clone()));
-    c.scheduler.load.insert(node.clone(), load + 1);
-    c.scheduler.assigned.insert(key.clone(), node.clone());
+    let load = c.scheduler.nodes[node_index as usize].load;
+    c.scheduler.set_load(node_index, load + 1);
+    c.scheduler.assigned.insert(key.clone(), node_index);
+    let node = c.scheduler.nodes[node_index as usize].name.clone();
     // The binding always changes the pod: it had no node.
     let _ = c.modify_in_place::<Pod>(key, |p| {
         p.spec.get_or_insert_with(Default::default).node_name = Some(node.clone());
@@ -152,10 +199,8 @@ pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
 pub(crate) fn pod_removed(c: &mut Cluster, key: &ObjectKey) {
     c.scheduler.unschedulable.remove(key);
     if let Some(node) = c.scheduler.assigned.remove(key) {
-        let load = c.scheduler.load[&node];
-        c.scheduler.by_load.remove(&(load, node.clone()));
-        c.scheduler.by_load.insert((load - 1, node.clone()));
-        c.scheduler.load.insert(node, load - 1);
+        let load = c.scheduler.nodes[node as usize].load;
+        c.scheduler.set_load(node, load.saturating_sub(1));
         while let Some(waiting) = c.scheduler.unschedulable.pop_first() {
             let needs_node = c.store.pods.get(&waiting).is_some_and(|p| {
                 p.metadata.deletion_timestamp.is_none()
