@@ -162,7 +162,8 @@ fn scan(c: &mut Cluster, rs: &ReplicaSet) -> Scan {
             None => {
                 let labels = c.store.label_set(facts.labels);
                 let v = LabelVerdict {
-                    matches: selector.is_some_and(|sel| labels::selector_matches(sel, Some(labels))),
+                    matches: selector
+                        .is_some_and(|sel| labels::selector_matches(sel, Some(labels))),
                     fully_labeled: counter
                         .template_labels
                         .into_iter()
@@ -173,13 +174,12 @@ fn scan(c: &mut Cluster, rs: &ReplicaSet) -> Scan {
                 v
             }
         };
-        if !verdict.matches {
-            if let Some(p) = c.store.pod_by_slot(slot)
-                && controller_ref(&p.metadata).is_some_and(|r| r.uid == uid)
-            {
-                release.push(ObjectKey::of(&p.metadata));
-                continue;
-            }
+        if !verdict.matches
+            && let Some(p) = c.store.pod_by_slot(slot)
+            && controller_ref(&p.metadata).is_some_and(|r| r.uid == uid)
+        {
+            release.push(ObjectKey::of(&p.metadata));
+            continue;
         }
         counter.add(&facts, verdict.fully_labeled);
     }
@@ -446,22 +446,40 @@ fn sort_by_less<T>(v: Vec<T>, less: impl Fn(&T, &T) -> bool + Copy) -> Vec<T> {
     if v.len() <= 1 {
         return v;
     }
-    let mut left = v;
-    let right = left.split_off(left.len() / 2);
-    let (left, right) = (sort_by_less(left, less), sort_by_less(right, less));
-    let mut out = Vec::with_capacity(left.len() + right.len());
-    let (mut l, mut r) = (left.into_iter().peekable(), right.into_iter().peekable());
-    while let (Some(a), Some(b)) = (l.peek(), r.peek()) {
-        // Take from the right only when it is strictly less: ties keep their order.
-        if less(b, a) {
-            out.extend(r.next());
-        } else {
-            out.extend(l.next());
+    // Top-down (the left half is the first len/2 elements), sorting a permutation with one
+    // scratch buffer rather than allocating at every level.
+    fn sort(idx: &mut [u32], buf: &mut [u32], less: &impl Fn(usize, usize) -> bool) {
+        let n = idx.len();
+        if n <= 1 {
+            return;
         }
+        let mid = n / 2;
+        sort(&mut idx[..mid], &mut buf[..mid], less);
+        sort(&mut idx[mid..], &mut buf[mid..], less);
+        let (mut l, mut r, mut o) = (0, mid, 0);
+        while l < mid && r < n {
+            // Take from the right only when it is strictly less: ties keep their order.
+            if less(idx[r] as usize, idx[l] as usize) {
+                buf[o] = idx[r];
+                r += 1;
+            } else {
+                buf[o] = idx[l];
+                l += 1;
+            }
+            o += 1;
+        }
+        buf[o..o + mid - l].copy_from_slice(&idx[l..mid]);
+        o += mid - l;
+        buf[o..o + n - r].copy_from_slice(&idx[r..n]);
+        idx.copy_from_slice(buf);
     }
-    out.extend(l);
-    out.extend(r);
-    out
+    let mut idx: Vec<u32> = (0..v.len() as u32).collect();
+    let mut buf = vec![0u32; v.len()];
+    sort(&mut idx, &mut buf, &|a, b| less(&v[a], &v[b]));
+    let mut slots: Vec<Option<T>> = v.into_iter().map(Some).collect();
+    idx.iter()
+        .filter_map(|&i| slots[i as usize].take())
+        .collect()
 }
 
 /// What `ActivePodsWithRanks.Less` looks at, read once per pod instead of once per comparison.
@@ -714,12 +732,13 @@ mod tests {
         assert_eq!((got.len(), first_difference), (expected.len(), None));
 
         // The controller deletes them in that order.
-        let before = c.events.all().len();
+        let before = c.events.len();
         c.update_deployment(&key, |d| d.spec.as_mut().unwrap().replicas = Some(150))
             .unwrap();
         c.settle();
-        let deleted: Vec<String> = c.events.all()[before..]
-            .iter()
+        let deleted: Vec<String> = c
+            .events
+            .since(before)
             .filter(|e| e.reason == "SuccessfulDelete")
             .map(|e| e.message.trim_start_matches("Deleted pod: ").to_string())
             .collect();
