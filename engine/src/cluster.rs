@@ -17,7 +17,7 @@
 //! rollout removes two old pods at once, as upstream does).
 
 use crate::controllers::{deployment, replicaset, scheduler};
-use crate::events::{EventLog, EventType, InvolvedObject};
+use crate::events::{EventLog, EventType};
 use crate::images::ImageCatalog;
 use crate::kubelet::{self, Kubelet, KubeletTimer};
 use crate::observe::Observer;
@@ -336,7 +336,8 @@ impl Cluster {
     /// Changes an object where it lies, without copying it: `f` edits it and says whether it
     /// changed anything. For the hot paths of the kubelet and the scheduler, which rewrite a
     /// pod's status or bind it, on objects with no generation. `f` must leave the identity
-    /// fields and ownerReferences alone (the owner index is not updated here).
+    /// fields, the labels and the ownerReferences alone (the owner index and the pod facts'
+    /// label set are not updated here; debug builds check).
     pub(crate) fn modify_in_place<T: Resource>(
         &mut self,
         key: &ObjectKey,
@@ -350,16 +351,22 @@ impl Cluster {
             return Err(crate::api::ApiError::not_found(T::KIND, &key.name));
         };
         #[cfg(debug_assertions)]
-        let refs = obj.meta().owner_references.clone();
+        let (refs, labels) = (
+            obj.meta().owner_references.clone(),
+            obj.meta().labels.clone(),
+        );
         if !f(obj) {
             return Ok(false);
         }
         #[cfg(debug_assertions)]
-        debug_assert_eq!(
-            refs,
-            obj.meta().owner_references,
-            "modify_in_place changed ownerReferences"
-        );
+        {
+            debug_assert_eq!(
+                refs,
+                obj.meta().owner_references,
+                "modify_in_place changed ownerReferences"
+            );
+            debug_assert_eq!(labels, obj.meta().labels, "modify_in_place changed labels");
+        }
         let rv = self.next_rv();
         self.trace
             .write(self.now, Verb::Modified, T::KIND.as_str(), key, &rv);
@@ -367,7 +374,7 @@ impl Cluster {
             obj.meta_mut().resource_version = Some(rv);
         }
         if T::KIND == Kind::Pod {
-            self.store.refresh_pod_facts(key);
+            self.store.refresh_pod_facts_same_labels(key);
         }
         self.dispatch(T::KIND, key, None);
         Ok(true)
@@ -551,15 +558,15 @@ impl Cluster {
         &mut self,
         obj: &T,
         type_: EventType,
-        reason: &str,
+        reason: &'static str,
         message: String,
         source: &'static str,
     ) {
-        let involved = InvolvedObject {
-            kind: T::KIND,
-            key: ObjectKey::of(obj.meta()),
-            uid: obj.meta().uid.clone().unwrap_or_default(),
-        };
+        let involved = self.events.involved(
+            T::KIND,
+            &ObjectKey::of(obj.meta()),
+            obj.meta().uid.as_deref().unwrap_or_default(),
+        );
         self.trace
             .event(self.now, &involved, type_, reason, &message);
         self.stats.events += 1;
@@ -572,21 +579,17 @@ impl Cluster {
         &mut self,
         key: &ObjectKey,
         type_: EventType,
-        reason: &str,
+        reason: &'static str,
         message: String,
         source: &'static str,
     ) {
         let Some(uid) = T::table(&self.store)
             .get(key)
-            .map(|o| o.meta().uid.clone().unwrap_or_default())
+            .map(|o| o.meta().uid.as_deref().unwrap_or_default())
         else {
             return;
         };
-        let involved = InvolvedObject {
-            kind: T::KIND,
-            key: key.clone(),
-            uid,
-        };
+        let involved = self.events.involved(T::KIND, key, uid);
         self.trace
             .event(self.now, &involved, type_, reason, &message);
         self.stats.events += 1;

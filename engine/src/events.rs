@@ -6,6 +6,7 @@
 use crate::store::{Kind, ObjectKey};
 use crate::time::Millis;
 use rustc_hash::FxHashMap as HashMap;
+use std::sync::Arc;
 
 /// The object an event is about.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -32,9 +33,11 @@ impl EventType {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
-    pub involved: InvolvedObject,
+    /// Shared by every event about the same object.
+    pub involved: Arc<InvolvedObject>,
     pub type_: EventType,
-    pub reason: String,
+    /// The reasons the engine reports are upstream's constants.
+    pub reason: &'static str,
     pub message: String,
     /// The component that reported it: `deployment-controller`, `kubelet`, …
     pub source: &'static str,
@@ -43,25 +46,68 @@ pub struct Event {
     pub last_timestamp: Millis,
 }
 
+/// Events per chunk of the log: the log grows chunk by chunk instead of copying every event
+/// each time it doubles.
+const CHUNK: usize = 4096;
+
 #[derive(Debug, Default)]
 pub struct EventLog {
-    events: Vec<Event>,
+    chunks: Vec<Vec<Event>>,
+    len: usize,
     /// Hash of (involved uid, type, reason, message) → the first event with that hash. Repeats
     /// are found without copying the strings of every event into a key.
     index: HashMap<u64, u32>,
     /// Further events whose hash collided with an earlier, different event.
     collisions: Vec<(u64, u32)>,
+    /// uid → the shared identity of the object, for every object with an event.
+    objects: HashMap<u64, Vec<Arc<InvolvedObject>>>,
+    /// The object of the last event: an object's events tend to come together.
+    last: Option<Arc<InvolvedObject>>,
 }
 
 impl EventLog {
+    /// The shared identity of an object, made on its first event.
+    pub(crate) fn involved(
+        &mut self,
+        kind: Kind,
+        key: &ObjectKey,
+        uid: &str,
+    ) -> Arc<InvolvedObject> {
+        use std::hash::BuildHasher;
+        if let Some(o) = self
+            .last
+            .as_ref()
+            .filter(|o| o.uid == uid && o.kind == kind && &o.key == key)
+        {
+            return o.clone();
+        }
+        let h = rustc_hash::FxBuildHasher.hash_one(uid);
+        let same = self.objects.entry(h).or_default();
+        if let Some(o) = same
+            .iter()
+            .find(|o| o.uid == uid && o.kind == kind && &o.key == key)
+        {
+            self.last = Some(o.clone());
+            return o.clone();
+        }
+        let o = Arc::new(InvolvedObject {
+            kind,
+            key: key.clone(),
+            uid: uid.to_string(),
+        });
+        same.push(o.clone());
+        self.last = Some(o.clone());
+        o
+    }
+
     /// Records an event, or counts a repeat of an identical one (same involved object, type,
     /// reason and message) as the event recorder does.
     pub fn record(
         &mut self,
         now: Millis,
-        involved: InvolvedObject,
+        involved: Arc<InvolvedObject>,
         type_: EventType,
-        reason: &str,
+        reason: &'static str,
         message: String,
         source: &'static str,
     ) -> usize {
@@ -80,31 +126,38 @@ impl EventLog {
                 && e.message == message
         };
         let found = match self.index.get(&hash) {
-            Some(&i) if same(&self.events[i as usize]) => Some(i),
+            Some(&i) if same(self.get(i as usize)) => Some(i),
             Some(_) => self
                 .collisions
                 .iter()
-                .find(|(h, i)| *h == hash && same(&self.events[*i as usize]))
+                .find(|(h, i)| *h == hash && same(self.get(*i as usize)))
                 .map(|(_, i)| *i),
             None => None,
         };
         if let Some(i) = found {
-            let e = &mut self.events[i as usize];
+            let e = &mut self.chunks[i as usize / CHUNK][i as usize % CHUNK];
             e.count += 1;
             e.last_timestamp = now;
             return i as usize;
         }
-        let i = self.events.len();
-        self.events.push(Event {
-            involved,
-            type_,
-            reason: reason.to_string(),
-            message,
-            source,
-            count: 1,
-            first_timestamp: now,
-            last_timestamp: now,
-        });
+        let i = self.len;
+        if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        self.chunks
+            .last_mut()
+            .expect("a chunk with room")
+            .push(Event {
+                involved,
+                type_,
+                reason,
+                message,
+                source,
+                count: 1,
+                first_timestamp: now,
+                last_timestamp: now,
+            });
+        self.len += 1;
         if let std::collections::hash_map::Entry::Vacant(e) = self.index.entry(hash) {
             e.insert(i as u32);
         } else {
@@ -113,8 +166,27 @@ impl EventLog {
         i
     }
 
-    pub fn all(&self) -> &[Event] {
-        &self.events
+    fn get(&self, i: usize) -> &Event {
+        &self.chunks[i / CHUNK][i % CHUNK]
+    }
+
+    /// How many distinct events there are (repeats are counted in place).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Every event, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &Event> {
+        self.chunks.iter().flatten()
+    }
+
+    /// Events from the `n`-th on (as [`EventLog::len`] counted them), oldest first.
+    pub fn since(&self, n: usize) -> impl Iterator<Item = &Event> {
+        self.iter().skip(n)
     }
 
     /// Events about one object, oldest first.
@@ -123,8 +195,7 @@ impl EventLog {
         kind: Kind,
         key: &'a ObjectKey,
     ) -> impl Iterator<Item = &'a Event> + 'a {
-        self.events
-            .iter()
+        self.iter()
             .filter(move |e| e.involved.kind == kind && &e.involved.key == key)
     }
 }

@@ -472,6 +472,19 @@ impl Store {
         self.pod_facts[i] = Some(PodFacts::of(pod, id));
     }
 
+    /// [`Store::refresh_pod_facts`] for a write that left the pod's labels as they were.
+    pub(crate) fn refresh_pod_facts_same_labels(&mut self, key: &ObjectKey) {
+        let Some(slot) = self.pods.slot(key) else {
+            return;
+        };
+        match (self.pods.by_slot(slot), self.pod_facts.get(slot as usize)) {
+            (Some(pod), Some(Some(old))) => {
+                self.pod_facts[slot as usize] = Some(PodFacts::of(pod, old.labels));
+            }
+            _ => self.refresh_pod_facts(key),
+        }
+    }
+
     /// Forgets the facts of a pod leaving the table; call with the slot it had.
     pub(crate) fn forget_pod_facts(&mut self, slot: u32) {
         if let Some(old) = self.pod_facts.get_mut(slot as usize).and_then(Option::take) {

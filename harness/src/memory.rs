@@ -226,7 +226,7 @@ impl Backend for MemoryBackend {
             .about(kind, &key)
             .map(|e| EventView {
                 type_: e.type_.as_str().to_string(),
-                reason: e.reason.clone(),
+                reason: e.reason.to_string(),
                 message: e.message.clone(),
                 count: e.count,
                 source: e.source.to_string(),
