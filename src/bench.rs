@@ -34,23 +34,38 @@ pub struct Measurement {
     pub replicaset_pods_scanned: u64,
     pub deployment_syncs: u64,
     pub events: u64,
+    /// Writes to the store (each one a new resourceVersion).
+    pub writes: u64,
 }
 
 /// No rollout in the benchmark should take anywhere near this much virtual time.
 const LIMIT: Millis = Millis(24 * 3600 * 1000);
 
-pub fn bench(sizes: &[u32], json: bool) -> Result<()> {
+/// What `bench` reports per size: the run with the median rollout time, and the spread.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    #[serde(flatten)]
+    pub median: Measurement,
+    /// How many processes measured this size.
+    pub runs: usize,
+    pub rollout_ms_min: f64,
+    pub rollout_ms_max: f64,
+}
+
+pub fn bench(sizes: &[u32], runs: usize, json: bool) -> Result<()> {
     let exe = std::env::current_exe().map_err(|e| CliError::Bench {
         replicas: 0,
         message: format!("cannot find the kubespec executable: {e}"),
     })?;
     if !json {
         println!(
-            "RollingUpdate (maxSurge 25%, maxUnavailable 25%) of one Deployment, bench:v1 -> bench:v2, one process per size\n\
-             {:>9} {:>10} {:>11} {:>9} {:>12} {:>12} {:>11}",
+            "RollingUpdate (maxSurge 25%, maxUnavailable 25%) of one Deployment, bench:v1 -> bench:v2\n\
+             {runs} process(es) per size; each row is the run with the median rollout time\n\
+             {:>9} {:>10} {:>11} {:>17} {:>7} {:>12} {:>12} {:>11}",
             "replicas",
             "setup ms",
             "rollout ms",
+            "(min-max)",
             "sim s",
             "pods created",
             "peak RSS MB",
@@ -59,35 +74,50 @@ pub fn bench(sizes: &[u32], json: bool) -> Result<()> {
     }
     for &replicas in sizes {
         let failed = |message: String| CliError::Bench { replicas, message };
-        let out = Command::new(&exe)
-            .args(["bench-one", "--replicas", &replicas.to_string()])
-            .stdin(Stdio::null())
-            .stderr(Stdio::inherit())
-            .output()
-            .map_err(|e| failed(format!("cannot start {}: {e}", exe.display())))?;
-        if !out.status.success() {
-            return Err(failed(format!(
-                "the measuring process failed ({})",
-                out.status
-            )));
+        let mut all = Vec::with_capacity(runs);
+        for _ in 0..runs.max(1) {
+            let out = Command::new(&exe)
+                .args(["bench-one", "--replicas", &replicas.to_string()])
+                .stdin(Stdio::null())
+                .stderr(Stdio::inherit())
+                .output()
+                .map_err(|e| failed(format!("cannot start {}: {e}", exe.display())))?;
+            if !out.status.success() {
+                return Err(failed(format!(
+                    "the measuring process failed ({})",
+                    out.status
+                )));
+            }
+            let line = String::from_utf8_lossy(&out.stdout);
+            let m: Measurement = serde_json::from_str(line.trim())
+                .map_err(|e| failed(format!("unreadable result {:?}: {e}", line.trim())))?;
+            all.push(m);
         }
-        let line = String::from_utf8_lossy(&out.stdout);
-        let m: Measurement = serde_json::from_str(line.trim())
-            .map_err(|e| failed(format!("unreadable result {:?}: {e}", line.trim())))?;
+        all.sort_by(|a, b| a.rollout_ms.total_cmp(&b.rollout_ms));
+        let (min, max) = (all[0].rollout_ms, all[all.len() - 1].rollout_ms);
+        let n = all.len();
+        let summary = Summary {
+            median: all.swap_remove((n - 1) / 2),
+            runs: n,
+            rollout_ms_min: min,
+            rollout_ms_max: max,
+        };
         if json {
             println!(
                 "{}",
-                serde_json::to_string(&m).expect("a Measurement serializes")
+                serde_json::to_string(&summary).expect("a Summary serializes")
             );
         } else {
+            let m = &summary.median;
             let rss = m
                 .peak_rss_mb
                 .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.1}"));
             println!(
-                "{:>9} {:>10.1} {:>11.1} {:>9.1} {:>12} {:>12} {:>11.2}",
+                "{:>9} {:>10.1} {:>11.1} {:>17} {:>7.1} {:>12} {:>12} {:>11.2}",
                 m.replicas,
                 m.setup_ms,
                 m.rollout_ms,
+                format!("({min:.1}-{max:.1})"),
                 m.simulated_s,
                 m.pods_created,
                 rss,
@@ -133,7 +163,13 @@ fn measure(replicas: u32) -> Result<Measurement, String> {
         ));
     }
     let setup_ms = ms(setup);
-    if std::env::var_os("KS_DEBUG_RSS").is_some() { eprintln!("after setup: {:?} MB, events {}", peak_rss_mb(), c.stats().events); }
+    if std::env::var_os("KS_DEBUG_RSS").is_some() {
+        eprintln!(
+            "after setup: {:?} MB, events {}",
+            peak_rss_mb(),
+            c.stats().events
+        );
+    }
 
     let before = c.stats();
     let sim_start = c.now();
@@ -161,6 +197,7 @@ fn measure(replicas: u32) -> Result<Measurement, String> {
         replicaset_pods_scanned: after.replicaset_pods_scanned - before.replicaset_pods_scanned,
         deployment_syncs: after.deployment_syncs - before.deployment_syncs,
         events: after.events - before.events,
+        writes: after.writes - before.writes,
     })
 }
 

@@ -60,6 +60,11 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "100,1000,10000",
               value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         sizes: Vec<u32>,
+        /// Processes per size; the run with the median rollout time is reported, with the
+        /// fastest and slowest.
+        #[arg(long, default_value_t = 5,
+              value_parser = clap::value_parser!(u32).range(1..=100))]
+        runs: u32,
     },
     /// One benchmark size, run by `bench` in a child process so peak RSS is per size.
     #[command(hide = true)]
@@ -125,7 +130,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Steps { markdown } => steps_cmd::steps(markdown),
         Command::Check { paths } => check::check(&paths),
-        Command::Bench { json, sizes } => bench::bench(&sizes, json),
+        Command::Bench { json, sizes, runs } => bench::bench(&sizes, runs as usize, json),
         Command::BenchOne { replicas } => bench::bench_one(replicas),
     };
     match result {

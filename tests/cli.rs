@@ -287,7 +287,7 @@ fn an_unknown_backend_is_a_usage_error() {
 #[test]
 fn bench_json_prints_one_object_per_size() {
     let out = kubespec()
-        .args(["bench", "--sizes", "50", "--json"])
+        .args(["bench", "--sizes", "50", "--runs", "3", "--json"])
         .assert()
         .success()
         .get_output()
@@ -304,6 +304,9 @@ fn bench_json_prints_one_object_per_size() {
         "pods_created",
         "peak_rss_mb",
         "us_per_replica",
+        "runs",
+        "rollout_ms_min",
+        "rollout_ms_max",
     ] {
         assert!(m.get(key).is_some(), "no {key:?} in {m}");
     }
@@ -312,4 +315,11 @@ fn bench_json_prints_one_object_per_size() {
         m["pods_created"], 50,
         "a full rollout of 50 replicas creates 50 new pods: {m}"
     );
+    assert_eq!(m["runs"], 3, "{m}");
+    let (min, median, max) = (
+        m["rollout_ms_min"].as_f64().expect("a number"),
+        m["rollout_ms"].as_f64().expect("a number"),
+        m["rollout_ms_max"].as_f64().expect("a number"),
+    );
+    assert!(min <= median && median <= max, "{m}");
 }
