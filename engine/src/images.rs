@@ -20,6 +20,15 @@ pub struct ImageBehaviour {
     pub exit: Option<Exit>,
     /// The image cannot be pulled: ErrImagePull, then ImagePullBackOff, never started.
     pub pull_fails: bool,
+    /// From the process start until the application answers at all: every probe fails until
+    /// then (connection refused). Default: 0.
+    pub startup: Millis,
+    /// From the process start until the readiness endpoint passes; `None`: it never does.
+    /// Default: 0 (ready as soon as the application is up).
+    pub ready_after: Option<Millis>,
+    /// From the process start until the liveness endpoint starts failing; `None` (the
+    /// default): it never does.
+    pub unhealthy_after: Option<Millis>,
 }
 
 /// A container that ends by itself.
@@ -37,6 +46,9 @@ impl Default for ImageBehaviour {
             stop: Millis::from_secs(1),
             exit: None,
             pull_fails: false,
+            startup: Millis::ZERO,
+            ready_after: Some(Millis::ZERO),
+            unhealthy_after: None,
         }
     }
 }

@@ -9,13 +9,16 @@
 //! (`computePodActions`, `doBackOff`), `pkg/kubelet/status/generate.go` (pod conditions) and
 //! `k8s.io/client-go/util/flowcontrol/backoff.go` (the back-off arithmetic).
 //!
-//! The prober (readiness, liveness, startup) is not modelled yet: a started container is ready.
-//! [`Container::ready`] is the single place a prober will set.
+//! Probes run per container through [`crate::prober`]: the kubelet schedules each probe, and acts
+//! on published results: readiness sets [`Container::ready`], a failed liveness or startup
+//! probe kills and restarts the container, a successful startup probe releases the other
+//! probes. A container without a readiness probe is ready once started.
 
 use crate::Cluster;
 use crate::cluster::{Propagation, Timer};
 use crate::events::EventType;
 use crate::images::ImageBehaviour;
+use crate::prober::{self, Outcome, ProbeKind, ProbeSpec, Worker};
 use crate::store::ObjectKey;
 use crate::time::Millis;
 use k8s_openapi::api::core::v1::{
@@ -63,6 +66,23 @@ pub(crate) struct Container {
     /// `flowcontrol.Backoff` entry: (current delay, lastUpdate).
     backoff: Option<(Millis, Millis)>,
     pull_backoff: Option<(Millis, Millis)>,
+    /// Startup, readiness and liveness probes, by [`ProbeKind::index`].
+    probes: [Option<ProbeSpec>; 3],
+    /// The probe workers of the current incarnation.
+    workers: [Worker; 3],
+    /// Bumped when a worker's probe chain is replaced (the immediate readiness probe after
+    /// startup), so the old chain's timers are ignored.
+    probe_gen: [u32; 3],
+    /// `ContainerStatus.started`: the startup probe succeeded (or there is none).
+    started: bool,
+    /// A spec's override of the readiness and liveness endpoints of the running process.
+    flips: [Option<bool>; 3],
+    /// Being killed after a failed liveness or startup probe.
+    killing: bool,
+}
+
+fn fresh_workers() -> [Worker; 3] {
+    ProbeKind::ALL.map(Worker::new)
 }
 
 #[derive(Clone, Debug)]
@@ -104,6 +124,16 @@ pub struct KubeletTimer {
 enum What {
     Started,
     Exited,
+    /// A probe of this kind is due (the worker's chain generation).
+    Probe(ProbeKind, u32),
+    /// A container killed after a failed probe has stopped. `restart_now` is decided at the
+    /// kill from the newest earlier exit (`doBackOff` sees the status from before the kill);
+    /// `earlier_exit` is that exit's finish time, if any.
+    ProbeKilled {
+        exit_code: i32,
+        restart_now: bool,
+        earlier_exit: Option<Millis>,
+    },
     Restart,
     PullRetry,
     PullBackOff,
@@ -141,6 +171,12 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
                 last_terminated: None,
                 backoff: None,
                 pull_backoff: None,
+                probes: prober::container_probes(ct),
+                workers: fresh_workers(),
+                probe_gen: [0; 3],
+                started: false,
+                flips: [None; 3],
+                killing: false,
             }
         })
         .collect();
@@ -173,6 +209,8 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
         let ct = &mut rt.containers[i];
         ct.incarnation += 1;
         ct.state = State::Creating;
+        ct.started = false;
+        ct.killing = false;
         (
             rt.uid.clone(),
             ct.image.clone(),
@@ -301,10 +339,11 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
     let Some(ct) = rt.containers.get(t.container) else {
         return;
     };
-    if ct.incarnation != t.incarnation || rt.terminating {
+    // A terminating pod's containers are left to stop; only readiness keeps probing.
+    let readiness = matches!(t.what, What::Probe(ProbeKind::Readiness, _));
+    if ct.incarnation != t.incarnation || (rt.terminating && !readiness) {
         return;
     }
-    let (pod_name, ns, uid) = (t.pod.name.clone(), t.pod.namespace.clone(), rt.uid.clone());
     match t.what {
         What::Started => {
             c.kubelet.next_container_id += 1;
@@ -313,8 +352,29 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
             let ct = &mut rt.containers[t.container];
             ct.state = State::Running { since: now };
             ct.container_id = id;
-            ct.ready = true;
+            // Initial results: startup Unknown (not started), readiness Failure (not ready
+            // until its first success), liveness Success.
+            ct.workers = fresh_workers();
+            ct.flips = [None; 3];
+            ct.started = ct.probes[ProbeKind::Startup.index()].is_none();
+            ct.ready = ct.started && ct.probes[ProbeKind::Readiness.index()].is_none();
+            let first_probes: Vec<(ProbeKind, Millis, u32)> = ProbeKind::ALL
+                .into_iter()
+                .filter_map(|k| {
+                    let p = ct.probes[k.index()].as_ref()?;
+                    Some((k, now + p.initial_delay, ct.probe_gen[k.index()]))
+                })
+                .collect();
             let (name, exit) = (ct.name.clone(), ct.behaviour.exit);
+            for (kind, at, generation) in first_probes {
+                c.schedule(
+                    at,
+                    Timer::Kubelet(KubeletTimer {
+                        what: What::Probe(kind, generation),
+                        ..t.clone()
+                    }),
+                );
+            }
             let pod_key = t.pod.clone();
             c.record_event_for::<Pod>(
                 &pod_key,
@@ -342,7 +402,6 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
         }
         What::Exited => {
             let rt = c.kubelet.pods.get_mut(&t.pod).expect("checked");
-            let policy = rt.restart_policy.clone();
             let ct = &mut rt.containers[t.container];
             let State::Running { since } = ct.state else {
                 return;
@@ -355,44 +414,42 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
                 finished: now,
                 container_id: ct.container_id.clone(),
             };
-            ct.state = State::Terminated(term);
-            ct.ready = false;
-            let restart = match policy.as_str() {
-                "Never" => false,
-                "OnFailure" => code != 0,
-                _ => true,
-            };
-            if restart {
-                // kuberuntime_manager.go `doBackOff`: restart at once unless the container is
-                // in back-off since its last exit.
-                let name = ct.name.clone();
-                if let Some(delay) = in_backoff_since(&ct.backoff, now, now) {
-                    let message = format!(
-                        "back-off {}s restarting failed container={name} pod={pod_name}_{ns}({uid})",
-                        delay.whole_secs()
-                    );
-                    ct.state = State::CrashLoop { message };
-                    let at = now + delay;
-                    let pod_key = t.pod.clone();
-                    c.record_event_for::<Pod>(&pod_key,
-                        EventType::Warning,
-                        "BackOff",
-                        format!("Back-off restarting failed container {name} in pod {pod_name}_{ns}({uid})"),
-                        "kubelet",
-                    );
-                    c.schedule(
-                        at,
-                        Timer::Kubelet(KubeletTimer {
-                            what: What::Restart,
-                            ..t.clone()
-                        }),
-                    );
-                } else {
-                    restart_container(c, &t.pod, t.container);
-                }
+            after_exit(c, &t, term, None);
+        }
+        What::Probe(kind, generation) => {
+            if !probe(c, &t, kind, generation) {
+                return;
             }
         }
-        What::Restart => restart_container(c, &t.pod, t.container),
+        What::ProbeKilled {
+            exit_code,
+            restart_now,
+            earlier_exit,
+        } => {
+            let rt = c.kubelet.pods.get_mut(&t.pod).expect("checked");
+            let ct = &mut rt.containers[t.container];
+            let State::Running { since } = ct.state else {
+                return;
+            };
+            let term = Terminated {
+                exit_code,
+                reason: "Error",
+                started: since,
+                finished: now,
+                container_id: ct.container_id.clone(),
+            };
+            after_exit(c, &t, term, restart_now.then_some(earlier_exit));
+        }
+        What::Restart => {
+            let finished = c.kubelet.pods.get(&t.pod).and_then(|rt| {
+                let ct = &rt.containers[t.container];
+                match &ct.state {
+                    State::Terminated(term) => Some(term.finished),
+                    _ => ct.last_terminated.as_ref().map(|term| term.finished),
+                }
+            });
+            restart_container(c, &t.pod, t.container, Some(finished.unwrap_or(now)));
+        }
         What::PullBackOff => {
             let rt = c.kubelet.pods.get_mut(&t.pod).expect("checked");
             let ct = &mut rt.containers[t.container];
@@ -423,24 +480,232 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
     render(c, &t.pod);
 }
 
-fn restart_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
+/// Runs one probe of container `t.container` (`worker.doProbe`), acts on a newly published
+/// result and schedules the next probe. Returns whether the pod status may have changed.
+fn probe(c: &mut Cluster, t: &KubeletTimer, kind: ProbeKind, generation: u32) -> bool {
+    let now = c.now();
+    let k = kind.index();
+    let rt = c.kubelet.pods.get(&t.pod).expect("checked");
+    let ip = rt.ip.clone();
+    let ct = &rt.containers[t.container];
+    let Some(spec) = ct.probes[k].clone() else {
+        return false;
+    };
+    if ct.probe_gen[k] != generation || ct.workers[k].on_hold || ct.killing {
+        return false;
+    }
+    // A container that is not running: its worker waits for the next incarnation, whose
+    // start schedules a fresh chain.
+    let State::Running { since } = ct.state else {
+        return false;
+    };
+    let next = Timer::Kubelet(KubeletTimer {
+        what: What::Probe(kind, generation),
+        ..t.clone()
+    });
+    match kind {
+        // Startup is done: its worker stops.
+        ProbeKind::Startup if ct.started => return false,
+        // Startup gating: liveness and readiness wait until the container has started.
+        ProbeKind::Readiness | ProbeKind::Liveness if !ct.started => {
+            c.schedule(now + spec.period, next);
+            return false;
+        }
+        _ => {}
+    }
+    let result = prober::check(
+        kind,
+        &spec,
+        &ct.behaviour,
+        now.saturating_sub(since),
+        ct.flips[k],
+        &ip,
+    );
+    let name = ct.name.clone();
+    if let Err(output) = &result {
+        c.record_event_for::<Pod>(
+            &t.pod,
+            EventType::Warning,
+            "Unhealthy",
+            format!("{} probe failed: {output}", kind.title()),
+            "kubelet",
+        );
+    }
+    let rt = c.kubelet.pods.get_mut(&t.pod).expect("checked");
+    let ct = &mut rt.containers[t.container];
+    let published = ct.workers[k].observe(result.is_ok(), &spec);
+    let mut changed = false;
+    match (kind, published) {
+        (ProbeKind::Readiness, Some(outcome)) => {
+            ct.ready = outcome == Outcome::Success;
+            changed = true;
+        }
+        (ProbeKind::Startup, Some(Outcome::Success)) => {
+            ct.workers[k].on_hold = true;
+            ct.started = true;
+            changed = true;
+            let r = ProbeKind::Readiness.index();
+            if ct.probes[r].is_some() {
+                // The kubelet probes readiness at once after startup succeeds; that probe
+                // starts the readiness worker's new chain.
+                ct.probe_gen[r] += 1;
+                let generation = ct.probe_gen[r];
+                c.schedule(
+                    now,
+                    Timer::Kubelet(KubeletTimer {
+                        what: What::Probe(ProbeKind::Readiness, generation),
+                        ..t.clone()
+                    }),
+                );
+            } else {
+                ct.ready = true;
+            }
+        }
+        (ProbeKind::Liveness | ProbeKind::Startup, Some(Outcome::Failure)) => {
+            ct.workers[k].on_hold = true;
+            kill_for_probe(c, t, kind, &spec, &name);
+            return true;
+        }
+        _ => {}
+    }
+    let rt = c.kubelet.pods.get(&t.pod).expect("checked");
+    if !rt.containers[t.container].workers[k].on_hold {
+        c.schedule(now + spec.period, next);
+    }
+    changed
+}
+
+/// Kills a container whose liveness or startup probe failed; it is restarted once stopped.
+///
+/// `computePodActions` puts the container in both ContainersToKill and ContainersToStart, and
+/// `doBackOff` runs against the status from before the kill, where this container still runs:
+/// the back-off looks at the newest earlier exit. With none, the restart is immediate and the
+/// back-off entry is left alone; with one still in back-off, the container waits as after a
+/// crash (spec §4.4, kubernetes/kubernetes#22240).
+fn kill_for_probe(
+    c: &mut Cluster,
+    t: &KubeletTimer,
+    kind: ProbeKind,
+    spec: &ProbeSpec,
+    name: &str,
+) {
+    let now = c.now();
+    let rt = c.kubelet.pods.get_mut(&t.pod).expect("checked");
+    let grace = spec.termination_grace.unwrap_or(rt.grace);
+    let ct = &mut rt.containers[t.container];
+    ct.killing = true;
+    ct.ready = false;
+    let earlier_exit = ct.last_terminated.as_ref().map(|term| term.finished);
+    let restart_now = match earlier_exit {
+        None => true,
+        Some(finished) => in_backoff_since(&ct.backoff, finished, now).is_none(),
+    };
+    // The process exits on SIGTERM after its stop time, or is killed at the grace period.
+    let (stop, exit_code) = if ct.behaviour.stop > grace {
+        (grace, 137)
+    } else {
+        (ct.behaviour.stop, 143)
+    };
+    let what = match kind {
+        ProbeKind::Startup => "startup",
+        _ => "liveness",
+    };
+    c.record_event_for::<Pod>(
+        &t.pod,
+        EventType::Normal,
+        "Killing",
+        format!("Container {name} failed {what} probe, will be restarted"),
+        "kubelet",
+    );
+    c.schedule(
+        now + stop,
+        Timer::Kubelet(KubeletTimer {
+            what: What::ProbeKilled {
+                exit_code,
+                restart_now,
+                earlier_exit,
+            },
+            ..t.clone()
+        }),
+    );
+}
+
+/// Restarts container `i`. `backoff_from` is the exit time `doBackOff` passes to the back-off
+/// (`backOff.Next(key, finishedAt)`); `None` leaves the back-off entry alone, as upstream does
+/// when the status it looked at had no exited instance.
+fn restart_container(c: &mut Cluster, key: &ObjectKey, i: usize, backoff_from: Option<Millis>) {
     let now = c.now();
     let rt = c.kubelet.pods.get_mut(key).expect("pod runtime exists");
     let ct = &mut rt.containers[i];
-    let finished = match &ct.state {
-        State::Terminated(t) => t.finished,
-        _ => ct
-            .last_terminated
-            .as_ref()
-            .map(|t| t.finished)
-            .unwrap_or(now),
-    };
-    next_backoff(&mut ct.backoff, finished, now);
+    if let Some(finished) = backoff_from {
+        next_backoff(&mut ct.backoff, finished, now);
+    }
     if let State::Terminated(t) = &ct.state {
         ct.last_terminated = Some(t.clone());
     }
     ct.restart_count += 1;
     start_container(c, key, i);
+}
+
+/// A container has exited (by itself, or killed after a failed probe): record it, and restart
+/// it as the restart policy says, at once or after its back-off (`computePodActions` and
+/// `doBackOff`). `immediate` is `Some` for a probe kill decided to restart at once, carrying
+/// the earlier exit the back-off is advanced from.
+fn after_exit(
+    c: &mut Cluster,
+    t: &KubeletTimer,
+    term: Terminated,
+    immediate: Option<Option<Millis>>,
+) {
+    let now = c.now();
+    let (pod_name, ns) = (t.pod.name.clone(), t.pod.namespace.clone());
+    let rt = c.kubelet.pods.get_mut(&t.pod).expect("checked");
+    let uid = rt.uid.clone();
+    let restart = match rt.restart_policy.as_str() {
+        "Never" => false,
+        "OnFailure" => term.exit_code != 0,
+        _ => true,
+    };
+    let ct = &mut rt.containers[t.container];
+    ct.state = State::Terminated(term);
+    ct.ready = false;
+    ct.killing = false;
+    if !restart {
+        return;
+    }
+    if let Some(earlier_exit) = immediate {
+        restart_container(c, &t.pod, t.container, earlier_exit);
+        return;
+    }
+    // Restart at once unless the container is in back-off since this exit.
+    let name = ct.name.clone();
+    let Some(delay) = in_backoff_since(&ct.backoff, now, now) else {
+        restart_container(c, &t.pod, t.container, Some(now));
+        return;
+    };
+    let message = format!(
+        "back-off {}s restarting failed container={name} pod={pod_name}_{ns}({uid})",
+        delay.whole_secs()
+    );
+    // The exit becomes the container's last state while it waits.
+    if let State::Terminated(term) = std::mem::replace(&mut ct.state, State::CrashLoop { message })
+    {
+        ct.last_terminated = Some(term);
+    }
+    c.record_event_for::<Pod>(
+        &t.pod,
+        EventType::Warning,
+        "BackOff",
+        format!("Back-off restarting failed container {name} in pod {pod_name}_{ns}({uid})"),
+        "kubelet",
+    );
+    c.schedule(
+        now + delay,
+        Timer::Kubelet(KubeletTimer {
+            what: What::Restart,
+            ..t.clone()
+        }),
+    );
 }
 
 /// A graceful pod deletion: the API server sets the deletionTimestamp; the kubelet stops the
@@ -495,6 +760,33 @@ pub(crate) fn delete_pod(c: &mut Cluster, key: &ObjectKey) -> crate::api::Result
         }),
     );
     Ok(())
+}
+
+impl Cluster {
+    /// Makes the readiness or liveness endpoint of every running container of a pod pass or
+    /// fail from now on, as a user does with `curl /readiness/status` on a real application.
+    /// The probes notice at their next run; a restarted container starts with the image's
+    /// behaviour again. Returns how many containers have a probe of that kind.
+    pub fn set_probe_endpoint(
+        &mut self,
+        pod: &ObjectKey,
+        kind: ProbeKind,
+        passing: bool,
+    ) -> Result<usize, crate::ApiError> {
+        let Some(rt) = self.kubelet.pods.get_mut(pod) else {
+            return Err(crate::ApiError::not_found(crate::Kind::Pod, &pod.name));
+        };
+        let mut probed = 0;
+        for ct in rt.containers.iter_mut() {
+            if matches!(ct.state, State::Running { .. }) {
+                ct.flips[kind.index()] = Some(passing);
+            }
+            if ct.probes[kind.index()].is_some() {
+                probed += 1;
+            }
+        }
+        Ok(probed)
+    }
 }
 
 /// Writes `pod.status` from the runtime state (`generateAPIPodStatus`).
@@ -658,7 +950,7 @@ fn container_status(ct: &Container) -> ContainerStatus {
         image_id: String::new(),
         container_id: (!ct.container_id.is_empty()).then(|| ct.container_id.clone()),
         ready: ct.ready,
-        started: Some(running),
+        started: Some(running && ct.started),
         restart_count: ct.restart_count,
         state: Some(state),
         last_state: ct.last_terminated.as_ref().map(terminated),

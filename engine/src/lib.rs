@@ -14,6 +14,7 @@ pub mod kubelet;
 pub mod labels;
 pub mod observe;
 pub mod ops;
+pub mod prober;
 pub mod store;
 pub mod time;
 pub mod trace;

@@ -1,0 +1,412 @@
+//! The prober: startup, readiness and liveness probes per container, as the kubelet's probe
+//! workers run them (`pkg/kubelet/prober/worker.go`, `prober.go`, `results/`).
+//!
+//! This module holds the pure parts: the probe settings read from a container spec, the worker
+//! state machine (thresholds, initial results, on-hold) and what a probe observes of the
+//! simulated application. The kubelet ([`crate::kubelet`]) owns the timers and acts on published
+//! results (readiness, kills, the end of startup).
+//!
+//! Timing model (spec §4.2, inferred): a worker's first probe is at the container's start plus
+//! `initialDelaySeconds`, then one every `periodSeconds`. The real kubelet aligns ticks to the
+//! worker's start and adds jitter after a kubelet restart; neither is modelled.
+
+use crate::images::ImageBehaviour;
+use crate::time::Millis;
+use k8s_openapi::api::core::v1::{Container, Probe};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+/// The three kinds of probe, in the order the kubelet reports them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProbeKind {
+    Startup,
+    Readiness,
+    Liveness,
+}
+
+impl ProbeKind {
+    pub const ALL: [ProbeKind; 3] = [
+        ProbeKind::Startup,
+        ProbeKind::Readiness,
+        ProbeKind::Liveness,
+    ];
+
+    /// "Readiness", as in the `Unhealthy` event message ("Readiness probe failed: …").
+    pub fn title(self) -> &'static str {
+        match self {
+            ProbeKind::Startup => "Startup",
+            ProbeKind::Readiness => "Readiness",
+            ProbeKind::Liveness => "Liveness",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        match self {
+            ProbeKind::Startup => 0,
+            ProbeKind::Readiness => 1,
+            ProbeKind::Liveness => 2,
+        }
+    }
+}
+
+/// How a probe reaches the application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Handler {
+    Exec {
+        command: Vec<String>,
+    },
+    HttpGet {
+        scheme: String,
+        port: String,
+        path: String,
+    },
+    TcpSocket {
+        port: String,
+    },
+    Grpc {
+        port: i32,
+        service: Option<String>,
+    },
+}
+
+/// One probe of one container, with the API defaults applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeSpec {
+    pub handler: Handler,
+    pub initial_delay: Millis,
+    pub period: Millis,
+    pub timeout: Millis,
+    pub success_threshold: u32,
+    pub failure_threshold: u32,
+    /// The probe-level `terminationGracePeriodSeconds` (liveness and startup only).
+    pub termination_grace: Option<Millis>,
+}
+
+fn port_string(p: &IntOrString) -> String {
+    match p {
+        IntOrString::Int(i) => i.to_string(),
+        IntOrString::String(s) => s.clone(),
+    }
+}
+
+fn secs(v: Option<i32>, default: i32, min: i32) -> Millis {
+    Millis::from_secs(v.unwrap_or(default).max(min) as u64)
+}
+
+impl ProbeSpec {
+    /// The probe as the kubelet reads it; `None` when it has no handler.
+    pub fn from_api(p: &Probe) -> Option<ProbeSpec> {
+        let handler = if let Some(e) = &p.exec {
+            Handler::Exec {
+                command: e.command.clone().unwrap_or_default(),
+            }
+        } else if let Some(h) = &p.http_get {
+            Handler::HttpGet {
+                scheme: h.scheme.clone().unwrap_or_else(|| "HTTP".into()),
+                port: port_string(&h.port),
+                path: h.path.clone().unwrap_or_else(|| "/".into()),
+            }
+        } else if let Some(t) = &p.tcp_socket {
+            Handler::TcpSocket {
+                port: port_string(&t.port),
+            }
+        } else if let Some(g) = &p.grpc {
+            Handler::Grpc {
+                port: g.port,
+                service: g.service.clone().filter(|s| !s.is_empty()),
+            }
+        } else {
+            return None;
+        };
+        Some(ProbeSpec {
+            handler,
+            initial_delay: secs(p.initial_delay_seconds, 0, 0),
+            period: secs(p.period_seconds, 10, 1),
+            timeout: secs(p.timeout_seconds, 1, 1),
+            success_threshold: p.success_threshold.unwrap_or(1).max(1) as u32,
+            failure_threshold: p.failure_threshold.unwrap_or(3).max(1) as u32,
+            termination_grace: p
+                .termination_grace_period_seconds
+                .map(|s| Millis::from_secs(s.max(0) as u64)),
+        })
+    }
+}
+
+/// The probes of one container, by [`ProbeKind::index`].
+pub fn container_probes(ct: &Container) -> [Option<ProbeSpec>; 3] {
+    [
+        ct.startup_probe.as_ref().and_then(ProbeSpec::from_api),
+        ct.readiness_probe.as_ref().and_then(ProbeSpec::from_api),
+        ct.liveness_probe.as_ref().and_then(ProbeSpec::from_api),
+    ]
+}
+
+/// A probe's published result (`results.Result`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Unknown,
+    Success,
+    Failure,
+}
+
+/// One probe worker (per container incarnation and probe kind).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Worker {
+    pub published: Outcome,
+    last: Option<bool>,
+    run: u32,
+    /// After a published liveness failure or a published startup result, the worker waits for
+    /// a new container instead of probing the old one.
+    pub on_hold: bool,
+}
+
+impl Worker {
+    /// A worker for a container just started: readiness starts at Failure (not ready until the
+    /// first success), liveness at Success, startup at Unknown.
+    pub fn new(kind: ProbeKind) -> Worker {
+        Worker {
+            published: match kind {
+                ProbeKind::Readiness => Outcome::Failure,
+                ProbeKind::Liveness => Outcome::Success,
+                ProbeKind::Startup => Outcome::Unknown,
+            },
+            last: None,
+            run: 0,
+            on_hold: false,
+        }
+    }
+
+    /// Records one probe result; returns the newly published outcome when the thresholds were
+    /// reached and it differs from the previous one, or on every threshold crossing for
+    /// liveness and startup (their consequences happen once, then the worker holds).
+    pub fn observe(&mut self, ok: bool, spec: &ProbeSpec) -> Option<Outcome> {
+        if self.last == Some(ok) {
+            self.run = self.run.saturating_add(1);
+        } else {
+            self.last = Some(ok);
+            self.run = 1;
+        }
+        let threshold = if ok {
+            spec.success_threshold
+        } else {
+            spec.failure_threshold
+        };
+        if self.run < threshold {
+            return None;
+        }
+        let outcome = if ok {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        };
+        if outcome == self.published {
+            return None;
+        }
+        self.published = outcome;
+        Some(outcome)
+    }
+}
+
+/// What a probe of `kind` finds, `elapsed` after the container's process started: `Ok(())` or
+/// the failure output the kubelet puts in the `Unhealthy` event.
+///
+/// The application model ([`ImageBehaviour`]): every probe fails while the application is
+/// starting up; after that the readiness endpoint passes once `ready_after` has elapsed (never
+/// when it is `None`) and the liveness endpoint passes until `unhealthy_after`. A startup probe
+/// passes once the application is up. `flip` overrides the endpoint (a spec flipping a running
+/// pod's readiness or liveness). An exec probe whose command is `sleep N` with N at least the
+/// timeout times out.
+pub fn check(
+    kind: ProbeKind,
+    spec: &ProbeSpec,
+    behaviour: &ImageBehaviour,
+    elapsed: Millis,
+    flip: Option<bool>,
+    pod_ip: &str,
+) -> Result<(), String> {
+    if let Handler::Exec { command } = &spec.handler
+        && let Some(d) = sleep_seconds(command)
+        && Millis::from_secs(d) >= spec.timeout
+    {
+        // remote_runtime.go: `NewTimeoutError(fmt.Errorf("command %q timed out", …))`.
+        return Err(format!("command {:?} timed out", command.join(" ")));
+    }
+    let up = elapsed >= behaviour.startup;
+    if !up {
+        return Err(refused(&spec.handler, pod_ip, spec.timeout));
+    }
+    let endpoint = match kind {
+        ProbeKind::Startup => true,
+        ProbeKind::Readiness => behaviour.ready_after.is_some_and(|d| elapsed >= d),
+        ProbeKind::Liveness => behaviour.unhealthy_after.is_none_or(|d| elapsed < d),
+    };
+    let healthy = match kind {
+        ProbeKind::Startup => endpoint,
+        _ => flip.unwrap_or(endpoint),
+    };
+    if healthy {
+        Ok(())
+    } else {
+        Err(unhealthy(&spec.handler))
+    }
+}
+
+/// `sleep N`, possibly through `sh -c`: how long the command runs.
+fn sleep_seconds(command: &[String]) -> Option<u64> {
+    let words: Vec<&str> = match command {
+        [sh, c, script] if sh.ends_with("sh") && c == "-c" => script.split_whitespace().collect(),
+        _ => command.iter().map(String::as_str).collect(),
+    };
+    match words.as_slice() {
+        [sleep, n] if sleep.ends_with("sleep") => n.trim_end_matches('s').parse().ok(),
+        _ => None,
+    }
+}
+
+/// The failure output when nothing listens yet (the application is still starting).
+fn refused(h: &Handler, ip: &str, timeout: Millis) -> String {
+    match h {
+        Handler::HttpGet { scheme, port, path } => format!(
+            "Get \"{}://{ip}:{port}{path}\": dial tcp {ip}:{port}: connect: connection refused",
+            scheme.to_ascii_lowercase()
+        ),
+        Handler::TcpSocket { port } => format!("dial tcp {ip}:{port}: connect: connection refused"),
+        Handler::Grpc { port, .. } => format!(
+            "timeout: failed to connect service \"{ip}:{port}\" within {}s",
+            timeout.whole_secs()
+        ),
+        Handler::Exec { .. } => String::new(),
+    }
+}
+
+/// The failure output when the application answers that it is not healthy.
+fn unhealthy(h: &Handler) -> String {
+    match h {
+        Handler::HttpGet { .. } => "HTTP probe failed with statuscode: 503".into(),
+        // An open port is all a TCP probe checks: an unhealthy application that still listens
+        // passes. The model's unhealthy TCP application has stopped listening.
+        Handler::TcpSocket { .. } => "connection refused".into(),
+        Handler::Grpc { .. } => "service unhealthy (responded with \"NOT_SERVING\")".into(),
+        // The command's output; the model's commands print nothing.
+        Handler::Exec { .. } => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn http(success: u32, failure: u32) -> ProbeSpec {
+        ProbeSpec {
+            handler: Handler::HttpGet {
+                scheme: "HTTP".into(),
+                port: "8080".into(),
+                path: "/healthz".into(),
+            },
+            initial_delay: Millis::ZERO,
+            period: Millis::from_secs(10),
+            timeout: Millis::from_secs(1),
+            success_threshold: success,
+            failure_threshold: failure,
+            termination_grace: None,
+        }
+    }
+
+    #[test]
+    fn initial_results_are_upstreams() {
+        assert_eq!(
+            Worker::new(ProbeKind::Readiness).published,
+            Outcome::Failure
+        );
+        assert_eq!(Worker::new(ProbeKind::Liveness).published, Outcome::Success);
+        assert_eq!(Worker::new(ProbeKind::Startup).published, Outcome::Unknown);
+    }
+
+    #[test]
+    fn results_are_published_only_after_consecutive_thresholds() {
+        let spec = http(3, 2);
+        let mut w = Worker::new(ProbeKind::Readiness);
+        assert_eq!(w.observe(true, &spec), None);
+        assert_eq!(
+            w.observe(false, &spec),
+            None,
+            "a failure resets the success run"
+        );
+        assert_eq!(w.observe(true, &spec), None);
+        assert_eq!(w.observe(true, &spec), None);
+        assert_eq!(w.observe(true, &spec), Some(Outcome::Success));
+        assert_eq!(w.observe(true, &spec), None, "no change, nothing published");
+        assert_eq!(w.observe(false, &spec), None);
+        assert_eq!(w.observe(false, &spec), Some(Outcome::Failure));
+    }
+
+    #[test]
+    fn the_application_model_decides_each_probe() {
+        let spec = http(1, 3);
+        let b = ImageBehaviour {
+            startup: Millis::from_secs(5),
+            ready_after: Some(Millis::from_secs(8)),
+            unhealthy_after: Some(Millis::from_secs(20)),
+            ..Default::default()
+        };
+        let at = |s| Millis::from_secs(s);
+        let ip = "10.244.0.2";
+        assert_eq!(
+            check(ProbeKind::Liveness, &spec, &b, at(1), None, ip),
+            Err("Get \"http://10.244.0.2:8080/healthz\": dial tcp 10.244.0.2:8080: connect: connection refused".into())
+        );
+        assert_eq!(
+            check(ProbeKind::Startup, &spec, &b, at(5), None, ip),
+            Ok(())
+        );
+        assert!(check(ProbeKind::Readiness, &spec, &b, at(7), None, ip).is_err());
+        assert_eq!(
+            check(ProbeKind::Readiness, &spec, &b, at(8), None, ip),
+            Ok(())
+        );
+        assert_eq!(
+            check(ProbeKind::Liveness, &spec, &b, at(19), None, ip),
+            Ok(())
+        );
+        assert_eq!(
+            check(ProbeKind::Liveness, &spec, &b, at(20), None, ip),
+            Err("HTTP probe failed with statuscode: 503".into())
+        );
+        assert_eq!(
+            check(ProbeKind::Liveness, &spec, &b, at(25), Some(true), ip),
+            Ok(())
+        );
+        assert!(check(ProbeKind::Readiness, &spec, &b, at(9), Some(false), ip).is_err());
+    }
+
+    #[test]
+    fn an_exec_probe_that_sleeps_past_its_timeout_fails() {
+        let mut spec = http(1, 3);
+        spec.handler = Handler::Exec {
+            command: vec!["/bin/sh".into(), "-c".into(), "sleep 10".into()],
+        };
+        let b = ImageBehaviour::default();
+        assert_eq!(
+            check(
+                ProbeKind::Liveness,
+                &spec,
+                &b,
+                Millis::from_secs(3),
+                None,
+                "10.244.0.2"
+            ),
+            Err("command \"/bin/sh -c sleep 10\" timed out".into())
+        );
+        spec.timeout = Millis::from_secs(11);
+        assert_eq!(
+            check(
+                ProbeKind::Liveness,
+                &spec,
+                &b,
+                Millis::from_secs(3),
+                None,
+                "10.244.0.2"
+            ),
+            Ok(())
+        );
+    }
+}
