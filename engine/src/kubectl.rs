@@ -297,3 +297,153 @@ mod tests {
         );
     }
 }
+
+/// The STATUS column of `kubectl get pods` (`printPod` in
+/// `pkg/printers/internalversion/printers.go`): the phase, or the reason of the first init
+/// container still running or failed (`Init:1/2`, `Init:CrashLoopBackOff`), or the last
+/// waiting or terminated reason among the containers (`CrashLoopBackOff`, `Error`,
+/// `Completed`), `NotReady` for a completed container beside a running one in a pod that is
+/// not Ready, and `Terminating` once deleted.
+pub fn pod_status_column(pod: &k8s_openapi::api::core::v1::Pod) -> String {
+    use k8s_openapi::api::core::v1::ContainerStatus;
+    let empty = Vec::new();
+    let status = pod.status.clone().unwrap_or_default();
+    let mut reason = status.phase.clone().unwrap_or_default();
+    if let Some(r) = status.reason.as_ref().filter(|r| !r.is_empty()) {
+        reason = r.clone();
+    }
+    let init_specs = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.init_containers.as_ref())
+        .unwrap_or(&empty);
+    let sidecar = |name: &str| {
+        init_specs
+            .iter()
+            .any(|c| c.name == name && c.restart_policy.as_deref() == Some("Always"))
+    };
+    let mut initializing = false;
+    for (i, c) in status.init_container_statuses.iter().flatten().enumerate() {
+        let st = c.state.clone().unwrap_or_default();
+        let term = st.terminated.as_ref();
+        if term.is_some_and(|t| t.exit_code == 0) {
+            continue;
+        }
+        if sidecar(&c.name) && c.started == Some(true) {
+            continue;
+        }
+        if let Some(t) = term {
+            reason = match t.reason.as_deref().filter(|r| !r.is_empty()) {
+                Some(r) => format!("Init:{r}"),
+                None if t.signal.unwrap_or(0) != 0 => {
+                    format!("Init:Signal:{}", t.signal.unwrap_or(0))
+                }
+                None => format!("Init:ExitCode:{}", t.exit_code),
+            };
+        } else if let Some(r) = st
+            .waiting
+            .as_ref()
+            .and_then(|w| w.reason.as_deref())
+            .filter(|r| !r.is_empty() && *r != "PodInitializing")
+        {
+            reason = format!("Init:{r}");
+        } else {
+            reason = format!("Init:{i}/{}", init_specs.len());
+        }
+        initializing = true;
+        break;
+    }
+    let initialized = status
+        .conditions
+        .iter()
+        .flatten()
+        .any(|c| c.type_ == "Initialized" && c.status == "True");
+    if !initializing || initialized {
+        let mut has_running = false;
+        let statuses: &[ContainerStatus] = status.container_statuses.as_deref().unwrap_or(&[]);
+        for c in statuses.iter().rev() {
+            let st = c.state.clone().unwrap_or_default();
+            if let Some(r) = st
+                .waiting
+                .as_ref()
+                .and_then(|w| w.reason.as_deref())
+                .filter(|r| !r.is_empty())
+            {
+                reason = r.to_string();
+            } else if let Some(t) = st.terminated.as_ref() {
+                reason = match t.reason.as_deref().filter(|r| !r.is_empty()) {
+                    Some(r) => r.to_string(),
+                    None if t.signal.unwrap_or(0) != 0 => {
+                        format!("Signal:{}", t.signal.unwrap_or(0))
+                    }
+                    None => format!("ExitCode:{}", t.exit_code),
+                };
+            } else if c.ready && st.running.is_some() {
+                has_running = true;
+            }
+        }
+        if reason == "Completed" && has_running {
+            let ready = status
+                .conditions
+                .iter()
+                .flatten()
+                .any(|c| c.type_ == "Ready" && c.status == "True");
+            reason = if ready { "Running" } else { "NotReady" }.to_string();
+        }
+    }
+    if pod.metadata.deletion_timestamp.is_some() {
+        reason = if status.reason.as_deref() == Some("NodeLost") {
+            "Unknown".to_string()
+        } else {
+            "Terminating".to_string()
+        };
+    }
+    reason
+}
+
+#[cfg(test)]
+mod pod_status_tests {
+    use super::pod_status_column;
+    use k8s_openapi::api::core::v1::Pod;
+    use serde_json::json;
+
+    fn pod(v: serde_json::Value) -> Pod {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn the_status_column_follows_kubectl() {
+        let running = pod(
+            json!({"metadata": {"name": "a"}, "status": {"phase": "Running",
+            "containerStatuses": [{"name": "c", "image": "i", "imageID": "", "ready": true, "restartCount": 0,
+                "state": {"running": {}}}]}}),
+        );
+        assert_eq!(pod_status_column(&running), "Running");
+        let crash = pod(
+            json!({"metadata": {"name": "a"}, "status": {"phase": "Running",
+            "containerStatuses": [{"name": "c", "image": "i", "imageID": "", "ready": false, "restartCount": 3,
+                "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}),
+        );
+        assert_eq!(pod_status_column(&crash), "CrashLoopBackOff");
+        let init = pod(json!({"metadata": {"name": "a"},
+            "spec": {"initContainers": [{"name": "i1"}, {"name": "i2"}], "containers": [{"name": "c"}]},
+            "status": {"phase": "Pending",
+            "initContainerStatuses": [
+                {"name": "i1", "image": "i", "imageID": "", "ready": false, "restartCount": 0,
+                 "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}},
+                {"name": "i2", "image": "i", "imageID": "", "ready": false, "restartCount": 0,
+                 "state": {"running": {}}}]}}));
+        assert_eq!(pod_status_column(&init), "Init:1/2");
+        let exit = pod(
+            json!({"metadata": {"name": "a"}, "status": {"phase": "Failed",
+            "containerStatuses": [{"name": "c", "image": "i", "imageID": "", "ready": false, "restartCount": 0,
+                "state": {"terminated": {"exitCode": 2}}}]}}),
+        );
+        assert_eq!(pod_status_column(&exit), "ExitCode:2");
+        let mut gone = running.clone();
+        gone.metadata.deletion_timestamp = Some(
+            k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(Default::default()),
+        );
+        assert_eq!(pod_status_column(&gone), "Terminating");
+    }
+}

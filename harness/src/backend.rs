@@ -24,6 +24,31 @@ pub enum ImageChange {
     /// The process exits by itself after running this long, with this code.
     ExitsAfter(Duration, i32),
     CannotBePulled,
+    /// The readiness endpoint passes this long after the process starts.
+    ReadyAfter(Duration),
+    /// The readiness endpoint never passes.
+    NeverReady,
+    /// The liveness endpoint fails from this long after the process starts.
+    UnhealthyAfter(Duration),
+    /// The application answers no probe until this long after the process starts.
+    StartupTakes(Duration),
+}
+
+/// An application endpoint a probe checks, which a spec can flip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeEndpoint {
+    Readiness,
+    Liveness,
+}
+
+impl ProbeEndpoint {
+    pub fn parse(word: &str) -> Option<ProbeEndpoint> {
+        match word {
+            "readiness" => Some(ProbeEndpoint::Readiness),
+            "liveness" => Some(ProbeEndpoint::Liveness),
+            _ => None,
+        }
+    }
 }
 
 /// An event as `kubectl get events` shows it.
@@ -62,6 +87,26 @@ pub trait Backend: Send {
     async fn events_about(&mut self, kind: &str, name: &str) -> Result<Vec<EventView>>;
     /// Replica counts over time and ReplicaSet scalings of a Deployment.
     async fn deployment_history(&mut self, name: &str) -> Result<DeploymentHistory>;
+
+    /// A pod by name.
+    async fn pod(&mut self, name: &str) -> Result<Option<Pod>> {
+        match self.get("pod", name).await? {
+            Some(v) => Ok(Some(serde_json::from_value(v).map_err(|e| {
+                crate::Error::Backend(format!("pod {name:?} does not read as a Pod: {e}"))
+            })?)),
+            None => Ok(None),
+        }
+    }
+
+    // ------------------------------------------------------------------ the application
+    /// Makes the readiness or liveness endpoint of a pod's running containers pass or fail
+    /// from now on (as `curl /readiness/status` does on a real application).
+    async fn set_probe_endpoint(
+        &mut self,
+        pod: &str,
+        endpoint: ProbeEndpoint,
+        passing: bool,
+    ) -> Result<()>;
 
     // ------------------------------------------------------------------ kubectl verbs
     async fn delete(&mut self, kind: &str, name: &str) -> Result<()>;

@@ -18,6 +18,9 @@ pub enum Error {
     /// The backend cannot do this (e.g. image behaviour on a real cluster).
     #[error("{0}")]
     Unsupported(String),
+    /// What the backend returned does not read as expected.
+    #[error("{0}")]
+    Backend(String),
 }
 
 impl From<crate::manifest::ManifestError> for Error {

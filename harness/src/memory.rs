@@ -3,7 +3,7 @@
 //! Time is virtual. [`Backend::next_instant`] jumps to the engine's next timer, so "within 10
 //! minutes" costs only the instants at which something happens.
 
-use crate::backend::{Backend, EventView, ImageChange};
+use crate::backend::{Backend, EventView, ImageChange, ProbeEndpoint};
 use crate::manifest::{Manifest, ManifestObject};
 use crate::{Error, Result};
 use async_trait::async_trait;
@@ -12,6 +12,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kubespec_engine::controllers::deployment::util;
 use kubespec_engine::images::Exit;
 use kubespec_engine::observe::DeploymentHistory;
+use kubespec_engine::prober::ProbeKind;
 use kubespec_engine::store::{GenericObject, Kind};
 use kubespec_engine::{Cluster, ClusterConfig, Millis, ObjectKey, Propagation};
 use std::time::Duration;
@@ -129,7 +130,26 @@ impl Backend for MemoryBackend {
             }
             ImageChange::ExitsAfter(d, code) => b.exit = Some(Exit { after: ms(d), code }),
             ImageChange::CannotBePulled => b.pull_fails = true,
+            ImageChange::ReadyAfter(d) => b.ready_after = Some(ms(d)),
+            ImageChange::NeverReady => b.ready_after = None,
+            ImageChange::UnhealthyAfter(d) => b.unhealthy_after = Some(ms(d)),
+            ImageChange::StartupTakes(d) => b.startup = ms(d),
         });
+        Ok(())
+    }
+
+    async fn set_probe_endpoint(
+        &mut self,
+        pod: &str,
+        endpoint: ProbeEndpoint,
+        passing: bool,
+    ) -> Result<()> {
+        let kind = match endpoint {
+            ProbeEndpoint::Readiness => ProbeKind::Readiness,
+            ProbeEndpoint::Liveness => ProbeKind::Liveness,
+        };
+        self.cluster
+            .set_probe_endpoint(&Self::key(pod), kind, passing)?;
         Ok(())
     }
 

@@ -42,6 +42,48 @@ pub(crate) fn steps() -> Vec<StepDef> {
             r#"Given image "web:typo" cannot be pulled"#,
             cannot_be_pulled
         ),
+        step!(
+            Given,
+            "image {string} becomes ready {duration} after start",
+            "The application's readiness endpoint passes this long after its process starts (readiness probes fail until then).",
+            r#"Given image "web:v2" becomes ready 20 seconds after start"#,
+            ready_after
+        ),
+        step!(
+            Given,
+            "image {string} never becomes ready",
+            "The application's readiness endpoint never passes: with a readiness probe, the pod is never Ready.",
+            r#"Given image "web:bad" never becomes ready"#,
+            never_ready
+        ),
+        step!(
+            Given,
+            "image {string} becomes unhealthy {duration} after start",
+            "The application's liveness endpoint fails from this long after its process starts.",
+            r#"Given image "web:leaky" becomes unhealthy 30 seconds after start"#,
+            unhealthy_after
+        ),
+        step!(
+            Given,
+            "image {string} takes {duration} to start up",
+            "The application answers no probe (connection refused) until this long after its process starts.",
+            r#"Given image "db:v1" takes 2 minutes to start up"#,
+            startup_takes
+        ),
+        step!(
+            Given,
+            "image {string} exits with code {int} {duration} after start",
+            "Containers of this image run this long, then exit with this code (as `exits with code … after …`).",
+            r#"Given image "job:v1" exits with code 0 10 seconds after start"#,
+            exits_after_start
+        ),
+        step!(
+            Given,
+            "image {string} crashes {duration} after start",
+            "Containers of this image exit with code 1 this long after they start; the kubelet restarts them with back-off.",
+            r#"Given image "web:flaky" crashes 5 seconds after start"#,
+            crashes_after
+        ),
     ]
 }
 
@@ -76,4 +118,48 @@ async fn exits_after(w: &mut World, args: Args) -> StepResult {
 
 async fn cannot_be_pulled(w: &mut World, args: Args) -> StepResult {
     change(w, args.string(0)?, ImageChange::CannotBePulled).await
+}
+
+async fn ready_after(w: &mut World, args: Args) -> StepResult {
+    change(
+        w,
+        args.string(0)?,
+        ImageChange::ReadyAfter(args.duration(1)?),
+    )
+    .await
+}
+
+async fn never_ready(w: &mut World, args: Args) -> StepResult {
+    change(w, args.string(0)?, ImageChange::NeverReady).await
+}
+
+async fn unhealthy_after(w: &mut World, args: Args) -> StepResult {
+    change(
+        w,
+        args.string(0)?,
+        ImageChange::UnhealthyAfter(args.duration(1)?),
+    )
+    .await
+}
+
+async fn startup_takes(w: &mut World, args: Args) -> StepResult {
+    change(
+        w,
+        args.string(0)?,
+        ImageChange::StartupTakes(args.duration(1)?),
+    )
+    .await
+}
+
+async fn exits_after_start(w: &mut World, args: Args) -> StepResult {
+    exits_after(w, args).await
+}
+
+async fn crashes_after(w: &mut World, args: Args) -> StepResult {
+    change(
+        w,
+        args.string(0)?,
+        ImageChange::ExitsAfter(args.duration(1)?, 1),
+    )
+    .await
 }

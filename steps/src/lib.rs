@@ -13,6 +13,7 @@ mod deployment;
 mod images;
 mod manifests;
 mod objects;
+mod pods;
 mod rollout;
 mod time;
 
@@ -26,6 +27,7 @@ pub fn all_steps() -> Vec<registry::StepDef> {
     all.extend(deployment::steps());
     all.extend(rollout::steps());
     all.extend(objects::steps());
+    all.extend(pods::steps());
     all.extend(time::steps());
     all
 }

@@ -1,0 +1,299 @@
+//! Steps about single pods: readiness, restarts, the STATUS kubectl shows, events, and flipping
+//! the application's probe endpoints.
+
+use crate::registry::{Args, StepDef, StepResult};
+use crate::step;
+use crate::world::World;
+use k8s_openapi::api::core::v1::Pod;
+use kubespec_harness::observe::fmt_duration;
+use kubespec_harness::{ProbeEndpoint, kubectl};
+
+pub(crate) fn steps() -> Vec<StepDef> {
+    vec![
+        step!(
+            When,
+            "the readiness probe of pod {string} starts failing",
+            "The application's readiness endpoint fails from now on; the pod turns not Ready after failureThreshold failed probes.",
+            r#"When the readiness probe of pod "web-0" starts failing"#,
+            readiness_fails
+        ),
+        step!(
+            When,
+            "the readiness probe of pod {string} starts passing",
+            "The application's readiness endpoint passes from now on.",
+            r#"When the readiness probe of pod "web-0" starts passing"#,
+            readiness_passes
+        ),
+        step!(
+            When,
+            "the liveness probe of pod {string} starts failing",
+            "The application's liveness endpoint fails from now on; the kubelet kills and restarts the container after failureThreshold failed probes.",
+            r#"When the liveness probe of pod "web-0" starts failing"#,
+            liveness_fails
+        ),
+        step!(
+            When,
+            "the liveness probe of pod {string} starts passing",
+            "The application's liveness endpoint passes from now on.",
+            r#"When the liveness probe of pod "web-0" starts passing"#,
+            liveness_passes
+        ),
+        step!(
+            Then,
+            "pod {string} is ready",
+            "The pod's Ready condition is True.",
+            r#"Then pod "web-0" is ready"#,
+            is_ready
+        ),
+        step!(
+            Then,
+            "pod {string} is not ready",
+            "The pod's Ready condition is not True.",
+            r#"Then pod "web-0" is not ready"#,
+            is_not_ready
+        ),
+        step!(
+            Then,
+            "pod {string} has restarted {int} times",
+            "The RESTARTS column of kubectl get pods: restartCount summed over the pod's containers.",
+            r#"Then pod "web-0" has restarted 2 times"#,
+            restarted
+        ),
+        step!(
+            Then,
+            "pod {string} is in state {string}",
+            "The STATUS column of kubectl get pods: Running, CrashLoopBackOff, Error, Completed, Init:1/2, Terminating, …",
+            r#"Then pod "web-0" is in state "CrashLoopBackOff""#,
+            in_state
+        ),
+        step!(
+            Then,
+            "the events of pod {string} include {string}",
+            "An event about the pod has this reason, and the rest of the text (after a colon or a space) appears in its message.",
+            r#"Then the events of pod "web-0" include "Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 503""#,
+            events_include
+        ),
+    ]
+}
+
+fn e(err: impl std::fmt::Display) -> String {
+    err.to_string()
+}
+
+async fn flip(w: &mut World, args: Args, endpoint: ProbeEndpoint, passing: bool) -> StepResult {
+    let pod = args.string(0)?;
+    w.backend()
+        .set_probe_endpoint(&pod, endpoint, passing)
+        .await
+        .map_err(e)
+}
+
+async fn readiness_fails(w: &mut World, args: Args) -> StepResult {
+    flip(w, args, ProbeEndpoint::Readiness, false).await
+}
+
+async fn readiness_passes(w: &mut World, args: Args) -> StepResult {
+    flip(w, args, ProbeEndpoint::Readiness, true).await
+}
+
+async fn liveness_fails(w: &mut World, args: Args) -> StepResult {
+    flip(w, args, ProbeEndpoint::Liveness, false).await
+}
+
+async fn liveness_passes(w: &mut World, args: Args) -> StepResult {
+    flip(w, args, ProbeEndpoint::Liveness, true).await
+}
+
+async fn load(w: &mut World, name: &str) -> Result<Pod, String> {
+    w.backend()
+        .pod(name)
+        .await
+        .map_err(e)?
+        .ok_or_else(|| format!("pod \"{name}\" not found"))
+}
+
+fn ready(p: &Pod) -> bool {
+    p.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .into_iter()
+        .flatten()
+        .any(|c| c.type_ == "Ready" && c.status == "True")
+}
+
+fn restarts(p: &Pod) -> i32 {
+    let st = p.status.as_ref();
+    st.and_then(|s| s.container_statuses.as_ref())
+        .into_iter()
+        .chain(st.and_then(|s| s.init_container_statuses.as_ref()))
+        .flatten()
+        .map(|c| c.restart_count)
+        .sum()
+}
+
+/// What `kubectl get pod` and `describe` would show, for failure messages.
+fn summary(p: &Pod) -> String {
+    let mut out = format!(
+        "observed: STATUS {}, READY {}, RESTARTS {}\n",
+        kubectl::pod_status_column(p),
+        ready(p),
+        restarts(p)
+    );
+    let st = p.status.clone().unwrap_or_default();
+    for c in st.conditions.iter().flatten() {
+        out.push_str(&format!(
+            "    condition {}={}{}\n",
+            c.type_,
+            c.status,
+            c.reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ));
+    }
+    for c in st.container_statuses.iter().flatten() {
+        let state = c.state.clone().unwrap_or_default();
+        let now = if let Some(w) = &state.waiting {
+            format!("waiting ({})", w.reason.clone().unwrap_or_default())
+        } else if let Some(t) = &state.terminated {
+            format!("terminated (exit code {})", t.exit_code)
+        } else if state.running.is_some() {
+            "running".to_string()
+        } else {
+            "unknown".to_string()
+        };
+        out.push_str(&format!(
+            "    container {}: {now}, ready {}, started {}, restartCount {}\n",
+            c.name,
+            c.ready,
+            c.started.unwrap_or(false),
+            c.restart_count
+        ));
+    }
+    out
+}
+
+async fn with_events(w: &mut World, name: &str, text: String) -> String {
+    let events = w
+        .backend()
+        .events_about("pod", name)
+        .await
+        .unwrap_or_default();
+    let mut out = text;
+    out.push_str("  events:\n");
+    if events.is_empty() {
+        out.push_str("    (none)\n");
+    }
+    for ev in events.iter().rev().take(12).rev() {
+        out.push_str(&format!(
+            "    t={} {} {} (x{}): {}\n",
+            fmt_duration(ev.last),
+            ev.type_,
+            ev.reason,
+            ev.count,
+            ev.message
+        ));
+    }
+    out
+}
+
+async fn expect_ready(w: &mut World, args: Args, want: bool) -> StepResult {
+    let name = args.string(0)?;
+    let p = load(w, &name).await?;
+    if ready(&p) == want {
+        return Ok(());
+    }
+    let verdict = if want {
+        format!("pod \"{name}\" is not ready")
+    } else {
+        format!("pod \"{name}\" is ready")
+    };
+    Err(with_events(w, &name, format!("{verdict}\n{}", summary(&p))).await)
+}
+
+async fn is_ready(w: &mut World, args: Args) -> StepResult {
+    expect_ready(w, args, true).await
+}
+
+async fn is_not_ready(w: &mut World, args: Args) -> StepResult {
+    expect_ready(w, args, false).await
+}
+
+async fn restarted(w: &mut World, args: Args) -> StepResult {
+    let name = args.string(0)?;
+    let want = args.int(1)?;
+    let p = load(w, &name).await?;
+    if i64::from(restarts(&p)) == want {
+        return Ok(());
+    }
+    Err(with_events(
+        w,
+        &name,
+        format!(
+            "expected pod \"{name}\" to have restarted {want} times\n{}",
+            summary(&p)
+        ),
+    )
+    .await)
+}
+
+async fn in_state(w: &mut World, args: Args) -> StepResult {
+    let name = args.string(0)?;
+    let want = args.string(1)?;
+    let p = load(w, &name).await?;
+    if kubectl::pod_status_column(&p) == want {
+        return Ok(());
+    }
+    Err(with_events(
+        w,
+        &name,
+        format!("expected pod \"{name}\" in state {want:?}\n{}", summary(&p)),
+    )
+    .await)
+}
+
+/// `"Unhealthy: Readiness probe failed"` → (`Unhealthy`, `Readiness probe failed`).
+fn split_reason(text: &str) -> (&str, &str) {
+    let text = text.trim();
+    match text.find([':', ' ']) {
+        Some(i) => (&text[..i], text[i + 1..].trim()),
+        None => (text, ""),
+    }
+}
+
+async fn events_include(w: &mut World, args: Args) -> StepResult {
+    let name = args.string(0)?;
+    let text = args.string(1)?;
+    let (reason, fragment) = split_reason(&text);
+    let events = w.backend().events_about("pod", &name).await.map_err(e)?;
+    if events
+        .iter()
+        .any(|ev| ev.reason == reason && ev.message.contains(fragment))
+    {
+        return Ok(());
+    }
+    Err(with_events(
+        w,
+        &name,
+        format!("no event of pod \"{name}\" with reason {reason:?} and a message containing {fragment:?}\n"),
+    )
+    .await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_reason;
+
+    #[test]
+    fn an_event_text_is_a_reason_then_a_message_fragment() {
+        assert_eq!(
+            split_reason("Unhealthy: Readiness probe failed: HTTP probe failed"),
+            ("Unhealthy", "Readiness probe failed: HTTP probe failed")
+        );
+        assert_eq!(split_reason("Killing"), ("Killing", ""));
+        assert_eq!(
+            split_reason("BackOff Back-off restarting"),
+            ("BackOff", "Back-off restarting")
+        );
+    }
+}
