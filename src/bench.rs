@@ -128,6 +128,167 @@ pub fn bench(sizes: &[u32], runs: usize, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// The probe-heavy case: a Deployment whose pods each run a startup, a readiness and a
+/// liveness probe every second, kept running for ten minutes of cluster time.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ProbeMeasurement {
+    pub case: String,
+    pub replicas: u32,
+    /// Wall time to run the ten minutes once the Deployment is available.
+    pub wall_ms: f64,
+    pub simulated_s: f64,
+    pub probes_run: u64,
+    pub peak_rss_mb: Option<f64>,
+    /// `wall_ms` per probe run, in microseconds.
+    pub us_per_probe: f64,
+}
+
+const PROBE_REPLICAS: u32 = 1000;
+const PROBE_MINUTES: u64 = 10;
+
+/// Runs the probe-heavy case in a child process and prints it.
+pub fn bench_probes(runs: usize, json: bool) -> Result<()> {
+    let exe = std::env::current_exe().map_err(|e| CliError::Bench {
+        replicas: PROBE_REPLICAS,
+        message: format!("cannot find the kubespec executable: {e}"),
+    })?;
+    let failed = |message: String| CliError::Bench {
+        replicas: PROBE_REPLICAS,
+        message,
+    };
+    let mut all = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        let out = Command::new(&exe)
+            .args([
+                "bench-one",
+                "--probes",
+                "--replicas",
+                &PROBE_REPLICAS.to_string(),
+            ])
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| failed(format!("cannot start {}: {e}", exe.display())))?;
+        if !out.status.success() {
+            return Err(failed(format!(
+                "the measuring process failed ({})",
+                out.status
+            )));
+        }
+        let line = String::from_utf8_lossy(&out.stdout);
+        let m: ProbeMeasurement = serde_json::from_str(line.trim())
+            .map_err(|e| failed(format!("unreadable result {:?}: {e}", line.trim())))?;
+        all.push(m);
+    }
+    all.sort_by(|a, b| a.wall_ms.total_cmp(&b.wall_ms));
+    let (min, max) = (all[0].wall_ms, all[all.len() - 1].wall_ms);
+    let n = all.len();
+    let m = all.swap_remove((n - 1) / 2);
+    if json {
+        let mut v = serde_json::to_value(&m).expect("a ProbeMeasurement serializes");
+        v["runs"] = n.into();
+        v["wall_ms_min"] = min.into();
+        v["wall_ms_max"] = max.into();
+        println!("{v}");
+    } else {
+        let rss = m
+            .peak_rss_mb
+            .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.1}"));
+        println!(
+            "\nProbe-heavy: {} pods, each with startup, readiness and liveness probes every 1 s, {} min of cluster time\n\
+             {:>9} {:>10} {:>17} {:>7} {:>11} {:>12} {:>10}\n\
+             {:>9} {:>10.1} {:>17} {:>7.0} {:>11} {:>12} {:>10.3}",
+            m.replicas,
+            PROBE_MINUTES,
+            "replicas",
+            "wall ms",
+            "(min-max)",
+            "sim s",
+            "probes run",
+            "peak RSS MB",
+            "µs/probe",
+            m.replicas,
+            m.wall_ms,
+            format!("({min:.1}-{max:.1})"),
+            m.simulated_s,
+            m.probes_run,
+            rss,
+            m.us_per_probe
+        );
+    }
+    Ok(())
+}
+
+/// Measures the probe-heavy case in this process and prints one JSON [`ProbeMeasurement`].
+pub fn bench_one_probes(replicas: u32) -> Result<()> {
+    let m = measure_probes(replicas).map_err(|message| CliError::Bench { replicas, message })?;
+    println!(
+        "{}",
+        serde_json::to_string(&m).expect("a ProbeMeasurement serializes")
+    );
+    Ok(())
+}
+
+fn measure_probes(replicas: u32) -> Result<ProbeMeasurement, String> {
+    use k8s_openapi::api::core::v1::{HTTPGetAction, Probe};
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    let nodes = u64::from(replicas).div_ceil(110) as u32 + 1;
+    let mut c = Cluster::new(ClusterConfig {
+        seed: 0,
+        nodes,
+        pods_per_node: 110,
+        trace: false,
+    });
+    let probe = |path: &str| Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some(path.into()),
+            port: IntOrString::Int(8080),
+            ..Default::default()
+        }),
+        period_seconds: Some(1),
+        ..Default::default()
+    };
+    let mut d = kubespec_engine::kubectl::simple_deployment(
+        "probed",
+        i32::try_from(replicas).unwrap_or(i32::MAX),
+        "probed:v1",
+    );
+    if let Some(ct) = d
+        .spec
+        .as_mut()
+        .and_then(|s| s.template.spec.as_mut())
+        .and_then(|s| s.containers.first_mut())
+    {
+        ct.startup_probe = Some(probe("/started"));
+        ct.readiness_probe = Some(probe("/ready"));
+        ct.liveness_probe = Some(probe("/healthz"));
+    }
+    let key = c
+        .apply_deployment(d)
+        .map_err(|e| format!("creating the deployment: {e}"))?;
+    let limit = Millis(c.now().0 + LIMIT.0);
+    if !c.run_until_condition(limit, |c| c.deployment_complete(&key)) {
+        return Err(format!(
+            "the deployment did not become available within {LIMIT} of simulated time"
+        ));
+    }
+    let before = c.stats();
+    let sim_start = c.now();
+    let wall = Instant::now();
+    c.run_until(Millis(sim_start.0 + PROBE_MINUTES * 60 * 1000));
+    let wall_ms = ms(wall);
+    let probes_run = c.stats().probes - before.probes;
+    Ok(ProbeMeasurement {
+        case: "probes".into(),
+        replicas,
+        wall_ms: round3(wall_ms),
+        simulated_s: (c.now().0 - sim_start.0) as f64 / 1000.0,
+        probes_run,
+        peak_rss_mb: peak_rss_mb().map(round3),
+        us_per_probe: round3(wall_ms * 1000.0 / probes_run.max(1) as f64),
+    })
+}
+
 /// Measures one size in this process and prints one JSON [`Measurement`].
 pub fn bench_one(replicas: u32) -> Result<()> {
     let m = measure(replicas).map_err(|message| CliError::Bench { replicas, message })?;

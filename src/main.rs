@@ -65,12 +65,19 @@ enum Command {
         #[arg(long, default_value_t = 5,
               value_parser = clap::value_parser!(u32).range(1..=100))]
         runs: u32,
+        /// Leave out the probe-heavy case (1,000 pods, three probes each every second, ten
+        /// minutes of cluster time).
+        #[arg(long)]
+        skip_probes: bool,
     },
     /// One benchmark size, run by `bench` in a child process so peak RSS is per size.
     #[command(hide = true)]
     BenchOne {
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         replicas: u32,
+        /// The probe-heavy case instead of a rolling update.
+        #[arg(long)]
+        probes: bool,
     },
 }
 
@@ -130,8 +137,25 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Steps { markdown } => steps_cmd::steps(markdown),
         Command::Check { paths } => check::check(&paths),
-        Command::Bench { json, sizes, runs } => bench::bench(&sizes, runs as usize, json),
-        Command::BenchOne { replicas } => bench::bench_one(replicas),
+        Command::Bench {
+            json,
+            sizes,
+            runs,
+            skip_probes,
+        } => bench::bench(&sizes, runs as usize, json).and_then(|()| {
+            if skip_probes {
+                Ok(())
+            } else {
+                bench::bench_probes(runs as usize, json)
+            }
+        }),
+        Command::BenchOne { replicas, probes } => {
+            if probes {
+                bench::bench_one_probes(replicas)
+            } else {
+                bench::bench_one(replicas)
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -287,7 +287,15 @@ fn an_unknown_backend_is_a_usage_error() {
 #[test]
 fn bench_json_prints_one_object_per_size() {
     let out = kubespec()
-        .args(["bench", "--sizes", "50", "--runs", "3", "--json"])
+        .args([
+            "bench",
+            "--sizes",
+            "50",
+            "--runs",
+            "3",
+            "--json",
+            "--skip-probes",
+        ])
         .assert()
         .success()
         .get_output()
@@ -322,4 +330,22 @@ fn bench_json_prints_one_object_per_size() {
         m["rollout_ms_max"].as_f64().expect("a number"),
     );
     assert!(min <= median && median <= max, "{m}");
+}
+
+#[test]
+fn the_probe_case_counts_every_probe() {
+    let out = kubespec()
+        .args(["bench-one", "--probes", "--replicas", "4"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let m: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("a JSON object");
+    assert_eq!(m["case"], "probes");
+    assert_eq!(m["simulated_s"], 600.0);
+    // Once started, each pod runs its readiness and liveness probes every second (the startup
+    // probe stopped at its first success): 4 pods × 2 probes × 600 s, give or take the probes
+    // due at the very start and end of the window.
+    let probes = m["probes_run"].as_u64().expect("a count");
+    assert!((4 * 2 * 600..=4 * 2 * 601).contains(&probes), "{m}");
 }

@@ -513,6 +513,7 @@ fn probe(c: &mut Cluster, t: &KubeletTimer, kind: ProbeKind, generation: u32) ->
         }
         _ => {}
     }
+    c.stats.probes += 1;
     let result = prober::check(
         kind,
         &spec,

@@ -24,6 +24,8 @@ pub struct Stats {
     pub deployment_syncs: u64,
     /// Events recorded, repeats included.
     pub events: u64,
+    /// Probes the kubelet ran.
+    pub probes: u64,
 }
 
 impl Cluster {
