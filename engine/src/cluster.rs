@@ -61,6 +61,8 @@ pub enum Work {
     Schedule(ObjectKey),
     SyncReplicaSet(ObjectKey),
     SyncDeployment(ObjectKey),
+    /// The EndpointSlices of a Service.
+    SyncService(ObjectKey),
 }
 
 /// Something that happens at a future instant.
@@ -143,7 +145,10 @@ pub struct Cluster {
     schedule_lane: Lane,
     replicaset_lane: Lane,
     deployment_lane: Lane,
+    service_lane: Lane,
     pods_per_node: u32,
+    /// The last cluster IP handed to a Service.
+    pub(crate) next_service_ip: u32,
 }
 
 impl Cluster {
@@ -165,7 +170,9 @@ impl Cluster {
             schedule_lane: Lane::default(),
             replicaset_lane: Lane::default(),
             deployment_lane: Lane::default(),
+            service_lane: Lane::default(),
             pods_per_node: config.pods_per_node,
+            next_service_ip: 0,
         };
         for i in 1..=config.nodes {
             scheduler::add_node(&mut c, &format!("node-{i}"), config.pods_per_node);
@@ -533,7 +540,11 @@ impl Cluster {
             m.insert("resourceVersion".into(), rv.clone().into());
         }
         self.trace.write(self.now, verb, &obj.kind, &key, &rv);
+        let is_service = table_key.0 == "service";
         self.store.generic.insert(table_key, obj);
+        if is_service {
+            self.enqueue(Work::SyncService(key.clone()));
+        }
         key
     }
 
@@ -547,6 +558,9 @@ impl Cluster {
         if existed {
             let rv = self.next_rv();
             self.trace.write(self.now, Verb::Deleted, kind, key, &rv);
+            if kind.eq_ignore_ascii_case("service") {
+                self.enqueue(Work::SyncService(key.clone()));
+            }
         }
         existed
     }
@@ -604,8 +618,37 @@ impl Cluster {
         &mut self,
         kind: Kind,
         key: &ObjectKey,
-        _old: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
+        old: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     ) {
+        if kind == Kind::Pod {
+            // The EndpointSlice controller watches pods: the Services that select the pod,
+            // before and after the write.
+            let mut services = crate::controllers::endpointslice::services_selecting(
+                self,
+                &key.namespace,
+                self.store
+                    .pods
+                    .get(key)
+                    .and_then(|p| p.metadata.labels.as_ref()),
+            );
+            if let Some(old) = old
+                && old.labels.as_ref()
+                    != self
+                        .store
+                        .pods
+                        .get(key)
+                        .and_then(|p| p.metadata.labels.as_ref())
+            {
+                services.extend(crate::controllers::endpointslice::services_selecting(
+                    self,
+                    &key.namespace,
+                    old.labels.as_ref(),
+                ));
+            }
+            for s in services {
+                self.enqueue(Work::SyncService(s));
+            }
+        }
         match kind {
             Kind::Deployment => self.enqueue(Work::SyncDeployment(key.clone())),
             Kind::ReplicaSet => {
@@ -671,6 +714,13 @@ impl Cluster {
             }
             Kind::Pod => {
                 scheduler::pod_removed(self, key);
+                for s in crate::controllers::endpointslice::services_selecting(
+                    self,
+                    &key.namespace,
+                    meta.labels.as_ref(),
+                ) {
+                    self.enqueue(Work::SyncService(s));
+                }
                 if let Some(r) = controller_ref(meta).filter(|r| r.kind == "ReplicaSet") {
                     let rs_key = ObjectKey::new(key.namespace.clone(), r.name.clone());
                     self.enqueue(Work::SyncReplicaSet(rs_key.clone()));
@@ -704,6 +754,7 @@ impl Cluster {
             Work::Schedule(k) => self.schedule_lane.push(k),
             Work::SyncReplicaSet(k) => self.replicaset_lane.push(k),
             Work::SyncDeployment(k) => self.deployment_lane.push(k),
+            Work::SyncService(k) => self.service_lane.push(k),
         }
     }
 
@@ -762,6 +813,8 @@ impl Cluster {
                 replicaset::sync_replica_set(self, &k);
             } else if let Some(k) = self.deployment_lane.pop() {
                 deployment::sync_deployment(self, &k);
+            } else if let Some(k) = self.service_lane.pop() {
+                crate::controllers::endpointslice::sync_service(self, &k);
             } else {
                 break;
             }

@@ -209,7 +209,24 @@ impl Cluster {
     }
 
     /// Creates or replaces an object of a kind no controller acts on.
-    pub fn apply_generic(&mut self, obj: GenericObject) -> ObjectKey {
+    pub fn apply_generic(&mut self, mut obj: GenericObject) -> ObjectKey {
+        if obj.kind == "Service"
+            && let Ok(mut svc) =
+                serde_json::from_value::<k8s_openapi::api::core::v1::Service>(obj.value.clone())
+        {
+            let key = ObjectKey::of(&svc.metadata);
+            let live = crate::controllers::endpointslice::service(self, &key);
+            crate::controllers::endpointslice::default_service(
+                &mut svc,
+                live.as_ref(),
+                &mut self.next_service_ip,
+            );
+            if let Ok(mut v) = serde_json::to_value(&svc) {
+                v["apiVersion"] = obj.api_version.clone().into();
+                v["kind"] = obj.kind.clone().into();
+                obj.value = v;
+            }
+        }
         self.put_generic(obj)
     }
 

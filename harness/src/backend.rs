@@ -98,6 +98,12 @@ pub trait Backend: Send {
         }
     }
 
+    /// The EndpointSlices the EndpointSlice controller keeps for a Service.
+    async fn endpoint_slices_of(
+        &mut self,
+        service: &str,
+    ) -> Result<Vec<k8s_openapi::api::discovery::v1::EndpointSlice>>;
+
     // ------------------------------------------------------------------ the application
     /// Makes the readiness or liveness endpoint of a pod's running containers pass or fail
     /// from now on (as `curl /readiness/status` does on a real application).

@@ -138,6 +138,16 @@ impl Backend for MemoryBackend {
         Ok(())
     }
 
+    async fn endpoint_slices_of(
+        &mut self,
+        service: &str,
+    ) -> Result<Vec<k8s_openapi::api::discovery::v1::EndpointSlice>> {
+        Ok(kubespec_engine::controllers::endpointslice::slices_of(
+            &self.cluster,
+            &Self::key(service),
+        ))
+    }
+
     async fn set_probe_endpoint(
         &mut self,
         pod: &str,

@@ -15,6 +15,7 @@ mod manifests;
 mod objects;
 mod pods;
 mod rollout;
+mod services;
 mod time;
 
 pub use world::{BackendKind, RunConfig, World};
@@ -28,6 +29,7 @@ pub fn all_steps() -> Vec<registry::StepDef> {
     all.extend(rollout::steps());
     all.extend(objects::steps());
     all.extend(pods::steps());
+    all.extend(services::steps());
     all.extend(time::steps());
     all
 }

@@ -1,5 +1,6 @@
 //! The controllers, as reconcile functions over [`crate::Cluster`].
 
 pub mod deployment;
+pub mod endpointslice;
 pub mod replicaset;
 pub mod scheduler;
