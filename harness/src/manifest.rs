@@ -790,6 +790,17 @@ impl Doc<'_> {
             let mut segs = Vec::new();
             path_at(root, &loc, &mut segs).then(|| render_path(&segs))
         });
+        // The API server cannot even decode such a Secret ("illegal base64 data at input
+        // byte N"); say why, since plain text under `data` is a common mistake.
+        let message = if object.starts_with("Secret ")
+            && path.as_deref().is_some_and(|p| p.starts_with("data."))
+        {
+            format!(
+                "{message} (the values under `data` must be base64-encoded; put plain text under `stringData`, or encode it with `base64`)"
+            )
+        } else {
+            message
+        };
         ManifestError::InvalidValue {
             at,
             object: object.to_string(),
@@ -1121,6 +1132,20 @@ spec:
         assert!(err(&bad_type, "g.yaml").starts_with(
             "g.yaml:14:16: invalid value for spec.minReplicas in HorizontalPodAutoscaler \"web\": "
         ));
+    }
+
+    #[test]
+    fn a_secret_with_plain_text_under_data_is_rejected_with_the_reason() {
+        let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\ndata:\n  password: hunter2!\n";
+        let msg = err(text, "s.yaml");
+        assert!(
+            msg.starts_with("s.yaml:6:13: invalid value for data.password in Secret \"creds\": "),
+            "{msg}"
+        );
+        assert!(msg.contains("must be base64-encoded"), "{msg}");
+        assert!(msg.contains("stringData"), "{msg}");
+        let ok = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\ndata:\n  password: aHVudGVyMiE=\nstringData:\n  user: admin\n";
+        assert!(parse_manifests(ok, "s.yaml").is_ok());
     }
 
     #[test]
