@@ -30,6 +30,9 @@ use rustc_hash::FxHashMap as HashMap;
 /// The kubelet's container restart back-off: 10 s doubling to 300 s (`MaxContainerBackOff`).
 const BACKOFF_INITIAL: Millis = Millis::from_secs(10);
 const BACKOFF_MAX: Millis = Millis::from_secs(300);
+/// How soon the kubelet retries creating a container whose configuration could not be
+/// resolved: its next sync of the pod (inferred; the pod worker requeues a failed sync).
+const CONFIG_RETRY: Millis = Millis::from_secs(10);
 
 #[derive(Debug, Default)]
 pub struct Kubelet {
@@ -79,6 +82,8 @@ pub(crate) struct Container {
     flips: [Option<bool>; 3],
     /// Being killed after a failed liveness or startup probe.
     killing: bool,
+    /// The environment the current process was started with.
+    env: Vec<(String, String)>,
 }
 
 fn fresh_workers() -> [Worker; 3] {
@@ -97,6 +102,10 @@ enum State {
     },
     Terminated(Terminated),
     CrashLoop {
+        message: String,
+    },
+    /// The container's configuration cannot be resolved (a missing ConfigMap, Secret or key).
+    ConfigError {
         message: String,
     },
 }
@@ -137,6 +146,8 @@ enum What {
     Restart,
     PullRetry,
     PullBackOff,
+    /// Try again to create a container whose configuration could not be resolved.
+    ConfigRetry,
     Stopped,
 }
 
@@ -177,6 +188,7 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
                 started: false,
                 flips: [None; 3],
                 killing: false,
+                env: Vec::new(),
             }
         })
         .collect();
@@ -274,6 +286,50 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
             }),
         );
         return;
+    }
+    // The environment is resolved when the container is created; a missing reference keeps it
+    // waiting in CreateContainerConfigError, retried on the kubelet's next pod sync.
+    let env = c.store.pods.get(key).and_then(|p| {
+        let ct = p.spec.as_ref()?.containers.get(i)?;
+        Some(crate::env::container_env(c, p, ct))
+    });
+    match env {
+        Some(Err(crate::env::ConfigError(message))) => {
+            if incarnation == 1 {
+                c.record_event_for::<Pod>(
+                    &pod_key,
+                    EventType::Normal,
+                    "Pulled",
+                    format!("Container image \"{image}\" already present on machine"),
+                    "kubelet",
+                );
+            }
+            c.record_event_for::<Pod>(
+                &pod_key,
+                EventType::Warning,
+                "Failed",
+                format!("Error: {message}"),
+                "kubelet",
+            );
+            let rt = c.kubelet.pods.get_mut(key).expect("pod runtime exists");
+            rt.containers[i].state = State::ConfigError { message };
+            c.schedule(
+                now + CONFIG_RETRY,
+                Timer::Kubelet(KubeletTimer {
+                    pod: key.clone(),
+                    uid,
+                    container: i,
+                    incarnation,
+                    what: What::ConfigRetry,
+                }),
+            );
+            return;
+        }
+        Some(Ok(env)) => {
+            let rt = c.kubelet.pods.get_mut(key).expect("pod runtime exists");
+            rt.containers[i].env = env;
+        }
+        None => {}
     }
     if incarnation == 1 {
         c.record_event_for::<Pod>(
@@ -474,7 +530,7 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
                 "kubelet",
             );
         }
-        What::PullRetry => start_container(c, &t.pod, t.container),
+        What::PullRetry | What::ConfigRetry => start_container(c, &t.pod, t.container),
         What::Stopped => unreachable!("handled above"),
     }
     render(c, &t.pod);
@@ -764,6 +820,19 @@ pub(crate) fn delete_pod(c: &mut Cluster, key: &ObjectKey) -> crate::api::Result
 }
 
 impl Cluster {
+    /// The environment container `container` of a pod was last started with (what `env` run
+    /// inside it would print), or `None` when it has not been created.
+    pub fn container_env(&self, pod: &ObjectKey, container: &str) -> Option<&[(String, String)]> {
+        let ct = self
+            .kubelet
+            .pods
+            .get(pod)?
+            .containers
+            .iter()
+            .find(|ct| ct.name == container)?;
+        (!ct.container_id.is_empty()).then_some(ct.env.as_slice())
+    }
+
     /// Makes the readiness or liveness endpoint of every running container of a pod pass or
     /// fail from now on, as a user does with `curl /readiness/status` on a real application.
     /// The probes notice at their next run; a restarted container starts with the image's
@@ -936,6 +1005,9 @@ fn container_status(ct: &Container) -> ContainerStatus {
         State::Creating => waiting("ContainerCreating", None),
         State::PullError { reason, message } => waiting(reason, Some(message.clone())),
         State::CrashLoop { message } => waiting("CrashLoopBackOff", Some(message.clone())),
+        State::ConfigError { message } => {
+            waiting("CreateContainerConfigError", Some(message.clone()))
+        }
         State::Running { since } => ContainerState {
             running: Some(ContainerStateRunning {
                 started_at: Some(since.to_time()),

@@ -16,3 +16,11 @@ Feature: Manifests that cannot be decoded
     When I try to apply "fixtures/validation/broken_yaml.yaml"
     Then the request is rejected with an error containing "fixtures/validation/broken_yaml.yaml:5:14"
     And the request is rejected with an error containing "mapping values are not allowed in this context"
+
+  Scenario: a Secret with plain text under data is rejected, and the message says why
+    # Line 7 is "  username: admin": "admin" is not valid base64 (5 characters), column 13.
+    # The API server cannot decode it either ("illegal base64 data at input byte 4").
+    When I try to apply "fixtures/validation/secret_plain_text.yaml"
+    Then the request is rejected with an error containing "fixtures/validation/secret_plain_text.yaml:7:13"
+    And the request is rejected with an error containing 'invalid value for data.username in Secret "db-credentials"'
+    And the request is rejected with an error containing "the values under `data` must be base64-encoded; put plain text under `stringData`"

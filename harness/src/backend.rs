@@ -104,6 +104,14 @@ pub trait Backend: Send {
         service: &str,
     ) -> Result<Vec<k8s_openapi::api::discovery::v1::EndpointSlice>>;
 
+    /// The environment a container's process was started with (as `env` inside it prints),
+    /// or `None` when the container has not been created.
+    async fn container_env(
+        &mut self,
+        pod: &str,
+        container: &str,
+    ) -> Result<Option<Vec<(String, String)>>>;
+
     // ------------------------------------------------------------------ the application
     /// Makes the readiness or liveness endpoint of a pod's running containers pass or fail
     /// from now on (as `curl /readiness/status` does on a real application).

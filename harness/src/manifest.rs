@@ -1136,7 +1136,8 @@ spec:
 
     #[test]
     fn a_secret_with_plain_text_under_data_is_rejected_with_the_reason() {
-        let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\ndata:\n  password: hunter2!\n";
+        let text =
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\ndata:\n  password: hunter2!\n";
         let msg = err(text, "s.yaml");
         assert!(
             msg.starts_with("s.yaml:6:13: invalid value for data.password in Secret \"creds\": "),

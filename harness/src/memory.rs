@@ -148,6 +148,24 @@ impl Backend for MemoryBackend {
         ))
     }
 
+    async fn container_env(
+        &mut self,
+        pod: &str,
+        container: &str,
+    ) -> Result<Option<Vec<(String, String)>>> {
+        let key = Self::key(pod);
+        if !self.cluster.store.pods.contains_key(&key) {
+            return Err(Error::NotFound {
+                kind: "pods".into(),
+                name: pod.into(),
+            });
+        }
+        Ok(self
+            .cluster
+            .container_env(&key, container)
+            .map(<[(String, String)]>::to_vec))
+    }
+
     async fn set_probe_endpoint(
         &mut self,
         pod: &str,

@@ -68,6 +68,20 @@ pub(crate) fn steps() -> Vec<StepDef> {
         ),
         step!(
             Then,
+            "container {string} of pod {string} has environment variable {string} set to {string}",
+            "The container's process was started with this variable set to exactly this value (env, envFrom, ConfigMaps, Secrets, the downward API, $(VAR) expansion).",
+            r#"Then container "web" of pod "web-0" has environment variable "LOG_LEVEL" set to "debug""#,
+            env_is
+        ),
+        step!(
+            Then,
+            "container {string} of pod {string} has no environment variable {string}",
+            "The container's process was started without this variable (an optional reference that was missing, for example).",
+            r#"Then container "web" of pod "web-0" has no environment variable "FEATURE_X""#,
+            env_absent
+        ),
+        step!(
+            Then,
             "the events of pod {string} include {string}",
             "An event about the pod has this reason, and the rest of the text (after a colon or a space) appears in its message.",
             r#"Then the events of pod "web-0" include "Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 503""#,
@@ -278,6 +292,67 @@ async fn events_include(w: &mut World, args: Args) -> StepResult {
         format!("no event of pod \"{name}\" with reason {reason:?} and a message containing {fragment:?}\n"),
     )
     .await)
+}
+
+async fn env_of(
+    w: &mut World,
+    container: &str,
+    pod: &str,
+) -> Result<Vec<(String, String)>, String> {
+    match w.backend().container_env(pod, container).await.map_err(e)? {
+        Some(env) => Ok(env),
+        None => {
+            let p = load(w, pod).await?;
+            Err(with_events(
+                w,
+                pod,
+                format!(
+                    "container \"{container}\" of pod \"{pod}\" has not been created\n{}",
+                    summary(&p)
+                ),
+            )
+            .await)
+        }
+    }
+}
+
+fn env_listing(env: &[(String, String)]) -> String {
+    if env.is_empty() {
+        return "    (empty)\n".into();
+    }
+    env.iter().map(|(k, v)| format!("    {k}={v}\n")).collect()
+}
+
+async fn env_is(w: &mut World, args: Args) -> StepResult {
+    let (container, pod, name, want) = (
+        args.string(0)?,
+        args.string(1)?,
+        args.string(2)?,
+        args.string(3)?,
+    );
+    let env = env_of(w, &container, &pod).await?;
+    match env.iter().find(|(k, _)| *k == name) {
+        Some((_, v)) if *v == want => Ok(()),
+        Some((_, v)) => Err(format!(
+            "{name} is {v:?} in container \"{container}\" of pod \"{pod}\", expected {want:?}; its environment:\n{}",
+            env_listing(&env)
+        )),
+        None => Err(format!(
+            "{name} is not set in container \"{container}\" of pod \"{pod}\"; its environment:\n{}",
+            env_listing(&env)
+        )),
+    }
+}
+
+async fn env_absent(w: &mut World, args: Args) -> StepResult {
+    let (container, pod, name) = (args.string(0)?, args.string(1)?, args.string(2)?);
+    let env = env_of(w, &container, &pod).await?;
+    match env.iter().find(|(k, _)| *k == name) {
+        None => Ok(()),
+        Some((_, v)) => Err(format!(
+            "{name} is set to {v:?} in container \"{container}\" of pod \"{pod}\""
+        )),
+    }
 }
 
 #[cfg(test)]

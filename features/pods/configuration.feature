@@ -1,0 +1,167 @@
+@pods @configuration
+Feature: Container configuration: env, envFrom, ConfigMaps, Secrets and the downward API
+  The environment is resolved when the kubelet creates the container. A reference to a missing
+  ConfigMap, Secret or key keeps the container in CreateContainerConfigError until it appears.
+
+  Scenario: Every kind of environment source
+    Given the manifest:
+      """
+      apiVersion: v1
+      kind: ConfigMap
+      metadata:
+        name: app-config
+      data:
+        LOG_LEVEL: debug
+        COLOR: blue
+      ---
+      apiVersion: v1
+      kind: Secret
+      metadata:
+        name: app-secret
+      data:
+        password: aHVudGVyMg==
+      stringData:
+        user: admin
+      ---
+      apiVersion: v1
+      kind: Pod
+      metadata:
+        name: app
+        labels:
+          tier: backend
+      spec:
+        containers:
+        - name: web
+          image: web:v1
+          resources:
+            limits:
+              cpu: 500m
+              memory: 64Mi
+          envFrom:
+          - configMapRef:
+              name: app-config
+            prefix: CFG_
+          env:
+          - name: GREETING
+            value: hello
+          - name: MESSAGE
+            value: $(GREETING) world, $$(GREETING) stays
+          - name: LOG_LEVEL
+            valueFrom:
+              configMapKeyRef:
+                name: app-config
+                key: LOG_LEVEL
+          - name: DB_PASSWORD
+            valueFrom:
+              secretKeyRef:
+                name: app-secret
+                key: password
+          - name: DB_USER
+            valueFrom:
+              secretKeyRef:
+                name: app-secret
+                key: user
+          - name: FEATURE_X
+            valueFrom:
+              configMapKeyRef:
+                name: app-config
+                key: FEATURE_X
+                optional: true
+          - name: POD_NAME
+            valueFrom:
+              fieldRef:
+                fieldPath: metadata.name
+          - name: POD_NAMESPACE
+            valueFrom:
+              fieldRef:
+                fieldPath: metadata.namespace
+          - name: TIER
+            valueFrom:
+              fieldRef:
+                fieldPath: metadata.labels['tier']
+          - name: NODE
+            valueFrom:
+              fieldRef:
+                fieldPath: spec.nodeName
+          - name: CPU_MILLIS
+            valueFrom:
+              resourceFieldRef:
+                resource: limits.cpu
+                divisor: 1m
+          - name: MEMORY_MI
+            valueFrom:
+              resourceFieldRef:
+                resource: limits.memory
+                divisor: 1Mi
+      """
+    Then pod "app" is in state "Running"
+    And container "web" of pod "app" has environment variable "CFG_LOG_LEVEL" set to "debug"
+    And container "web" of pod "app" has environment variable "CFG_COLOR" set to "blue"
+    And container "web" of pod "app" has environment variable "MESSAGE" set to "hello world, $(GREETING) stays"
+    And container "web" of pod "app" has environment variable "LOG_LEVEL" set to "debug"
+    And container "web" of pod "app" has environment variable "DB_PASSWORD" set to "hunter2"
+    And container "web" of pod "app" has environment variable "DB_USER" set to "admin"
+    And container "web" of pod "app" has no environment variable "FEATURE_X"
+    And container "web" of pod "app" has environment variable "POD_NAME" set to "app"
+    And container "web" of pod "app" has environment variable "POD_NAMESPACE" set to "default"
+    And container "web" of pod "app" has environment variable "TIER" set to "backend"
+    And container "web" of pod "app" has environment variable "NODE" set to "node-1"
+    And container "web" of pod "app" has environment variable "CPU_MILLIS" set to "500"
+    And container "web" of pod "app" has environment variable "MEMORY_MI" set to "64"
+
+  Scenario: A missing ConfigMap holds the container until it is created
+    When I apply the manifest:
+      """
+      apiVersion: v1
+      kind: Pod
+      metadata:
+        name: app
+      spec:
+        containers:
+        - name: web
+          image: web:v1
+          env:
+          - name: LOG_LEVEL
+            valueFrom:
+              configMapKeyRef:
+                name: app-config
+                key: LOG_LEVEL
+      """
+    Then pod "app" is in state "CreateContainerConfigError"
+    And the events of pod "app" include 'Failed: Error: configmap "app-config" not found'
+    And the pod "app" matches:
+      """
+      status:
+        phase: Pending
+        containerStatuses:
+        - name: web
+          ready: false
+          state:
+            waiting:
+              reason: CreateContainerConfigError
+              message: configmap "app-config" not found
+      """
+    When I apply the manifest:
+      """
+      apiVersion: v1
+      kind: ConfigMap
+      metadata:
+        name: app-config
+      data:
+        COLOR: blue
+      """
+    And 10 seconds pass
+    Then pod "app" is in state "CreateContainerConfigError"
+    And the events of pod "app" include "Failed: Error: couldn't find key LOG_LEVEL in ConfigMap default/app-config"
+    When I apply the manifest:
+      """
+      apiVersion: v1
+      kind: ConfigMap
+      metadata:
+        name: app-config
+      data:
+        LOG_LEVEL: info
+      """
+    And 11 seconds pass
+    Then pod "app" is in state "Running"
+    And container "web" of pod "app" has environment variable "LOG_LEVEL" set to "info"
