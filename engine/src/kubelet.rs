@@ -69,8 +69,9 @@ pub(crate) struct Container {
     /// `flowcontrol.Backoff` entry: (current delay, lastUpdate).
     backoff: Option<(Millis, Millis)>,
     pull_backoff: Option<(Millis, Millis)>,
-    /// Startup, readiness and liveness probes, by [`ProbeKind::index`].
-    probes: [Option<ProbeSpec>; 3],
+    /// Startup, readiness and liveness probes, by [`ProbeKind::index`]; boxed, and absent for
+    /// a container without probes, so that probe-less pods stay small.
+    probes: Option<Box<[Option<ProbeSpec>; 3]>>,
     /// The probe workers of the current incarnation.
     workers: [Worker; 3],
     /// Bumped when a worker's probe chain is replaced (the immediate readiness probe after
@@ -84,6 +85,12 @@ pub(crate) struct Container {
     killing: bool,
     /// The environment the current process was started with.
     env: Vec<(String, String)>,
+}
+
+impl Container {
+    fn spec(&self, k: usize) -> Option<&ProbeSpec> {
+        self.probes.as_ref()?[k].as_ref()
+    }
 }
 
 fn fresh_workers() -> [Worker; 3] {
@@ -182,7 +189,10 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
                 last_terminated: None,
                 backoff: None,
                 pull_backoff: None,
-                probes: prober::container_probes(ct),
+                probes: {
+                    let probes = prober::container_probes(ct);
+                    probes.iter().any(Option::is_some).then(|| Box::new(probes))
+                },
                 workers: fresh_workers(),
                 probe_gen: [0; 3],
                 started: false,
@@ -412,12 +422,12 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
             // until its first success), liveness Success.
             ct.workers = fresh_workers();
             ct.flips = [None; 3];
-            ct.started = ct.probes[ProbeKind::Startup.index()].is_none();
-            ct.ready = ct.started && ct.probes[ProbeKind::Readiness.index()].is_none();
+            ct.started = ct.spec(ProbeKind::Startup.index()).is_none();
+            ct.ready = ct.started && ct.spec(ProbeKind::Readiness.index()).is_none();
             let first_probes: Vec<(ProbeKind, Millis, u32)> = ProbeKind::ALL
                 .into_iter()
                 .filter_map(|k| {
-                    let p = ct.probes[k.index()].as_ref()?;
+                    let p = ct.spec(k.index())?;
                     Some((k, now + p.initial_delay, ct.probe_gen[k.index()]))
                 })
                 .collect();
@@ -544,7 +554,7 @@ fn probe(c: &mut Cluster, t: &KubeletTimer, kind: ProbeKind, generation: u32) ->
     let rt = c.kubelet.pods.get(&t.pod).expect("checked");
     let ip = rt.ip.clone();
     let ct = &rt.containers[t.container];
-    let Some(spec) = ct.probes[k].clone() else {
+    let Some(spec) = ct.spec(k).cloned() else {
         return false;
     };
     if ct.probe_gen[k] != generation || ct.workers[k].on_hold || ct.killing {
@@ -602,7 +612,7 @@ fn probe(c: &mut Cluster, t: &KubeletTimer, kind: ProbeKind, generation: u32) ->
             ct.started = true;
             changed = true;
             let r = ProbeKind::Readiness.index();
-            if ct.probes[r].is_some() {
+            if ct.spec(r).is_some() {
                 // The kubelet probes readiness at once after startup succeeds; that probe
                 // starts the readiness worker's new chain.
                 ct.probe_gen[r] += 1;
@@ -851,7 +861,7 @@ impl Cluster {
             if matches!(ct.state, State::Running { .. }) {
                 ct.flips[kind.index()] = Some(passing);
             }
-            if ct.probes[kind.index()].is_some() {
+            if ct.spec(kind.index()).is_some() {
                 probed += 1;
             }
         }
