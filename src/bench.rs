@@ -52,11 +52,43 @@ pub struct Summary {
     pub rollout_ms_max: f64,
 }
 
+/// Runs `kubespec bench-one <args>` `runs` times, each in a fresh process (so peak RSS is that
+/// run's alone), and returns the results sorted by `key`.
+fn measure_in_children<T: serde::de::DeserializeOwned>(
+    replicas: u32,
+    args: &[&str],
+    runs: usize,
+    key: impl Fn(&T) -> f64,
+) -> Result<Vec<T>> {
+    let failed = |message: String| CliError::Bench { replicas, message };
+    let exe = std::env::current_exe()
+        .map_err(|e| failed(format!("cannot find the kubespec executable: {e}")))?;
+    let mut all = Vec::with_capacity(runs.max(1));
+    for _ in 0..runs.max(1) {
+        let out = Command::new(&exe)
+            .arg("bench-one")
+            .args(args)
+            .args(["--replicas", &replicas.to_string()])
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| failed(format!("cannot start {}: {e}", exe.display())))?;
+        if !out.status.success() {
+            return Err(failed(format!(
+                "the measuring process failed ({})",
+                out.status
+            )));
+        }
+        let line = String::from_utf8_lossy(&out.stdout);
+        let m: T = serde_json::from_str(line.trim())
+            .map_err(|e| failed(format!("unreadable result {:?}: {e}", line.trim())))?;
+        all.push(m);
+    }
+    all.sort_by(|a, b| key(a).total_cmp(&key(b)));
+    Ok(all)
+}
+
 pub fn bench(sizes: &[u32], runs: usize, json: bool) -> Result<()> {
-    let exe = std::env::current_exe().map_err(|e| CliError::Bench {
-        replicas: 0,
-        message: format!("cannot find the kubespec executable: {e}"),
-    })?;
     if !json {
         println!(
             "RollingUpdate (maxSurge 25%, maxUnavailable 25%) of one Deployment, bench:v1 -> bench:v2\n\
@@ -73,27 +105,8 @@ pub fn bench(sizes: &[u32], runs: usize, json: bool) -> Result<()> {
         );
     }
     for &replicas in sizes {
-        let failed = |message: String| CliError::Bench { replicas, message };
-        let mut all = Vec::with_capacity(runs);
-        for _ in 0..runs.max(1) {
-            let out = Command::new(&exe)
-                .args(["bench-one", "--replicas", &replicas.to_string()])
-                .stdin(Stdio::null())
-                .stderr(Stdio::inherit())
-                .output()
-                .map_err(|e| failed(format!("cannot start {}: {e}", exe.display())))?;
-            if !out.status.success() {
-                return Err(failed(format!(
-                    "the measuring process failed ({})",
-                    out.status
-                )));
-            }
-            let line = String::from_utf8_lossy(&out.stdout);
-            let m: Measurement = serde_json::from_str(line.trim())
-                .map_err(|e| failed(format!("unreadable result {:?}: {e}", line.trim())))?;
-            all.push(m);
-        }
-        all.sort_by(|a, b| a.rollout_ms.total_cmp(&b.rollout_ms));
+        let mut all: Vec<Measurement> =
+            measure_in_children(replicas, &[], runs, |m: &Measurement| m.rollout_ms)?;
         let (min, max) = (all[0].rollout_ms, all[all.len() - 1].rollout_ms);
         let n = all.len();
         let summary = Summary {
@@ -148,39 +161,12 @@ const PROBE_MINUTES: u64 = 10;
 
 /// Runs the probe-heavy case in a child process and prints it.
 pub fn bench_probes(runs: usize, json: bool) -> Result<()> {
-    let exe = std::env::current_exe().map_err(|e| CliError::Bench {
-        replicas: PROBE_REPLICAS,
-        message: format!("cannot find the kubespec executable: {e}"),
-    })?;
-    let failed = |message: String| CliError::Bench {
-        replicas: PROBE_REPLICAS,
-        message,
-    };
-    let mut all = Vec::with_capacity(runs);
-    for _ in 0..runs.max(1) {
-        let out = Command::new(&exe)
-            .args([
-                "bench-one",
-                "--probes",
-                "--replicas",
-                &PROBE_REPLICAS.to_string(),
-            ])
-            .stdin(Stdio::null())
-            .stderr(Stdio::inherit())
-            .output()
-            .map_err(|e| failed(format!("cannot start {}: {e}", exe.display())))?;
-        if !out.status.success() {
-            return Err(failed(format!(
-                "the measuring process failed ({})",
-                out.status
-            )));
-        }
-        let line = String::from_utf8_lossy(&out.stdout);
-        let m: ProbeMeasurement = serde_json::from_str(line.trim())
-            .map_err(|e| failed(format!("unreadable result {:?}: {e}", line.trim())))?;
-        all.push(m);
-    }
-    all.sort_by(|a, b| a.wall_ms.total_cmp(&b.wall_ms));
+    let mut all: Vec<ProbeMeasurement> = measure_in_children(
+        PROBE_REPLICAS,
+        &["--probes"],
+        runs,
+        |m: &ProbeMeasurement| m.wall_ms,
+    )?;
     let (min, max) = (all[0].wall_ms, all[all.len() - 1].wall_ms);
     let n = all.len();
     let m = all.swap_remove((n - 1) / 2);
