@@ -95,25 +95,19 @@ fn field(pod: &Pod, path: &str) -> Option<String> {
             .and_then(|s| s.service_account_name.clone())
             .unwrap_or_else(|| "default".into()),
         "status.hostIP" => st.and_then(|s| s.host_ip.clone()).unwrap_or_default(),
-        "status.hostIPs" => st
-            .and_then(|s| s.host_ips.as_ref())
-            .map(|ips| {
-                ips.iter()
-                    .map(|i| i.ip.clone())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .unwrap_or_default(),
+        "status.hostIPs" => join(
+            st.and_then(|s| s.host_ips.as_ref())
+                .into_iter()
+                .flatten()
+                .map(|i| &i.ip),
+        ),
         "status.podIP" => st.and_then(|s| s.pod_ip.clone()).unwrap_or_default(),
-        "status.podIPs" => st
-            .and_then(|s| s.pod_ips.as_ref())
-            .map(|ips| {
-                ips.iter()
-                    .map(|i| i.ip.clone())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .unwrap_or_default(),
+        "status.podIPs" => join(
+            st.and_then(|s| s.pod_ips.as_ref())
+                .into_iter()
+                .flatten()
+                .map(|i| &i.ip),
+        ),
         p if p.starts_with("metadata.labels['") => {
             map_entry(meta.labels.as_ref(), "metadata.labels['")?
         }
@@ -122,6 +116,11 @@ fn field(pod: &Pod, path: &str) -> Option<String> {
         }
         _ => return None,
     })
+}
+
+/// IPs as the downward API gives a list: comma-separated.
+fn join<'a>(ips: impl Iterator<Item = &'a String>) -> String {
+    ips.map(String::as_str).collect::<Vec<_>>().join(",")
 }
 
 /// A quantity in its base unit (cores or bytes), as an exact rational `n / d`.

@@ -297,6 +297,15 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
         );
         return;
     }
+    if incarnation == 1 {
+        c.record_event_for::<Pod>(
+            &pod_key,
+            EventType::Normal,
+            "Pulled",
+            format!("Container image \"{image}\" already present on machine"),
+            "kubelet",
+        );
+    }
     // The environment is resolved when the container is created; a missing reference keeps it
     // waiting in CreateContainerConfigError, retried on the kubelet's next pod sync.
     let env = c.store.pods.get(key).and_then(|p| {
@@ -305,15 +314,6 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
     });
     match env {
         Some(Err(crate::env::ConfigError(message))) => {
-            if incarnation == 1 {
-                c.record_event_for::<Pod>(
-                    &pod_key,
-                    EventType::Normal,
-                    "Pulled",
-                    format!("Container image \"{image}\" already present on machine"),
-                    "kubelet",
-                );
-            }
             c.record_event_for::<Pod>(
                 &pod_key,
                 EventType::Warning,
@@ -340,15 +340,6 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
             rt.containers[i].env = env;
         }
         None => {}
-    }
-    if incarnation == 1 {
-        c.record_event_for::<Pod>(
-            &pod_key,
-            EventType::Normal,
-            "Pulled",
-            format!("Container image \"{image}\" already present on machine"),
-            "kubelet",
-        );
     }
     c.schedule(
         now + behaviour.start,
