@@ -10,6 +10,8 @@
 //!
 //! A failure prints the shrunk [`Case`], which replays the run exactly.
 
+mod common;
+
 use k8s_openapi::api::core::v1::Pod;
 use kubespec_engine::controllers::endpointslice::slices_of;
 use kubespec_engine::images::{Exit, ImageBehaviour};
@@ -17,7 +19,6 @@ use kubespec_engine::prober::ProbeKind;
 use kubespec_engine::store::GenericObject;
 use kubespec_engine::{Cluster, ClusterConfig, Millis, ObjectKey, Propagation};
 use proptest::prelude::*;
-use proptest::test_runner::RngSeed;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -361,19 +362,7 @@ fn run(case: &Case) -> Result<(), TestCaseError> {
 }
 
 fn config() -> ProptestConfig {
-    let base = ProptestConfig::default();
-    ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(64),
-        rng_seed: match base.rng_seed {
-            RngSeed::Random => RngSeed::Fixed(0x706f_6473_7072_6f62),
-            seed => seed,
-        },
-        failure_persistence: None,
-        ..base
-    }
+    common::proptest_config(0x706f_6473_7072_6f62)
 }
 
 proptest! {

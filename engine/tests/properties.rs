@@ -6,12 +6,13 @@
 //! action list, which together replay the run exactly (the engine is deterministic). Set
 //! `PROPTEST_RNG_SEED` to explore other inputs than the fixed default.
 
+mod common;
+
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentStrategy, RollingUpdateDeployment};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kubespec_engine::controllers::deployment::util;
 use kubespec_engine::{Cluster, ClusterConfig, Millis, ObjectKey};
 use proptest::prelude::*;
-use proptest::test_runner::RngSeed;
 use std::collections::VecDeque;
 
 // ---------------------------------------------------------------------------- generated input
@@ -538,23 +539,7 @@ fn run(case: &Case) -> Result<(), TestCaseError> {
 }
 
 fn config() -> ProptestConfig {
-    let base = ProptestConfig::default();
-    ProptestConfig {
-        // PROPTEST_CASES runs more (or fewer) cases, e.g. for a longer exploration.
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(64),
-        // Deterministic by default, like the engine; PROPTEST_RNG_SEED explores other inputs.
-        rng_seed: match base.rng_seed {
-            RngSeed::Random => RngSeed::Fixed(0x6b75_6265_7370_6563),
-            seed => seed,
-        },
-        // The shrunk input (with its cluster seed) is printed on failure and replays the run;
-        // nothing is written next to the sources.
-        failure_persistence: None,
-        ..base
-    }
+    common::proptest_config(0x6b75_6265_7370_6563)
 }
 
 proptest! {
