@@ -141,6 +141,8 @@ fn a_service_without_pods_keeps_one_empty_slice_and_deleting_it_removes_its_slic
     let slices = slices_of(&c, &key);
     assert_eq!(slices.len(), 1);
     assert!(slices[0].endpoints.is_empty());
+    // Upstream's placeholder: `endpointMeta{ports: []discovery.EndpointPort{}}`.
+    assert_eq!(slices[0].ports.as_deref(), Some(&[][..]));
     assert!(c.delete_generic("Service", &key));
     c.settle();
     assert!(slices_of(&c, &key).is_empty());

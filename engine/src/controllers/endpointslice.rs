@@ -198,29 +198,9 @@ pub(crate) fn sync_service(c: &mut Cluster, key: &ObjectKey) {
         }
     }
     if wanted.is_empty() {
-        // The controller keeps one empty slice for a Service with no endpoints.
-        let ports = svc
-            .spec
-            .as_ref()
-            .and_then(|s| s.ports.as_ref())
-            .map(|ps| {
-                ps.iter()
-                    .filter_map(|sp| match &sp.target_port {
-                        Some(IntOrString::String(_)) => None,
-                        t => Some(EndpointPort {
-                            name: Some(sp.name.clone().unwrap_or_default()),
-                            port: Some(match t {
-                                Some(IntOrString::Int(n)) => *n,
-                                _ => sp.port,
-                            }),
-                            protocol: Some(sp.protocol.clone().unwrap_or_else(|| "TCP".into())),
-                            app_protocol: sp.app_protocol.clone(),
-                        }),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        wanted.push((ports, Vec::new()));
+        // The reconciler keeps one placeholder slice, without endpoints or ports, for a
+        // Service that has no endpoints.
+        wanted.push((Vec::new(), Vec::new()));
     }
     let owner = OwnerReference {
         api_version: "v1".into(),
