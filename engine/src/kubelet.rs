@@ -50,12 +50,40 @@ struct PodRuntime {
     restart_policy: String,
     grace: Millis,
     terminating: bool,
+    /// The init containers, in spec order, then the app containers: a timer's container index
+    /// points into this list.
     containers: Vec<Container>,
+    /// How many of `containers` are init containers.
+    n_init: usize,
+    /// The first init container that has not yet completed (or, for a sidecar, started): the
+    /// kubelet starts init containers one at a time, in order.
+    next_init: usize,
+    /// Initialization is over and the app containers have been started.
+    apps_started: bool,
+    /// The pod failed for good (an init container failed under restartPolicy Never): nothing
+    /// is started or restarted any more.
+    failed: bool,
+    /// The sidecars are being stopped because the app containers have all ended for good:
+    /// they are not restarted.
+    stopping_sidecars: bool,
+}
+
+/// What a container is to its pod.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// An init container: runs to completion before the next one starts.
+    Init,
+    /// A restartable init container (`restartPolicy: Always`): once started, the next init
+    /// container starts, and it keeps running beside the app containers.
+    Sidecar,
+    /// An app container (`spec.containers`).
+    App,
 }
 
 #[derive(Debug)]
 pub(crate) struct Container {
     name: String,
+    role: Role,
     image: String,
     behaviour: ImageBehaviour,
     state: State,
@@ -99,6 +127,8 @@ fn fresh_workers() -> [Worker; 3] {
 
 #[derive(Clone, Debug)]
 enum State {
+    /// Not started yet: waiting for the init containers before it (`PodInitializing`).
+    Pending,
     Creating,
     PullError {
         reason: &'static str,
@@ -172,16 +202,34 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
         .next()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let containers = spec
-        .containers
+    let inits = spec.init_containers.as_deref().unwrap_or_default();
+    let n_init = inits.len();
+    let roles = inits
         .iter()
         .map(|ct| {
+            if ct.restart_policy.as_deref() == Some("Always") {
+                Role::Sidecar
+            } else {
+                Role::Init
+            }
+        })
+        .chain(std::iter::repeat(Role::App));
+    let containers = inits
+        .iter()
+        .chain(spec.containers.iter())
+        .zip(roles)
+        .map(|(ct, role)| {
             let image = ct.image.clone().unwrap_or_default();
             Container {
                 name: ct.name.clone(),
+                role,
                 behaviour: c.images.get(&image),
                 image,
-                state: State::Creating,
+                state: if n_init > 0 {
+                    State::Pending
+                } else {
+                    State::Creating
+                },
                 ready: false,
                 restart_count: 0,
                 incarnation: 0,
@@ -214,13 +262,50 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
         grace: Millis::from_secs(spec.termination_grace_period_seconds.unwrap_or(30).max(0) as u64),
         terminating: false,
         containers,
+        n_init,
+        next_init: 0,
+        apps_started: false,
+        failed: false,
+        stopping_sidecars: false,
     };
-    let count = rt.containers.len();
     c.kubelet.pods.insert(key.clone(), rt);
-    for i in 0..count {
-        start_container(c, key, i);
-    }
+    advance(c, key);
     render(c, key);
+}
+
+/// Moves initialization on (`computeInitContainerActions`): starts the first init container
+/// that has not run yet once those before it are done (a regular one exited 0, a sidecar
+/// started), and the app containers, all at once, when every init container is done.
+fn advance(c: &mut Cluster, key: &ObjectKey) {
+    loop {
+        let Some(rt) = c.kubelet.pods.get_mut(key) else {
+            return;
+        };
+        if rt.apps_started || rt.failed || rt.terminating {
+            return;
+        }
+        let k = rt.next_init;
+        if k == rt.n_init {
+            rt.apps_started = true;
+            for i in rt.n_init..rt.containers.len() {
+                start_container(c, key, i);
+            }
+            return;
+        }
+        let ct = &rt.containers[k];
+        if ct.incarnation == 0 {
+            start_container(c, key, k);
+            return;
+        }
+        let done = match ct.role {
+            Role::Sidecar => ct.started && matches!(ct.state, State::Running { .. }),
+            _ => matches!(&ct.state, State::Terminated(t) if t.exit_code == 0),
+        };
+        if !done {
+            return;
+        }
+        rt.next_init += 1;
+    }
 }
 
 /// Begins (re)starting container `i`: pull the image, then run it after its start time.
@@ -308,8 +393,9 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
     }
     // The environment is resolved when the container is created; a missing reference keeps it
     // waiting in CreateContainerConfigError, retried on the kubelet's next pod sync.
+    let n_init = c.kubelet.pods.get(key).map_or(0, |rt| rt.n_init);
     let env = c.store.pods.get(key).and_then(|p| {
-        let ct = p.spec.as_ref()?.containers.get(i)?;
+        let ct = spec_container(p, i, n_init)?;
         Some(crate::env::container_env(c, p, ct))
     });
     match env {
@@ -351,6 +437,20 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
             what: What::Started,
         }),
     );
+}
+
+/// The spec of runtime container `i`: init containers come first.
+fn spec_container(
+    pod: &Pod,
+    i: usize,
+    n_init: usize,
+) -> Option<&k8s_openapi::api::core::v1::Container> {
+    let spec = pod.spec.as_ref()?;
+    if i < n_init {
+        spec.init_containers.as_ref()?.get(i)
+    } else {
+        spec.containers.get(i - n_init)
+    }
 }
 
 /// `flowcontrol.Backoff.Next`: the first call (or one after 2×max of quiet) gives the initial
@@ -399,6 +499,16 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
     // A terminating pod's containers are left to stop; only readiness keeps probing.
     let readiness = matches!(t.what, What::Probe(ProbeKind::Readiness, _));
     if ct.incarnation != t.incarnation || (rt.terminating && !readiness) {
+        return;
+    }
+    // A failed pod starts nothing more, and stopped sidecars stay down.
+    let winding_down = rt.failed || (rt.stopping_sidecars && ct.role == Role::Sidecar);
+    if winding_down
+        && matches!(
+            t.what,
+            What::Started | What::Restart | What::PullRetry | What::ConfigRetry
+        )
+    {
         return;
     }
     match t.what {
@@ -534,6 +644,7 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
         What::PullRetry | What::ConfigRetry => start_container(c, &t.pod, t.container),
         What::Stopped => unreachable!("handled above"),
     }
+    advance(c, &t.pod);
     render(c, &t.pod);
 }
 
@@ -719,16 +830,41 @@ fn after_exit(
     let (pod_name, ns) = (t.pod.name.clone(), t.pod.namespace.clone());
     let rt = c.kubelet.pods.get_mut(&t.pod).expect("checked");
     let uid = rt.uid.clone();
-    let restart = match rt.restart_policy.as_str() {
-        "Never" => false,
-        "OnFailure" => term.exit_code != 0,
-        _ => true,
+    let role = rt.containers[t.container].role;
+    let restart = match role {
+        // A sidecar is always restarted, until the pod winds down.
+        Role::Sidecar => !rt.stopping_sidecars && !rt.failed,
+        // An init container that failed is retried unless the policy is Never.
+        Role::Init => term.exit_code != 0 && rt.restart_policy != "Never",
+        Role::App => match rt.restart_policy.as_str() {
+            "Never" => false,
+            "OnFailure" => term.exit_code != 0,
+            _ => true,
+        },
     };
+    let init_failed = role == Role::Init && term.exit_code != 0 && !restart;
     let ct = &mut rt.containers[t.container];
     ct.state = State::Terminated(term);
     ct.ready = false;
     ct.killing = false;
     if !restart {
+        if role == Role::Sidecar {
+            // The sidecars are being stopped: on to the one before.
+            stop_sidecars(c, &t.pod);
+        } else if init_failed {
+            // The pod has failed: the kubelet kills what still runs (the sidecars).
+            rt.failed = true;
+            stop_sidecars(c, &t.pod);
+        } else if role == Role::App
+            && rt
+                .containers
+                .iter()
+                .filter(|ct| ct.role == Role::App)
+                .all(|ct| matches!(ct.state, State::Terminated(_)))
+        {
+            // Every app container has ended for good: the sidecars are stopped.
+            stop_sidecars(c, &t.pod);
+        }
         return;
     }
     if let Some(earlier_exit) = immediate {
@@ -766,6 +902,66 @@ fn after_exit(
     );
 }
 
+/// Stops the pod's sidecars once its app containers have ended for good (or an init container
+/// failed for good): SIGTERM to the last running sidecar; the one before it is stopped when it
+/// has exited, so they stop in reverse order. Sidecars waiting to restart stay down.
+fn stop_sidecars(c: &mut Cluster, key: &ObjectKey) {
+    let now = c.now();
+    let Some(rt) = c.kubelet.pods.get_mut(key) else {
+        return;
+    };
+    rt.stopping_sidecars = true;
+    let grace = rt.grace;
+    let uid = rt.uid.clone();
+    for ct in rt.containers.iter_mut().filter(|ct| ct.role == Role::Sidecar) {
+        if !matches!(ct.state, State::Running { .. } | State::Terminated(_))
+            && let Some(last) = ct.last_terminated.clone()
+        {
+            ct.state = State::Terminated(last);
+        }
+    }
+    let Some(i) = rt
+        .containers
+        .iter()
+        .rposition(|ct| ct.role == Role::Sidecar && matches!(ct.state, State::Running { .. }))
+    else {
+        return;
+    };
+    let ct = &mut rt.containers[i];
+    if ct.killing {
+        return;
+    }
+    ct.killing = true;
+    ct.ready = false;
+    let (stop, exit_code) = if ct.behaviour.stop > grace {
+        (grace, 137)
+    } else {
+        (ct.behaviour.stop, 143)
+    };
+    let (name, incarnation) = (ct.name.clone(), ct.incarnation);
+    c.record_event_for::<Pod>(
+        key,
+        EventType::Normal,
+        "Killing",
+        format!("Stopping container {name}"),
+        "kubelet",
+    );
+    c.schedule(
+        now + stop,
+        Timer::Kubelet(KubeletTimer {
+            pod: key.clone(),
+            uid,
+            container: i,
+            incarnation,
+            what: What::ProbeKilled {
+                exit_code,
+                restart_now: false,
+                earlier_exit: None,
+            },
+        }),
+    );
+}
+
 /// A graceful pod deletion: the API server sets the deletionTimestamp; the kubelet stops the
 /// containers (SIGTERM, then SIGKILL at the grace period) and the pod is removed once they have
 /// exited. A pod on no node is removed at once.
@@ -777,18 +973,34 @@ pub(crate) fn delete_pod(c: &mut Cluster, key: &ObjectKey) -> crate::api::Result
     };
     rt.terminating = true;
     let grace = rt.grace;
-    let stop = rt
+    // The app containers stop together; then the sidecars, one at a time in reverse order
+    // (`killContainersWithSyncResult`); all within the grace period.
+    let is_running = |ct: &&Container| matches!(ct.state, State::Running { .. });
+    let apps_stop = rt
         .containers
         .iter()
-        .filter(|ct| matches!(ct.state, State::Running { .. }))
+        .filter(|ct| ct.role == Role::App)
+        .filter(is_running)
         .map(|ct| ct.behaviour.stop)
         .max()
-        .unwrap_or(Millis::ZERO)
+        .unwrap_or(Millis::ZERO);
+    let sidecars: Vec<&Container> = rt
+        .containers
+        .iter()
+        .rev()
+        .filter(|ct| ct.role != Role::App)
+        .filter(is_running)
+        .collect();
+    let stop = sidecars
+        .iter()
+        .fold(apps_stop, |t, ct| t + ct.behaviour.stop)
         .min(grace);
     let running: Vec<String> = rt
         .containers
         .iter()
-        .filter(|ct| matches!(ct.state, State::Running { .. }))
+        .filter(|ct| ct.role == Role::App)
+        .filter(is_running)
+        .chain(sidecars)
         .map(|ct| ct.name.clone())
         .collect();
     let uid = rt.uid.clone();
@@ -860,48 +1072,67 @@ impl Cluster {
     }
 }
 
-/// Writes `pod.status` from the runtime state (`generateAPIPodStatus`).
+/// Writes `pod.status` from the runtime state (`generateAPIPodStatus`): the container statuses,
+/// the phase (`getPhase`) and the kubelet's conditions (`status/generate.go`).
 fn render(c: &mut Cluster, key: &ObjectKey) {
     let Some(rt) = c.kubelet.pods.get(key) else {
         return;
     };
     let now = c.now();
-    let statuses: Vec<ContainerStatus> = rt.containers.iter().map(container_status).collect();
-    let all_ready = rt.containers.iter().all(|ct| ct.ready);
-    let any_started = rt.containers.iter().any(|ct| {
-        ct.restart_count > 0
-            || matches!(
-                ct.state,
-                State::Running { .. } | State::Terminated(_) | State::CrashLoop { .. }
-            )
-    });
-    let all_terminated = rt
-        .containers
+    let has_init = rt.n_init > 0;
+    let (inits, apps) = rt.containers.split_at(rt.n_init);
+    let init_statuses: Option<Vec<ContainerStatus>> =
+        has_init.then(|| inits.iter().map(|ct| container_status(ct, true)).collect());
+    let statuses: Vec<ContainerStatus> = apps
         .iter()
-        .all(|ct| matches!(ct.state, State::Terminated(_)));
-    let phase = if all_terminated && rt.restart_policy != "Always" {
-        let ok = rt
-            .containers
-            .iter()
-            .all(|ct| matches!(&ct.state, State::Terminated(t) if t.exit_code == 0));
-        if ok || rt.restart_policy == "Never" {
-            if ok { "Succeeded" } else { "Failed" }
-        } else {
-            "Running"
-        }
-    } else if any_started {
-        "Running"
-    } else {
-        "Pending"
-    };
+        .map(|ct| container_status(ct, has_init))
+        .collect();
+    let phase = pod_phase(rt);
+    // ContainersReady covers the sidecars, then the app containers, in spec order.
     let unready: Vec<&str> = rt
         .containers
         .iter()
-        .filter(|ct| !ct.ready)
+        .filter(|ct| ct.role != Role::Init && !ct.ready)
         .map(|ct| ct.name.as_str())
         .collect();
+    let (ready, ready_reason, ready_msg) = match phase {
+        "Succeeded" => (false, Some("PodCompleted"), None),
+        "Failed" => (false, Some("PodFailed"), None),
+        _ if unready.is_empty() => (true, None, None),
+        _ => (
+            false,
+            Some("ContainersNotReady"),
+            Some(format!(
+                "containers with unready status: [{}]",
+                unready.join(" ")
+            )),
+        ),
+    };
+    // Initialized: every init container done, or an app container has run already.
+    let incomplete: Vec<&str> = inits
+        .iter()
+        .filter(|ct| !init_done(ct))
+        .map(|ct| ct.name.as_str())
+        .collect();
+    let app_ran = apps
+        .iter()
+        .any(|ct| matches!(ct.state, State::Running { .. } | State::Terminated(_)));
+    let (initialized, init_reason, init_msg) = if phase == "Succeeded" {
+        (true, Some("PodCompleted"), None)
+    } else if app_ran || incomplete.is_empty() {
+        (true, None, None)
+    } else {
+        (
+            false,
+            Some("ContainersNotInitialized"),
+            Some(format!(
+                "containers with incomplete status: [{}]",
+                incomplete.join(" ")
+            )),
+        )
+    };
     let (ip, host_ip, bound_at) = (rt.ip.clone(), rt.host_ip.clone(), rt.bound_at);
-    let unready: Vec<String> = unready.into_iter().map(str::to_string).collect();
+    let init_since = if has_init { now } else { bound_at };
     let _ = c.modify_in_place::<Pod>(key, |p| {
         let st = p.status.get_or_insert_with(PodStatus::default);
         let old_conds = st.conditions.as_deref().unwrap_or_default();
@@ -925,29 +1156,15 @@ fn render(c: &mut Cluster, key: &ObjectKey) {
                 ..Default::default()
             }
         };
-        let not_ready_msg = (!all_ready)
-            .then(|| format!("containers with unready status: [{}]", unready.join(" ")));
         let scheduled = old_conds
             .iter()
             .find(|c| c.type_ == "PodScheduled")
             .cloned();
         let mut conditions = vec![
             cond("PodReadyToStartContainers", true, None, None, bound_at),
-            cond("Initialized", true, None, None, bound_at),
-            cond(
-                "Ready",
-                all_ready,
-                (!all_ready).then_some("ContainersNotReady"),
-                not_ready_msg.clone(),
-                now,
-            ),
-            cond(
-                "ContainersReady",
-                all_ready,
-                (!all_ready).then_some("ContainersNotReady"),
-                not_ready_msg,
-                now,
-            ),
+            cond("Initialized", initialized, init_reason, init_msg, init_since),
+            cond("Ready", ready, ready_reason, ready_msg.clone(), now),
+            cond("ContainersReady", ready, ready_reason, ready_msg, now),
         ];
         conditions.extend(scheduled);
         // Field by field, so that nothing is copied to find out whether anything changed.
@@ -970,9 +1187,83 @@ fn render(c: &mut Cluster, key: &ObjectKey) {
         set(&mut st.pod_ip, Some(ip), &mut changed);
         set(&mut st.start_time, Some(bound_at.to_time()), &mut changed);
         set(&mut st.qos_class, Some("BestEffort".into()), &mut changed);
+        set(&mut st.init_container_statuses, init_statuses, &mut changed);
         set(&mut st.container_statuses, Some(statuses), &mut changed);
         changed
     });
+}
+
+/// An init container is done: a regular one exited 0, a sidecar has started
+/// (`isInitContainerInitialized`).
+fn init_done(ct: &Container) -> bool {
+    match ct.role {
+        Role::Sidecar => ct.started && matches!(ct.state, State::Running { .. }),
+        _ => matches!(&ct.state, State::Terminated(t) if t.exit_code == 0),
+    }
+}
+
+/// The pod phase from its containers, as `getPhase` derives it from the container statuses.
+///
+/// Only a failed regular init container under restartPolicy Never fails the pod before its
+/// app containers ran; a terminated sidecar is ignored; a waiting container with an earlier
+/// exit counts as stopped (it is restarting).
+fn pod_phase(rt: &PodRuntime) -> &'static str {
+    let (mut pending_init, mut failed_init, mut pending_sidecars) = (0, 0, 0);
+    let (mut running, mut waiting, mut stopped, mut succeeded) = (0, 0, 0, 0);
+    for ct in &rt.containers {
+        let last_exit = ct.last_terminated.as_ref().map(|t| t.exit_code);
+        match (ct.role, &ct.state) {
+            (Role::Init, State::Running { .. }) => pending_init += 1,
+            (Role::Init, State::Terminated(t)) => failed_init += usize::from(t.exit_code != 0),
+            (Role::Init, _) => match last_exit {
+                Some(code) => failed_init += usize::from(code != 0),
+                None => pending_init += 1,
+            },
+            (Role::Sidecar, State::Running { .. }) => {
+                pending_sidecars += usize::from(!ct.started);
+                running += 1;
+            }
+            (Role::Sidecar, State::Terminated(_)) => {}
+            (Role::Sidecar, _) => {
+                if last_exit.is_none() {
+                    pending_sidecars += 1;
+                    waiting += 1;
+                }
+            }
+            (Role::App, State::Running { .. }) => running += 1,
+            (Role::App, State::Terminated(t)) => {
+                stopped += 1;
+                succeeded += usize::from(t.exit_code == 0);
+            }
+            (Role::App, _) => match last_exit {
+                Some(_) => stopped += 1,
+                None => waiting += 1,
+            },
+        }
+    }
+    // `HasAnyActiveRegularContainerStarted`: an app container has been created.
+    let initialized = rt.containers[rt.n_init..]
+        .iter()
+        .any(|ct| !ct.container_id.is_empty());
+    if failed_init > 0 && rt.restart_policy == "Never" {
+        "Failed"
+    } else if pending_init > 0 || (pending_sidecars > 0 && !initialized) || waiting > 0 {
+        "Pending"
+    } else if running > 0 {
+        "Running"
+    } else if stopped > 0 {
+        if rt.restart_policy == "Always" {
+            "Running"
+        } else if stopped == succeeded {
+            "Succeeded"
+        } else if rt.restart_policy == "Never" {
+            "Failed"
+        } else {
+            "Running"
+        }
+    } else {
+        "Pending"
+    }
 }
 
 /// Writes `value` into `field` when it differs, and notes the change.
@@ -983,7 +1274,9 @@ fn set<T: PartialEq>(field: &mut T, value: T, changed: &mut bool) {
     }
 }
 
-fn container_status(ct: &Container) -> ContainerStatus {
+/// A container's status. `in_init_pod`: the pod has init containers, so a container not yet
+/// created waits in `PodInitializing` rather than `ContainerCreating`.
+fn container_status(ct: &Container, in_init_pod: bool) -> ContainerStatus {
     let terminated = |t: &Terminated| ContainerState {
         terminated: Some(ContainerStateTerminated {
             exit_code: t.exit_code,
@@ -1003,6 +1296,8 @@ fn container_status(ct: &Container) -> ContainerStatus {
         ..Default::default()
     };
     let state = match &ct.state {
+        State::Pending => waiting("PodInitializing", None),
+        State::Creating if in_init_pod => waiting("PodInitializing", None),
         State::Creating => waiting("ContainerCreating", None),
         State::PullError { reason, message } => waiting(reason, Some(message.clone())),
         State::CrashLoop { message } => waiting("CrashLoopBackOff", Some(message.clone())),
@@ -1023,7 +1318,8 @@ fn container_status(ct: &Container) -> ContainerStatus {
         image: ct.image.clone(),
         image_id: String::new(),
         container_id: (!ct.container_id.is_empty()).then(|| ct.container_id.clone()),
-        ready: ct.ready,
+        // A regular init container is ready once it has exited 0 (`UpdatePodStatus`).
+        ready: ct.ready || (ct.role == Role::Init && init_done(ct)),
         started: Some(running && ct.started),
         restart_count: ct.restart_count,
         state: Some(state),
