@@ -913,7 +913,11 @@ fn stop_sidecars(c: &mut Cluster, key: &ObjectKey) {
     rt.stopping_sidecars = true;
     let grace = rt.grace;
     let uid = rt.uid.clone();
-    for ct in rt.containers.iter_mut().filter(|ct| ct.role == Role::Sidecar) {
+    for ct in rt
+        .containers
+        .iter_mut()
+        .filter(|ct| ct.role == Role::Sidecar)
+    {
         if !matches!(ct.state, State::Running { .. } | State::Terminated(_))
             && let Some(last) = ct.last_terminated.clone()
         {
@@ -1162,7 +1166,13 @@ fn render(c: &mut Cluster, key: &ObjectKey) {
             .cloned();
         let mut conditions = vec![
             cond("PodReadyToStartContainers", true, None, None, bound_at),
-            cond("Initialized", initialized, init_reason, init_msg, init_since),
+            cond(
+                "Initialized",
+                initialized,
+                init_reason,
+                init_msg,
+                init_since,
+            ),
             cond("Ready", ready, ready_reason, ready_msg.clone(), now),
             cond("ContainersReady", ready, ready_reason, ready_msg, now),
         ];

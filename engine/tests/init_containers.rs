@@ -147,7 +147,10 @@ fn init_containers_run_one_at_a_time_then_the_app_starts() {
     );
     let setup = init_status(&c, &key, "setup");
     let term = setup.state.as_ref().unwrap().terminated.as_ref().unwrap();
-    assert_eq!((term.exit_code, term.reason.as_deref()), (0, Some("Completed")));
+    assert_eq!(
+        (term.exit_code, term.reason.as_deref()),
+        (0, Some("Completed"))
+    );
     assert!(setup.ready, "a completed init container is ready");
     assert_eq!(setup.started, Some(false));
     // The Initialized condition changed when the last init container completed.
@@ -178,7 +181,13 @@ fn the_initialized_condition_names_the_incomplete_init_containers() {
         init.message.as_deref(),
         Some("containers with incomplete status: [setup migrate]")
     );
-    let app = &pod.status.as_ref().unwrap().container_statuses.as_ref().unwrap()[0];
+    let app = &pod
+        .status
+        .as_ref()
+        .unwrap()
+        .container_statuses
+        .as_ref()
+        .unwrap()[0];
     let waiting = app.state.as_ref().unwrap().waiting.as_ref().unwrap();
     assert_eq!(waiting.reason.as_deref(), Some("PodInitializing"));
     // migrate never exits: the pod stays initializing, and the app never starts.
@@ -200,10 +209,7 @@ fn a_failing_init_container_is_retried_with_back_off() {
     let (key, timeline) = run(&mut c, p, 60);
     // Runs 1–3 and fails; restarted at once (no back-off yet): runs 4–6, fails, waits 10 s;
     // runs 17–19, fails, waits 20 s; runs 40–42, fails, waits 40 s.
-    let statuses: Vec<(f64, &str)> = timeline
-        .iter()
-        .map(|s| (s.at, s.status.as_str()))
-        .collect();
+    let statuses: Vec<(f64, &str)> = timeline.iter().map(|s| (s.at, s.status.as_str())).collect();
     // An immediate restart never shows Init:Error: the kubelet restarts it in the same sync.
     assert_eq!(
         statuses,
@@ -246,7 +252,8 @@ fn a_sidecar_starts_before_the_next_init_container_and_keeps_running() {
     let mut c = cluster();
     exits(&mut c, "setup:1", 2, 0);
     // The proxy takes 5 s to answer; its startup probe holds the next init container.
-    c.images.update("proxy:1", |b| b.startup = Millis::from_secs(5));
+    c.images
+        .update("proxy:1", |b| b.startup = Millis::from_secs(5));
     let p = pod(
         json!([
             {"name": "proxy", "image": "proxy:1", "restartPolicy": "Always",
@@ -307,7 +314,10 @@ fn a_crashing_sidecar_is_restarted_even_under_restart_policy_never() {
     // Runs 1–5, restarted at once: 6–10, then back-off 10 s: 21–25.
     assert_eq!(proxy.restart_count, 2);
     let pod = &c.store.pods[&key];
-    assert_eq!(pod.status.as_ref().unwrap().phase.as_deref(), Some("Running"));
+    assert_eq!(
+        pod.status.as_ref().unwrap().phase.as_deref(),
+        Some("Running")
+    );
     assert_eq!(
         condition(pod, "Initialized").unwrap().status,
         "True",
@@ -334,7 +344,10 @@ fn when_the_app_completes_the_sidecars_are_stopped_in_reverse_order() {
     assert_eq!(last.phase, "Succeeded");
     assert_eq!(last.status, "Completed");
     let before = &timeline[timeline.len() - 2];
-    assert_eq!(before.phase, "Running", "the pod runs until its sidecars stop");
+    assert_eq!(
+        before.phase, "Running",
+        "the pod runs until its sidecars stop"
+    );
     let stopping: Vec<String> = c
         .events
         .about(kubespec_engine::Kind::Pod, &key)
@@ -363,7 +376,8 @@ fn when_the_app_completes_the_sidecars_are_stopped_in_reverse_order() {
 fn deleting_a_pod_stops_the_app_then_the_sidecars() {
     let mut c = cluster();
     c.images.update("app:v1", |b| b.stop = Millis::from_secs(3));
-    c.images.update("proxy:1", |b| b.stop = Millis::from_secs(2));
+    c.images
+        .update("proxy:1", |b| b.stop = Millis::from_secs(2));
     let p = pod(
         json!([{"name": "proxy", "image": "proxy:1", "restartPolicy": "Always"}]),
         "Always",

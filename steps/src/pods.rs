@@ -165,7 +165,17 @@ fn summary(p: &Pod) -> String {
                 .unwrap_or_default()
         ));
     }
-    for c in st.container_statuses.iter().flatten() {
+    let init = st
+        .init_container_statuses
+        .iter()
+        .flatten()
+        .map(|c| ("init container", c));
+    let app = st
+        .container_statuses
+        .iter()
+        .flatten()
+        .map(|c| ("container", c));
+    for (what, c) in init.chain(app) {
         let state = c.state.clone().unwrap_or_default();
         let now = if let Some(w) = &state.waiting {
             format!("waiting ({})", w.reason.clone().unwrap_or_default())
@@ -177,7 +187,7 @@ fn summary(p: &Pod) -> String {
             "unknown".to_string()
         };
         out.push_str(&format!(
-            "    container {}: {now}, ready {}, started {}, restartCount {}\n",
+            "    {what} {}: {now}, ready {}, started {}, restartCount {}\n",
             c.name,
             c.ready,
             c.started.unwrap_or(false),
