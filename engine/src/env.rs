@@ -17,7 +17,12 @@ use std::collections::BTreeMap;
 pub struct ConfigError(pub String);
 
 /// The data of a ConfigMap or Secret (Secret values decoded), or `None` when it does not exist.
-fn source(c: &Cluster, kind: &str, ns: &str, name: &str) -> Option<BTreeMap<String, String>> {
+pub(crate) fn source(
+    c: &Cluster,
+    kind: &str,
+    ns: &str,
+    name: &str,
+) -> Option<BTreeMap<String, String>> {
     let obj = c
         .store
         .generic

@@ -33,6 +33,13 @@ const BACKOFF_MAX: Millis = Millis::from_secs(300);
 /// How soon the kubelet retries creating a container whose configuration could not be
 /// resolved: its next sync of the pod (inferred; the pod worker requeues a failed sync).
 const CONFIG_RETRY: Millis = Millis::from_secs(10);
+/// The volume manager's retry of a failed mount: exponential back-off from 500 ms, capped at
+/// 2 min 2 s (`nestedpendingoperations`).
+const MOUNT_RETRY_INITIAL: Millis = Millis(500);
+const MOUNT_RETRY_MAX: Millis = Millis::from_secs(122);
+/// How often the kubelet refreshes the content of mounted ConfigMap and Secret volumes (its
+/// periodic pod resync; inferred: upstream gives "the sync period plus the cache delay").
+const VOLUME_RESYNC: Millis = Millis::from_secs(60);
 
 #[derive(Debug, Default)]
 pub struct Kubelet {
@@ -66,6 +73,10 @@ struct PodRuntime {
     /// The sidecars are being stopped because the app containers have all ended for good:
     /// they are not restarted.
     stopping_sidecars: bool,
+    /// The files of the ConfigMap and Secret volumes; `None` until every volume is mounted.
+    volumes: Option<crate::volumes::Payloads>,
+    /// The delay before the next mount attempt, after a failed one.
+    mount_retry: Millis,
 }
 
 /// What a container is to its pod.
@@ -113,6 +124,8 @@ pub(crate) struct Container {
     killing: bool,
     /// The environment the current process was started with.
     env: Vec<(String, String)>,
+    /// The files of its `subPath` mounts, copied when the current process started.
+    subpath_files: Vec<(String, String)>,
 }
 
 impl Container {
@@ -185,6 +198,10 @@ enum What {
     PullBackOff,
     /// Try again to create a container whose configuration could not be resolved.
     ConfigRetry,
+    /// Try again to mount the pod's volumes.
+    MountRetry,
+    /// Refresh the content of the pod's mounted ConfigMap and Secret volumes.
+    VolumeResync,
     Stopped,
 }
 
@@ -247,6 +264,7 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
                 flips: [None; 3],
                 killing: false,
                 env: Vec::new(),
+                subpath_files: Vec::new(),
             }
         })
         .collect();
@@ -267,10 +285,51 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
         apps_started: false,
         failed: false,
         stopping_sidecars: false,
+        volumes: None,
+        mount_retry: MOUNT_RETRY_INITIAL,
     };
+    let has_volumes = crate::volumes::has_data_volumes(pod);
     c.kubelet.pods.insert(key.clone(), rt);
+    if has_volumes {
+        mount_volumes(c, key);
+    } else if let Some(rt) = c.kubelet.pods.get_mut(key) {
+        rt.volumes = Some(Default::default());
+    }
     advance(c, key);
     render(c, key);
+}
+
+/// Sets up the pod's ConfigMap and Secret volumes (`WaitForAttachAndMount`). On failure the
+/// kubelet reports `FailedMount` and retries with back-off; no container starts meanwhile.
+/// Once mounted, the content is refreshed at every resync.
+fn mount_volumes(c: &mut Cluster, key: &ObjectKey) {
+    let now = c.now();
+    let Some(result) = c.store.pods.get(key).map(|p| crate::volumes::mount(c, p)) else {
+        return;
+    };
+    let rt = c.kubelet.pods.get_mut(key).expect("pod runtime exists");
+    let uid = rt.uid.clone();
+    let timer = |what| {
+        Timer::Kubelet(KubeletTimer {
+            pod: key.clone(),
+            uid,
+            container: 0,
+            incarnation: 0,
+            what,
+        })
+    };
+    match result {
+        Ok(payloads) => {
+            rt.volumes = Some(payloads);
+            c.schedule(now + VOLUME_RESYNC, timer(What::VolumeResync));
+        }
+        Err(message) => {
+            let delay = rt.mount_retry;
+            rt.mount_retry = Millis((delay.0 * 2).min(MOUNT_RETRY_MAX.0));
+            c.record_event_for::<Pod>(key, EventType::Warning, "FailedMount", message, "kubelet");
+            c.schedule(now + delay, timer(What::MountRetry));
+        }
+    }
 }
 
 /// Moves initialization on (`computeInitContainerActions`): starts the first init container
@@ -281,7 +340,7 @@ fn advance(c: &mut Cluster, key: &ObjectKey) {
         let Some(rt) = c.kubelet.pods.get_mut(key) else {
             return;
         };
-        if rt.apps_started || rt.failed || rt.terminating {
+        if rt.apps_started || rt.failed || rt.terminating || rt.volumes.is_none() {
             return;
         }
         let k = rt.next_init;
@@ -422,8 +481,14 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
             return;
         }
         Some(Ok(env)) => {
+            let subpath = c.store.pods.get(key).and_then(|p| {
+                let rt = c.kubelet.pods.get(key)?;
+                let ct = spec_container(p, i, rt.n_init)?;
+                Some(crate::volumes::subpath_files(ct, rt.volumes.as_ref()?))
+            });
             let rt = c.kubelet.pods.get_mut(key).expect("pod runtime exists");
             rt.containers[i].env = env;
+            rt.containers[i].subpath_files = subpath.unwrap_or_default();
         }
         None => {}
     }
@@ -488,10 +553,34 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
     if rt.uid != t.uid {
         return;
     }
-    if let What::Stopped = t.what {
-        c.kubelet.pods.remove(&t.pod);
-        c.remove::<Pod>(&t.pod, Propagation::Background);
-        return;
+    match t.what {
+        What::Stopped => {
+            c.kubelet.pods.remove(&t.pod);
+            c.remove::<Pod>(&t.pod, Propagation::Background);
+            return;
+        }
+        What::MountRetry | What::VolumeResync if rt.terminating => return,
+        What::MountRetry => {
+            mount_volumes(c, &t.pod);
+            advance(c, &t.pod);
+            render(c, &t.pod);
+            return;
+        }
+        What::VolumeResync => {
+            // A ConfigMap or Secret that has gone keeps its last content in the volume.
+            if let Some(Ok(payloads)) = c
+                .store
+                .pods
+                .get(&t.pod)
+                .map(|p| crate::volumes::mount(c, p))
+            {
+                let rt = c.kubelet.pods.get_mut(&t.pod).expect("checked");
+                rt.volumes = Some(payloads);
+            }
+            c.schedule(now + VOLUME_RESYNC, Timer::Kubelet(t));
+            return;
+        }
+        _ => {}
     }
     let Some(ct) = rt.containers.get(t.container) else {
         return;
@@ -642,7 +731,7 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
             );
         }
         What::PullRetry | What::ConfigRetry => start_container(c, &t.pod, t.container),
-        What::Stopped => unreachable!("handled above"),
+        What::Stopped | What::MountRetry | What::VolumeResync => unreachable!("handled above"),
     }
     advance(c, &t.pod);
     render(c, &t.pod);
@@ -1048,6 +1137,27 @@ impl Cluster {
             .iter()
             .find(|ct| ct.name == container)?;
         (!ct.container_id.is_empty()).then_some(ct.env.as_slice())
+    }
+
+    /// The files container `container` of a pod sees through its ConfigMap and Secret volume
+    /// mounts, by absolute path, or `None` when it has not been created.
+    pub fn container_files(
+        &self,
+        pod: &ObjectKey,
+        container: &str,
+    ) -> Option<Vec<(String, String)>> {
+        let rt = self.kubelet.pods.get(pod)?;
+        let i = rt.containers.iter().position(|ct| ct.name == container)?;
+        let ct = &rt.containers[i];
+        if ct.container_id.is_empty() {
+            return None;
+        }
+        let spec = spec_container(self.store.pods.get(pod)?, i, rt.n_init)?;
+        Some(crate::volumes::container_files(
+            spec,
+            rt.volumes.as_ref()?,
+            &ct.subpath_files,
+        ))
     }
 
     /// Makes the readiness or liveness endpoint of every running container of a pod pass or

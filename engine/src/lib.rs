@@ -19,6 +19,7 @@ pub mod prober;
 pub mod store;
 pub mod time;
 pub mod trace;
+pub mod volumes;
 
 pub use api::ApiError;
 pub use cluster::{Cluster, ClusterConfig, Propagation};

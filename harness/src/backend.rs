@@ -112,6 +112,14 @@ pub trait Backend: Send {
         container: &str,
     ) -> Result<Option<Vec<(String, String)>>>;
 
+    /// The files a container sees through its ConfigMap and Secret volume mounts (as `cat`
+    /// inside it would show them), by absolute path; `None` when it has not been created.
+    async fn container_files(
+        &mut self,
+        pod: &str,
+        container: &str,
+    ) -> Result<Option<Vec<(String, String)>>>;
+
     // ------------------------------------------------------------------ the application
     /// Makes the readiness or liveness endpoint of a pod's running containers pass or fail
     /// from now on (as `curl /readiness/status` does on a real application).

@@ -166,6 +166,21 @@ impl Backend for MemoryBackend {
             .map(<[(String, String)]>::to_vec))
     }
 
+    async fn container_files(
+        &mut self,
+        pod: &str,
+        container: &str,
+    ) -> Result<Option<Vec<(String, String)>>> {
+        let key = Self::key(pod);
+        if !self.cluster.store.pods.contains_key(&key) {
+            return Err(Error::NotFound {
+                kind: "pods".into(),
+                name: pod.into(),
+            });
+        }
+        Ok(self.cluster.container_files(&key, container))
+    }
+
     async fn set_probe_endpoint(
         &mut self,
         pod: &str,

@@ -82,6 +82,34 @@ pub(crate) fn steps() -> Vec<StepDef> {
         ),
         step!(
             Then,
+            "file {string} in container {string} of pod {string} has content {string}",
+            "The container sees this file (from a ConfigMap or Secret volume) with exactly this content; `\\n` in the expected text is a newline.",
+            r#"Then file "/etc/config/log_level" in container "web" of pod "web-0" has content "debug""#,
+            file_is
+        ),
+        step!(
+            Then,
+            "file {string} in container {string} of pod {string} has content:",
+            "The container sees this file with exactly the docstring as its content (a trailing newline in the file is kept; the docstring has none).",
+            r#"Then file "/etc/app/app.properties" in container "web" of pod "web-0" has content:"#,
+            file_is_doc
+        ),
+        step!(
+            Then,
+            "file {string} in container {string} of pod {string} contains {string}",
+            "The container sees this file, and its content contains this text.",
+            r#"Then file "/etc/app/app.properties" in container "web" of pod "web-0" contains "color=blue""#,
+            file_contains
+        ),
+        step!(
+            Then,
+            "container {string} of pod {string} has no file {string}",
+            "No ConfigMap or Secret volume mount gives the container this file.",
+            r#"Then container "web" of pod "web-0" has no file "/etc/config/unused""#,
+            file_absent
+        ),
+        step!(
+            Then,
             "the events of pod {string} include {string}",
             "An event about the pod has this reason, and the rest of the text (after a colon or a space) appears in its message.",
             r#"Then the events of pod "web-0" include "Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 503""#,
@@ -361,6 +389,108 @@ async fn env_absent(w: &mut World, args: Args) -> StepResult {
         None => Ok(()),
         Some((_, v)) => Err(format!(
             "{name} is set to {v:?} in container \"{container}\" of pod \"{pod}\""
+        )),
+    }
+}
+
+async fn files_of(
+    w: &mut World,
+    container: &str,
+    pod: &str,
+) -> Result<Vec<(String, String)>, String> {
+    match w
+        .backend()
+        .container_files(pod, container)
+        .await
+        .map_err(e)?
+    {
+        Some(files) => Ok(files),
+        None => {
+            let p = load(w, pod).await?;
+            Err(with_events(
+                w,
+                pod,
+                format!(
+                    "container \"{container}\" of pod \"{pod}\" has not been created\n{}",
+                    summary(&p)
+                ),
+            )
+            .await)
+        }
+    }
+}
+
+fn file_listing(files: &[(String, String)]) -> String {
+    if files.is_empty() {
+        return "    (no files from ConfigMap or Secret volumes)\n".into();
+    }
+    files
+        .iter()
+        .map(|(path, content)| format!("    {path}: {content:?}\n"))
+        .collect()
+}
+
+/// The content of file `path` in the container, or a failure listing what it sees.
+async fn file_content(
+    w: &mut World,
+    path: &str,
+    container: &str,
+    pod: &str,
+) -> Result<String, String> {
+    let files = files_of(w, container, pod).await?;
+    match files.iter().find(|(p, _)| p == path) {
+        Some((_, content)) => Ok(content.clone()),
+        None => Err(format!(
+            "container \"{container}\" of pod \"{pod}\" has no file {path}; it sees:\n{}",
+            file_listing(&files)
+        )),
+    }
+}
+
+async fn file_is(w: &mut World, args: Args) -> StepResult {
+    let (path, container, pod) = (args.string(0)?, args.string(1)?, args.string(2)?);
+    let want = args.string(3)?.replace("\\n", "\n");
+    let got = file_content(w, &path, &container, &pod).await?;
+    if got == want {
+        return Ok(());
+    }
+    Err(format!(
+        "{path} in container \"{container}\" of pod \"{pod}\" has content {got:?}, expected {want:?}"
+    ))
+}
+
+async fn file_is_doc(w: &mut World, args: Args) -> StepResult {
+    let (path, container, pod) = (args.string(0)?, args.string(1)?, args.string(2)?);
+    let want = args.docstring()?;
+    let got = file_content(w, &path, &container, &pod).await?;
+    let want = want.trim_end_matches('\n');
+    if got.trim_end_matches('\n') == want {
+        return Ok(());
+    }
+    Err(format!(
+        "{path} in container \"{container}\" of pod \"{pod}\" has content {got:?}, expected {want:?}"
+    ))
+}
+
+async fn file_contains(w: &mut World, args: Args) -> StepResult {
+    let (path, container, pod) = (args.string(0)?, args.string(1)?, args.string(2)?);
+    let want = args.string(3)?;
+    let got = file_content(w, &path, &container, &pod).await?;
+    if got.contains(&want) {
+        return Ok(());
+    }
+    Err(format!(
+        "{path} in container \"{container}\" of pod \"{pod}\" does not contain {want:?}; its content is {got:?}"
+    ))
+}
+
+async fn file_absent(w: &mut World, args: Args) -> StepResult {
+    let (container, pod, path) = (args.string(0)?, args.string(1)?, args.string(2)?);
+    let files = files_of(w, &container, &pod).await?;
+    match files.iter().find(|(p, _)| *p == path) {
+        None => Ok(()),
+        Some((_, content)) => Err(format!(
+            "container \"{container}\" of pod \"{pod}\" has {path} with content {content:?}"
         )),
     }
 }
