@@ -29,6 +29,10 @@ pub struct ImageBehaviour {
     /// From the process start until the liveness endpoint starts failing; `None` (the
     /// default): it never does.
     pub unhealthy_after: Option<Millis>,
+    /// The image's ENTRYPOINT and CMD: what runs when the container sets no `command` and no
+    /// `args`. Default: both empty.
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
 }
 
 /// A container that ends by itself.
@@ -49,6 +53,8 @@ impl Default for ImageBehaviour {
             startup: Millis::ZERO,
             ready_after: Some(Millis::ZERO),
             unhealthy_after: None,
+            entrypoint: Vec::new(),
+            cmd: Vec::new(),
         }
     }
 }

@@ -126,6 +126,8 @@ pub(crate) struct Container {
     env: Vec<(String, String)>,
     /// The files of its `subPath` mounts, copied when the current process started.
     subpath_files: Vec<(String, String)>,
+    /// The command line of the current process.
+    command: Vec<String>,
 }
 
 impl Container {
@@ -265,6 +267,7 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
                 killing: false,
                 env: Vec::new(),
                 subpath_files: Vec::new(),
+                command: Vec::new(),
             }
         })
         .collect();
@@ -481,14 +484,26 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
             return;
         }
         Some(Ok(env)) => {
-            let subpath = c.store.pods.get(key).and_then(|p| {
-                let rt = c.kubelet.pods.get(key)?;
-                let ct = spec_container(p, i, rt.n_init)?;
-                Some(crate::volumes::subpath_files(ct, rt.volumes.as_ref()?))
-            });
+            let (subpath, command) = c
+                .store
+                .pods
+                .get(key)
+                .and_then(|p| {
+                    let rt = c.kubelet.pods.get(key)?;
+                    let ct = spec_container(p, i, rt.n_init)?;
+                    let subpath = rt
+                        .volumes
+                        .as_ref()
+                        .map(|v| crate::volumes::subpath_files(ct, v))
+                        .unwrap_or_default();
+                    Some((subpath, command_line(ct, &behaviour, &env)))
+                })
+                .unwrap_or_default();
             let rt = c.kubelet.pods.get_mut(key).expect("pod runtime exists");
-            rt.containers[i].env = env;
-            rt.containers[i].subpath_files = subpath.unwrap_or_default();
+            let ct = &mut rt.containers[i];
+            ct.env = env;
+            ct.subpath_files = subpath;
+            ct.command = command;
         }
         None => {}
     }
@@ -502,6 +517,33 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
             what: What::Started,
         }),
     );
+}
+
+/// The command line the runtime starts: `command` replaces the image's ENTRYPOINT and drops
+/// its CMD; `args` replaces the CMD; `$(VAR)` references are expanded against the container's
+/// environment (`kubecontainer.ExpandContainerCommandAndArgs`).
+fn command_line(
+    ct: &k8s_openapi::api::core::v1::Container,
+    image: &ImageBehaviour,
+    env: &[(String, String)],
+) -> Vec<String> {
+    let (command, args) = (ct.command.as_deref(), ct.args.as_deref());
+    let (entry, rest): (&[String], &[String]) = match (command, args) {
+        (Some(c), Some(a)) => (c, a),
+        (Some(c), None) => (c, &[]),
+        (None, Some(a)) => (&image.entrypoint, a),
+        (None, None) => (&image.entrypoint, &image.cmd),
+    };
+    if command.is_none() && args.is_none() {
+        // The image's own command line is not expanded.
+        return entry.iter().chain(rest).cloned().collect();
+    }
+    let vars: std::collections::BTreeMap<String, String> = env.iter().cloned().collect();
+    entry
+        .iter()
+        .chain(rest)
+        .map(|s| crate::env::expand(s, &vars))
+        .collect()
 }
 
 /// The spec of runtime container `i`: init containers come first.
@@ -1137,6 +1179,19 @@ impl Cluster {
             .iter()
             .find(|ct| ct.name == container)?;
         (!ct.container_id.is_empty()).then_some(ct.env.as_slice())
+    }
+
+    /// The command line container `container` of a pod was last started with, or `None` when
+    /// it has not been created.
+    pub fn container_command(&self, pod: &ObjectKey, container: &str) -> Option<&[String]> {
+        let ct = self
+            .kubelet
+            .pods
+            .get(pod)?
+            .containers
+            .iter()
+            .find(|ct| ct.name == container)?;
+        (!ct.container_id.is_empty()).then_some(ct.command.as_slice())
     }
 
     /// The files container `container` of a pod sees through its ConfigMap and Secret volume

@@ -182,6 +182,7 @@ fn build(case: &Case) -> Cluster {
                     code,
                 }),
                 pull_fails: false,
+                ..Default::default()
             }
         });
     }

@@ -165,3 +165,51 @@ Feature: Container configuration: env, envFrom, ConfigMaps, Secrets and the down
     And 11 seconds pass
     Then pod "app" is in state "Running"
     And container "web" of pod "app" has environment variable "LOG_LEVEL" set to "info"
+
+  Scenario: command and args over the image's ENTRYPOINT and CMD (the documentation's table)
+    Given image "ep:1" has entrypoint '["/ep-1"]'
+    And image "ep:1" has cmd '["foo", "bar"]'
+    And the manifest:
+      """
+      apiVersion: v1
+      kind: Pod
+      metadata:
+        name: table
+      spec:
+        containers:
+        - name: neither
+          image: ep:1
+        - name: command-only
+          image: ep:1
+          command: ["/ep-2"]
+        - name: args-only
+          image: ep:1
+          args: ["zoo", "boo"]
+        - name: both
+          image: ep:1
+          command: ["/ep-2"]
+          args: ["zoo", "boo"]
+      """
+    Then container "neither" of pod "table" runs '["/ep-1", "foo", "bar"]'
+    And container "command-only" of pod "table" runs '["/ep-2"]'
+    And container "args-only" of pod "table" runs '["/ep-1", "zoo", "boo"]'
+    And container "both" of pod "table" runs "/ep-2 zoo boo"
+
+  Scenario: environment variables expand in command and args
+    Given the manifest:
+      """
+      apiVersion: v1
+      kind: Pod
+      metadata:
+        name: command-demo
+      spec:
+        containers:
+        - name: command-demo-container
+          image: debian
+          env:
+          - name: MESSAGE
+            value: "hello world"
+          command: ["/bin/echo"]
+          args: ["$(MESSAGE)", "$$(MESSAGE)", "$(UNSET)"]
+      """
+    Then container "command-demo-container" of pod "command-demo" runs '["/bin/echo", "hello world", "$(MESSAGE)", "$(UNSET)"]'

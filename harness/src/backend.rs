@@ -32,6 +32,10 @@ pub enum ImageChange {
     UnhealthyAfter(Duration),
     /// The application answers no probe until this long after the process starts.
     StartupTakes(Duration),
+    /// The image's ENTRYPOINT.
+    Entrypoint(Vec<String>),
+    /// The image's CMD.
+    Cmd(Vec<String>),
 }
 
 /// An application endpoint a probe checks, which a spec can flip.
@@ -111,6 +115,14 @@ pub trait Backend: Send {
         pod: &str,
         container: &str,
     ) -> Result<Option<Vec<(String, String)>>>;
+
+    /// The command line a container's process was started with; `None` when it has not been
+    /// created.
+    async fn container_command(
+        &mut self,
+        pod: &str,
+        container: &str,
+    ) -> Result<Option<Vec<String>>>;
 
     /// The files a container sees through its ConfigMap and Secret volume mounts (as `cat`
     /// inside it would show them), by absolute path; `None` when it has not been created.

@@ -134,6 +134,8 @@ impl Backend for MemoryBackend {
             ImageChange::NeverReady => b.ready_after = None,
             ImageChange::UnhealthyAfter(d) => b.unhealthy_after = Some(ms(d)),
             ImageChange::StartupTakes(d) => b.startup = ms(d),
+            ImageChange::Entrypoint(argv) => b.entrypoint = argv,
+            ImageChange::Cmd(argv) => b.cmd = argv,
         });
         Ok(())
     }
@@ -164,6 +166,24 @@ impl Backend for MemoryBackend {
             .cluster
             .container_env(&key, container)
             .map(<[(String, String)]>::to_vec))
+    }
+
+    async fn container_command(
+        &mut self,
+        pod: &str,
+        container: &str,
+    ) -> Result<Option<Vec<String>>> {
+        let key = Self::key(pod);
+        if !self.cluster.store.pods.contains_key(&key) {
+            return Err(Error::NotFound {
+                kind: "pods".into(),
+                name: pod.into(),
+            });
+        }
+        Ok(self
+            .cluster
+            .container_command(&key, container)
+            .map(<[String]>::to_vec))
     }
 
     async fn container_files(

@@ -84,6 +84,20 @@ pub(crate) fn steps() -> Vec<StepDef> {
             r#"Given image "web:flaky" crashes 5 seconds after start"#,
             crashes_after
         ),
+        step!(
+            Given,
+            "image {string} has entrypoint {string}",
+            "The image's ENTRYPOINT: a JSON array (in single quotes) or words separated by spaces. A container's `command` replaces it.",
+            r#"Given image "nginx:1.27" has entrypoint '["/docker-entrypoint.sh"]'"#,
+            entrypoint
+        ),
+        step!(
+            Given,
+            "image {string} has cmd {string}",
+            "The image's CMD: a JSON array (in single quotes) or words separated by spaces. A container's `args` replaces it, and so does a `command`.",
+            r#"Given image "nginx:1.27" has cmd '["nginx", "-g", "daemon off;"]'"#,
+            cmd
+        ),
     ]
 }
 
@@ -162,4 +176,44 @@ async fn crashes_after(w: &mut World, args: Args) -> StepResult {
         ImageChange::ExitsAfter(args.duration(1)?, 1),
     )
     .await
+}
+
+/// A command line as a spec writes it: a JSON array of strings, or words separated by spaces.
+pub(crate) fn argv(text: &str) -> Result<Vec<String>, String> {
+    let t = text.trim();
+    if t.starts_with('[') {
+        return serde_json::from_str::<Vec<String>>(t).map_err(|err| {
+            format!("{text:?} is not a JSON array of strings ({err}); write it as '[\"sh\", \"-c\", \"echo hi\"]' or as words")
+        });
+    }
+    Ok(t.split_whitespace().map(str::to_string).collect())
+}
+
+async fn entrypoint(w: &mut World, args: Args) -> StepResult {
+    let argv = argv(&args.string(1)?)?;
+    change(w, args.string(0)?, ImageChange::Entrypoint(argv)).await
+}
+
+async fn cmd(w: &mut World, args: Args) -> StepResult {
+    let argv = argv(&args.string(1)?)?;
+    change(w, args.string(0)?, ImageChange::Cmd(argv)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::argv;
+
+    #[test]
+    fn a_command_line_is_a_json_array_or_words() {
+        assert_eq!(
+            argv(r#"["sh", "-c", "echo hi"]"#).unwrap(),
+            ["sh", "-c", "echo hi"]
+        );
+        assert_eq!(argv("nginx -g  x").unwrap(), ["nginx", "-g", "x"]);
+        assert!(
+            argv(r#"["sh", 1]"#)
+                .unwrap_err()
+                .contains("not a JSON array of strings")
+        );
+    }
 }

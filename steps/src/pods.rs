@@ -82,6 +82,13 @@ pub(crate) fn steps() -> Vec<StepDef> {
         ),
         step!(
             Then,
+            "container {string} of pod {string} runs {string}",
+            "The container's process was started with this command line: a JSON array (in single quotes) for the exact argv, or the argv joined by spaces. It is `command` and `args` over the image's ENTRYPOINT and CMD, with $(VAR) expanded.",
+            r#"Then container "web" of pod "web-0" runs '["nginx", "-g", "daemon off;"]'"#,
+            runs
+        ),
+        step!(
+            Then,
             "file {string} in container {string} of pod {string} has content {string}",
             "The container sees this file (from a ConfigMap or Secret volume) with exactly this content; `\\n` in the expected text is a newline.",
             r#"Then file "/etc/config/log_level" in container "web" of pod "web-0" has content "debug""#,
@@ -391,6 +398,39 @@ async fn env_absent(w: &mut World, args: Args) -> StepResult {
             "{name} is set to {v:?} in container \"{container}\" of pod \"{pod}\""
         )),
     }
+}
+
+async fn runs(w: &mut World, args: Args) -> StepResult {
+    let (container, pod, want) = (args.string(0)?, args.string(1)?, args.string(2)?);
+    let Some(got) = w
+        .backend()
+        .container_command(&pod, &container)
+        .await
+        .map_err(e)?
+    else {
+        let p = load(w, &pod).await?;
+        return Err(with_events(
+            w,
+            &pod,
+            format!(
+                "container \"{container}\" of pod \"{pod}\" has not been created\n{}",
+                summary(&p)
+            ),
+        )
+        .await);
+    };
+    let matches = if want.trim_start().starts_with('[') {
+        crate::images::argv(&want)? == got
+    } else {
+        got.join(" ") == want
+    };
+    if matches {
+        return Ok(());
+    }
+    Err(format!(
+        "container \"{container}\" of pod \"{pod}\" runs {}, expected {want}",
+        serde_json::to_string(&got).unwrap_or_default()
+    ))
 }
 
 async fn files_of(
