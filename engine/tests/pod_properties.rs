@@ -1,11 +1,14 @@
 //! Property tests of the kubelet, the prober and the EndpointSlice controller: random pods
 //! (containers with random image behaviours, probes and restart policies) behind one Service,
-//! random probe flips and deletions, with invariants checked at every settled instant:
+//! random init containers and sidecars, random probe flips and deletions, with invariants checked at every settled instant:
 //!
 //! - restartCount never decreases;
 //! - each restart comes after the previous exit by a delay of the back-off sequence
 //!   (0, 10, 20, 40, 80, 160, 300 s);
-//! - a pod is Ready exactly when every container is ready;
+//! - a pod is Ready exactly when every app container and every sidecar is ready;
+//! - init containers run one at a time, in order: a running init container has every regular
+//!   init container before it completed, and no app container runs before every regular init
+//!   container has completed;
 //! - the Service's ready endpoints are exactly its ready, non-terminating pods.
 //!
 //! A failure prints the shrunk [`Case`], which replays the run exactly.
@@ -51,6 +54,10 @@ struct ContainerCfg {
 #[derive(Clone, Debug)]
 struct PodCfg {
     restart_policy: &'static str,
+    /// Regular init containers, by image.
+    inits: Vec<usize>,
+    /// Restartable init containers, after the regular ones.
+    sidecars: Vec<ContainerCfg>,
     containers: Vec<ContainerCfg>,
 }
 
@@ -112,20 +119,26 @@ fn case() -> impl Strategy<Value = Case> {
     let images = prop::collection::vec(image(), 1..4);
     (any::<u64>(), images).prop_flat_map(|(seed, images)| {
         let n = images.len();
-        let container = (0..n, probe_cfg(true), probe_cfg(false), probe_cfg(true)).prop_map(
-            |(image, startup, readiness, liveness)| ContainerCfg {
-                image,
-                startup,
-                readiness,
-                liveness,
-            },
-        );
+        let container = move || {
+            (0..n, probe_cfg(true), probe_cfg(false), probe_cfg(true)).prop_map(
+                |(image, startup, readiness, liveness)| ContainerCfg {
+                    image,
+                    startup,
+                    readiness,
+                    liveness,
+                },
+            )
+        };
         let pod = (
             prop_oneof![Just("Always"), Just("OnFailure"), Just("Never")],
-            prop::collection::vec(container, 1..3),
+            prop_oneof![2 => Just(vec![]), 1 => prop::collection::vec(0..n, 1..3)],
+            prop_oneof![2 => Just(vec![]), 1 => prop::collection::vec(container(), 1..3)],
+            prop::collection::vec(container(), 1..3),
         )
-            .prop_map(|(restart_policy, containers)| PodCfg {
+            .prop_map(|(restart_policy, inits, sidecars, containers)| PodCfg {
                 restart_policy,
+                inits,
+                sidecars,
                 containers,
             });
         let pods = prop::collection::vec(pod, 1..5);
@@ -193,6 +206,30 @@ fn build(case: &Case) -> Cluster {
             "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}}),
     });
     for (i, p) in case.pods.iter().enumerate() {
+        let container = |name: String, ct: &ContainerCfg| {
+            let mut v = json!({"name": name, "image": format!("img:{}", ct.image)});
+            if let Some(s) = &ct.startup {
+                v["startupProbe"] = probe_json(s);
+            }
+            if let Some(s) = &ct.readiness {
+                v["readinessProbe"] = probe_json(s);
+            }
+            if let Some(s) = &ct.liveness {
+                v["livenessProbe"] = probe_json(s);
+            }
+            v
+        };
+        let mut inits: Vec<serde_json::Value> = p
+            .inits
+            .iter()
+            .enumerate()
+            .map(|(j, image)| json!({"name": format!("i{j}"), "image": format!("img:{image}")}))
+            .collect();
+        inits.extend(p.sidecars.iter().enumerate().map(|(j, ct)| {
+            let mut v = container(format!("s{j}"), ct);
+            v["restartPolicy"] = json!("Always");
+            v
+        }));
         let containers: Vec<serde_json::Value> = p
             .containers
             .iter()
@@ -214,7 +251,8 @@ fn build(case: &Case) -> Cluster {
         let pod: Pod = serde_json::from_value(json!({
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": pod_name(i), "labels": {"app": "web"}},
-            "spec": {"restartPolicy": p.restart_policy, "containers": containers},
+            "spec": {"restartPolicy": p.restart_policy, "initContainers": inits,
+                     "containers": containers},
         }))
         .unwrap();
         c.apply_pod(pod).unwrap();
@@ -236,8 +274,44 @@ fn check(c: &Cluster, m: &mut Memory) -> Result<(), String> {
     for (key, p) in c.store.pods.iter() {
         let st = p.status.clone().unwrap_or_default();
         let statuses = st.container_statuses.clone().unwrap_or_default();
+        let init_statuses = st.init_container_statuses.clone().unwrap_or_default();
         let uid = p.metadata.uid.clone().unwrap_or_default();
-        for cs in &statuses {
+        // Init containers run one at a time, in order, and all before the app containers.
+        let state_of =
+            |cs: &k8s_openapi::api::core::v1::ContainerStatus| cs.state.clone().unwrap_or_default();
+        let completed = |cs: &k8s_openapi::api::core::v1::ContainerStatus| {
+            state_of(cs).terminated.is_some_and(|t| t.exit_code == 0)
+        };
+        for (i, cs) in init_statuses.iter().enumerate() {
+            if state_of(cs).running.is_some() {
+                let earlier = init_statuses[..i]
+                    .iter()
+                    .filter(|e| e.name.starts_with('i'))
+                    .find(|e| !completed(e));
+                if let Some(e) = earlier {
+                    return Err(format!(
+                        "t={now}: {key} init container {} runs before {} completed",
+                        cs.name, e.name
+                    ));
+                }
+            }
+        }
+        let app_ran = statuses.iter().any(|cs| {
+            let s = state_of(cs);
+            s.running.is_some() || s.terminated.is_some() || cs.restart_count > 0
+        });
+        if app_ran
+            && let Some(e) = init_statuses
+                .iter()
+                .filter(|e| e.name.starts_with('i'))
+                .find(|e| !completed(e))
+        {
+            return Err(format!(
+                "t={now}: {key} an app container ran before init container {} completed",
+                e.name
+            ));
+        }
+        for cs in statuses.iter().chain(&init_statuses) {
             let k = (uid.clone(), cs.name.clone());
             let before = m.restarts.get(&k).copied().unwrap_or(0);
             if cs.restart_count < before {
@@ -272,11 +346,16 @@ fn check(c: &Cluster, m: &mut Memory) -> Result<(), String> {
             .iter()
             .flatten()
             .any(|c| c.type_ == "Ready" && c.status == "True");
-        let all = !statuses.is_empty() && statuses.iter().all(|c| c.ready);
+        let sidecars = init_statuses.iter().filter(|c| c.name.starts_with('s'));
+        let all = !statuses.is_empty() && statuses.iter().chain(sidecars).all(|c| c.ready);
         if ready != all {
             return Err(format!(
-                "t={now}: {key} Ready={ready} but containers ready: {:?}",
-                statuses.iter().map(|c| c.ready).collect::<Vec<_>>()
+                "t={now}: {key} Ready={ready} but containers ready: {:?}, init containers: {:?}",
+                statuses.iter().map(|c| c.ready).collect::<Vec<_>>(),
+                init_statuses
+                    .iter()
+                    .map(|c| (c.name.as_str(), c.ready))
+                    .collect::<Vec<_>>()
             ));
         }
         let finished = matches!(st.phase.as_deref(), Some("Succeeded" | "Failed"));
