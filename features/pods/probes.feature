@@ -197,6 +197,78 @@ Feature: Probes and container restarts, as the kubelet runs them
     When 1 second passes
     Then pod "app" is in state "Running"
 
+  Scenario: P9 a container that ran for more than 10 minutes is restarted at once
+    Given image "app:v1" crashes 11 minutes after start
+    When I apply the manifest:
+      """
+      apiVersion: v1
+      kind: Pod
+      metadata:
+        name: app
+      spec:
+        containers:
+        - name: app
+          image: app:v1
+      """
+    # Runs 1–661 s and crashes: restarted at once. It runs 662–1322 s and crashes again: the
+    # back-off entry from 661 s is more than 2 × 300 s old, so it has expired and the restart is
+    # immediate again; no back-off is ever reported.
+    When 661 seconds pass
+    Then pod "app" has restarted 1 times
+    When 1 second passes
+    Then pod "app" is in state "Running"
+    When 660 seconds pass
+    Then pod "app" has restarted 2 times
+    When 1 second passes
+    Then pod "app" is in state "Running"
+    And the pod "app" matches:
+      """
+      status:
+        containerStatuses:
+        - name: app
+          lastState:
+            terminated:
+              exitCode: 1
+              reason: Error
+      """
+
+  Scenario: P10 a liveness probe's own grace period overrides the pod's
+    Given image "app:v1" becomes unhealthy 10 seconds after start
+    And image "app:v1" stops in 30 seconds
+    When I apply the manifest:
+      """
+      apiVersion: v1
+      kind: Pod
+      metadata:
+        name: app
+      spec:
+        terminationGracePeriodSeconds: 60
+        containers:
+        - name: app
+          image: app:v1
+          livenessProbe:
+            httpGet:
+              path: /healthz
+              port: 8080
+            failureThreshold: 1
+            terminationGracePeriodSeconds: 5
+      """
+    # Probes at 1 s (passes) and 11 s (fails): killed at 11 s. The process ignores SIGTERM for
+    # 30 s, so it is killed at the probe's 5 s grace, not the pod's 60 s.
+    When 15 seconds pass
+    Then pod "app" has restarted 0 times
+    When 1 second passes
+    Then pod "app" has restarted 1 times
+    And the pod "app" matches:
+      """
+      status:
+        containerStatuses:
+        - name: app
+          lastState:
+            terminated:
+              exitCode: 137
+      """
+
   Scenario: P11 a readiness success threshold needs consecutive successes
     When I apply the manifest:
       """
