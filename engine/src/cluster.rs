@@ -149,6 +149,9 @@ pub struct Cluster {
     pods_per_node: u32,
     /// The last cluster IP handed to a Service.
     pub(crate) next_service_ip: u32,
+    /// The Service environment variables per (namespace, enableServiceLinks), valid until the
+    /// next write of a Service (see [`Cluster::service_env`]).
+    service_env_cache: std::collections::BTreeMap<(String, bool), crate::env::ServiceEnv>,
 }
 
 impl Cluster {
@@ -173,11 +176,48 @@ impl Cluster {
             service_lane: Lane::default(),
             pods_per_node: config.pods_per_node,
             next_service_ip: 0,
+            service_env_cache: Default::default(),
         };
         for i in 1..=config.nodes {
             scheduler::add_node(&mut c, &format!("node-{i}"), config.pods_per_node);
         }
+        c.create_master_service();
         c
+    }
+
+    /// The Service environment variables of a container in namespace `ns` created now, shared
+    /// by every container created before the next write of a Service.
+    pub(crate) fn service_env(&mut self, ns: &str, links: bool) -> crate::env::ServiceEnv {
+        if let Some(env) = self.service_env_cache.get(&(ns.to_string(), links)) {
+            return env.clone();
+        }
+        let env = crate::env::service_env(self, ns, links);
+        self.service_env_cache
+            .insert((ns.to_string(), links), env.clone());
+        env
+    }
+
+    /// The `kubernetes` Service in `default`, which the API server keeps for itself: the first
+    /// cluster IP, port 443 (`https`) to the API server's 6443. Every container gets its
+    /// environment variables, whatever its `enableServiceLinks`.
+    fn create_master_service(&mut self) {
+        self.apply_generic(crate::store::GenericObject {
+            api_version: "v1".into(),
+            kind: "Service".into(),
+            value: serde_json::json!({
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {
+                    "name": "kubernetes",
+                    "namespace": "default",
+                    "labels": {"component": "apiserver", "provider": "kubernetes"},
+                },
+                "spec": {
+                    "clusterIP": "10.96.0.1",
+                    "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}],
+                },
+            }),
+        });
     }
 
     pub fn now(&self) -> Millis {
@@ -543,6 +583,7 @@ impl Cluster {
         let is_service = table_key.0 == "service";
         self.store.generic.insert(table_key, obj);
         if is_service {
+            self.service_env_cache.clear();
             self.enqueue(Work::SyncService(key.clone()));
         }
         key
@@ -559,6 +600,7 @@ impl Cluster {
             let rv = self.next_rv();
             self.trace.write(self.now, Verb::Deleted, kind, key, &rv);
             if kind.eq_ignore_ascii_case("service") {
+                self.service_env_cache.clear();
                 self.enqueue(Work::SyncService(key.clone()));
             }
         }

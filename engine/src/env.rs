@@ -4,7 +4,10 @@
 //! (`third_party/forked/golang/expansion`); values from ConfigMaps, Secrets, the pod's own
 //! fields and the container's resources.
 //!
-//! Service environment variables (`enableServiceLinks`) are not injected.
+//! Service environment variables (`getServiceEnvVarMap`, `envvars.FromServices`) come last: those
+//! of the `kubernetes` Service in `default` always, those of the pod's namespace's Services
+//! with a cluster IP unless `enableServiceLinks` is false; a declared variable of the same name
+//! wins, and `$(VAR)` can refer to them.
 
 use crate::Cluster;
 use crate::store::ObjectKey;
@@ -228,11 +231,26 @@ pub fn expand(input: &str, vars: &BTreeMap<String, String>) -> String {
     out
 }
 
-/// The environment of container `ct` of `pod`, in the order the kubelet sets it.
+/// The Service environment variables a container gets, by name; shared between containers.
+pub type ServiceEnv = std::sync::Arc<BTreeMap<String, String>>;
+
+/// Whether the pod asks for its namespace's Service variables (`enableServiceLinks`, default
+/// true).
+pub fn service_links(pod: &Pod) -> bool {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.enable_service_links)
+        .unwrap_or(true)
+}
+
+/// The environment of container `ct` of `pod` that its spec declares (`envFrom`, then `env`), in
+/// the order the kubelet sets it; `services` are the Service variables, which `$(VAR)` can
+/// refer to and which come after these (see [`with_services`]).
 pub fn container_env(
     c: &Cluster,
     pod: &Pod,
     ct: &Container,
+    services: &BTreeMap<String, String>,
 ) -> Result<Vec<(String, String)>, ConfigError> {
     let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
     let mut vars: BTreeMap<String, String> = BTreeMap::new();
@@ -264,7 +282,12 @@ pub fn container_env(
     }
     for e in ct.env.iter().flatten() {
         let value = match &e.value_from {
-            None => Some(expand(e.value.as_deref().unwrap_or(""), &vars)),
+            None => {
+                // `$(VAR)` sees the declared variables first, then the services'.
+                let mut scope = services.clone();
+                scope.extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+                Some(expand(e.value.as_deref().unwrap_or(""), &scope))
+            }
             Some(from) => {
                 if let Some(r) = &from.config_map_key_ref {
                     key_ref(
@@ -320,6 +343,88 @@ pub fn container_env(
             (k, v)
         })
         .collect())
+}
+
+/// A container's whole environment: the declared variables, then the Service variables of
+/// names not declared, by name.
+pub fn with_services(
+    declared: &[(String, String)],
+    services: &BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    let mut out = declared.to_vec();
+    out.extend(
+        services
+            .iter()
+            .filter(|(k, _)| !declared.iter().any(|(d, _)| d == *k))
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    out
+}
+
+/// The Service environment variables a container of a pod in `ns` gets, by name
+/// (`getServiceEnvVarMap` then `envvars.FromServices`).
+pub(crate) fn service_env(c: &Cluster, ns: &str, links: bool) -> ServiceEnv {
+    let mut chosen: BTreeMap<String, k8s_openapi::api::core::v1::Service> = BTreeMap::new();
+    let mut add = |namespace: &str, only: Option<&str>, replace: bool| {
+        let services = c
+            .store
+            .generic
+            .range(("service".to_string(), ObjectKey::new(namespace, ""))..)
+            .take_while(|((k, key), _)| k == "service" && key.namespace == namespace);
+        for ((_, key), o) in services {
+            if only.is_some_and(|n| n != key.name) {
+                continue;
+            }
+            let Ok(svc) = serde_json::from_value::<k8s_openapi::api::core::v1::Service>(o.value.clone())
+            else {
+                continue;
+            };
+            let ip = svc.spec.as_ref().and_then(|s| s.cluster_ip.as_deref());
+            if ip.is_none_or(|ip| ip.is_empty() || ip == "None") {
+                continue;
+            }
+            if replace || !chosen.contains_key(&key.name) {
+                chosen.insert(key.name.clone(), svc);
+            }
+        }
+    };
+    if links {
+        add(ns, None, true);
+    }
+    // The master service is added unless the namespace has a Service of that name.
+    add("default", Some("kubernetes"), false);
+    let mut out = BTreeMap::new();
+    for (name, svc) in chosen {
+        let spec = svc.spec.unwrap_or_default();
+        let ip = spec.cluster_ip.unwrap_or_default();
+        let ports = spec.ports.unwrap_or_default();
+        let Some(first) = ports.first() else {
+            continue;
+        };
+        let prefix = name.replace('-', "_").to_uppercase();
+        out.insert(format!("{prefix}_SERVICE_HOST"), ip.clone());
+        out.insert(format!("{prefix}_SERVICE_PORT"), first.port.to_string());
+        for p in ports.iter().filter_map(|p| Some((p.name.as_deref()?, p.port))) {
+            if !p.0.is_empty() {
+                let port_name = p.0.replace('-', "_").to_uppercase();
+                out.insert(format!("{prefix}_SERVICE_PORT_{port_name}"), p.1.to_string());
+            }
+        }
+        for (i, p) in ports.iter().enumerate() {
+            let proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
+            let lower = proto.to_lowercase();
+            let url = format!("{lower}://{ip}:{}", p.port);
+            if i == 0 {
+                out.insert(format!("{prefix}_PORT"), url.clone());
+            }
+            let pp = format!("{prefix}_PORT_{}_{}", p.port, proto.to_uppercase());
+            out.insert(format!("{pp}_PROTO"), lower);
+            out.insert(format!("{pp}_PORT"), p.port.to_string());
+            out.insert(format!("{pp}_ADDR"), ip.clone());
+            out.insert(pp, url);
+        }
+    }
+    std::sync::Arc::new(out)
 }
 
 #[cfg(test)]

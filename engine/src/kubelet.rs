@@ -122,8 +122,10 @@ pub(crate) struct Container {
     flips: [Option<bool>; 3],
     /// Being killed after a failed liveness or startup probe.
     killing: bool,
-    /// The environment the current process was started with.
+    /// The environment the current process was started with: the declared variables, and
+    /// the Service variables of that moment.
     env: Vec<(String, String)>,
+    service_env: crate::env::ServiceEnv,
     /// The files of its `subPath` mounts, copied when the current process started.
     subpath_files: Vec<(String, String)>,
     /// The command line of the current process.
@@ -266,6 +268,7 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
                 flips: [None; 3],
                 killing: false,
                 env: Vec::new(),
+                service_env: Default::default(),
                 subpath_files: Vec::new(),
                 command: Vec::new(),
             }
@@ -456,9 +459,11 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
     // The environment is resolved when the container is created; a missing reference keeps it
     // waiting in CreateContainerConfigError, retried on the kubelet's next pod sync.
     let n_init = c.kubelet.pods.get(key).map_or(0, |rt| rt.n_init);
+    let links = c.store.pods.get(key).is_none_or(crate::env::service_links);
+    let services = c.service_env(&key.namespace, links);
     let env = c.store.pods.get(key).and_then(|p| {
         let ct = spec_container(p, i, n_init)?;
-        Some(crate::env::container_env(c, p, ct))
+        Some(crate::env::container_env(c, p, ct, &services))
     });
     match env {
         Some(Err(crate::env::ConfigError(message))) => {
@@ -496,12 +501,13 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
                         .as_ref()
                         .map(|v| crate::volumes::subpath_files(ct, v))
                         .unwrap_or_default();
-                    Some((subpath, command_line(ct, &behaviour, &env)))
+                    Some((subpath, command_line(ct, &behaviour, &env, &services)))
                 })
                 .unwrap_or_default();
             let rt = c.kubelet.pods.get_mut(key).expect("pod runtime exists");
             let ct = &mut rt.containers[i];
             ct.env = env;
+            ct.service_env = services;
             ct.subpath_files = subpath;
             ct.command = command;
         }
@@ -526,6 +532,7 @@ fn command_line(
     ct: &k8s_openapi::api::core::v1::Container,
     image: &ImageBehaviour,
     env: &[(String, String)],
+    services: &std::collections::BTreeMap<String, String>,
 ) -> Vec<String> {
     let (command, args) = (ct.command.as_deref(), ct.args.as_deref());
     let (entry, rest): (&[String], &[String]) = match (command, args) {
@@ -538,7 +545,8 @@ fn command_line(
         // The image's own command line is not expanded.
         return entry.iter().chain(rest).cloned().collect();
     }
-    let vars: std::collections::BTreeMap<String, String> = env.iter().cloned().collect();
+    let mut vars = services.clone();
+    vars.extend(env.iter().cloned());
     entry
         .iter()
         .chain(rest)
@@ -1170,7 +1178,7 @@ pub(crate) fn delete_pod(c: &mut Cluster, key: &ObjectKey) -> crate::api::Result
 impl Cluster {
     /// The environment container `container` of a pod was last started with (what `env` run
     /// inside it would print), or `None` when it has not been created.
-    pub fn container_env(&self, pod: &ObjectKey, container: &str) -> Option<&[(String, String)]> {
+    pub fn container_env(&self, pod: &ObjectKey, container: &str) -> Option<Vec<(String, String)>> {
         let ct = self
             .kubelet
             .pods
@@ -1178,7 +1186,8 @@ impl Cluster {
             .containers
             .iter()
             .find(|ct| ct.name == container)?;
-        (!ct.container_id.is_empty()).then_some(ct.env.as_slice())
+        (!ct.container_id.is_empty())
+            .then(|| crate::env::with_services(&ct.env, &ct.service_env))
     }
 
     /// The command line container `container` of a pod was last started with, or `None` when

@@ -213,3 +213,51 @@ Feature: Container configuration: env, envFrom, ConfigMaps, Secrets and the down
           args: ["$(MESSAGE)", "$$(MESSAGE)", "$(UNSET)"]
       """
     Then container "command-demo-container" of pod "command-demo" runs '["/bin/echo", "hello world", "$(MESSAGE)", "$(UNSET)"]'
+
+  Scenario: Service environment variables, as enableServiceLinks gives them
+    Given the manifest:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata:
+        name: redis-primary
+      spec:
+        selector:
+          app: redis
+        ports:
+        - name: redis
+          port: 6379
+      ---
+      apiVersion: v1
+      kind: Pod
+      metadata:
+        name: linked
+      spec:
+        containers:
+        - name: app
+          image: app:v1
+          env:
+          - name: REDIS_URL
+            value: redis://$(REDIS_PRIMARY_SERVICE_HOST):$(REDIS_PRIMARY_SERVICE_PORT)
+      ---
+      apiVersion: v1
+      kind: Pod
+      metadata:
+        name: unlinked
+      spec:
+        enableServiceLinks: false
+        containers:
+        - name: app
+          image: app:v1
+      """
+    Then container "app" of pod "linked" has environment variable "REDIS_PRIMARY_SERVICE_HOST" set to "10.96.0.2"
+    And container "app" of pod "linked" has environment variable "REDIS_PRIMARY_SERVICE_PORT" set to "6379"
+    And container "app" of pod "linked" has environment variable "REDIS_PRIMARY_SERVICE_PORT_REDIS" set to "6379"
+    And container "app" of pod "linked" has environment variable "REDIS_PRIMARY_PORT" set to "tcp://10.96.0.2:6379"
+    And container "app" of pod "linked" has environment variable "REDIS_PRIMARY_PORT_6379_TCP_ADDR" set to "10.96.0.2"
+    And container "app" of pod "linked" has environment variable "REDIS_URL" set to "redis://10.96.0.2:6379"
+    And container "app" of pod "linked" has environment variable "KUBERNETES_SERVICE_HOST" set to "10.96.0.1"
+    And container "app" of pod "linked" has environment variable "KUBERNETES_SERVICE_PORT_HTTPS" set to "443"
+    # The master service's variables are given even without service links.
+    And container "app" of pod "unlinked" has no environment variable "REDIS_PRIMARY_SERVICE_HOST"
+    And container "app" of pod "unlinked" has environment variable "KUBERNETES_PORT_443_TCP" set to "tcp://10.96.0.1:443"

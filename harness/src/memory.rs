@@ -164,8 +164,7 @@ impl Backend for MemoryBackend {
         }
         Ok(self
             .cluster
-            .container_env(&key, container)
-            .map(<[(String, String)]>::to_vec))
+            .container_env(&key, container))
     }
 
     async fn container_command(
