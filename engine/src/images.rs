@@ -33,6 +33,14 @@ pub struct ImageBehaviour {
     /// `args`. Default: both empty.
     pub entrypoint: Vec<String>,
     pub cmd: Vec<String>,
+    /// Paths (with their query) the application answers with `302 Found` and this `Location`,
+    /// as agnhost's `/redirect?loc=…` does. Default: none.
+    pub redirects: BTreeMap<String, String>,
+    /// On SIGTERM (a graceful pod deletion) the application makes its readiness endpoint
+    /// fail while it winds down, as a `trap` that removes a ready file does. Default: false.
+    pub unready_on_sigterm: bool,
+    /// Likewise for its liveness endpoint. Default: false.
+    pub unhealthy_on_sigterm: bool,
 }
 
 /// A container that ends by itself.
@@ -55,6 +63,9 @@ impl Default for ImageBehaviour {
             unhealthy_after: None,
             entrypoint: Vec::new(),
             cmd: Vec::new(),
+            redirects: BTreeMap::new(),
+            unready_on_sigterm: false,
+            unhealthy_on_sigterm: false,
         }
     }
 }

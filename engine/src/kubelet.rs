@@ -635,7 +635,9 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
     let Some(ct) = rt.containers.get(t.container) else {
         return;
     };
-    // A terminating pod's containers are left to stop; only readiness keeps probing.
+    // A terminating pod's containers are left to stop; only readiness keeps probing
+    // (worker.go `doProbe`: on a deletion, liveness and startup workers publish Success and
+    // stop, so a terminating container is never killed for a probe).
     let readiness = matches!(t.what, What::Probe(ProbeKind::Readiness, _));
     if ct.incarnation != t.incarnation || (rt.terminating && !readiness) {
         return;
@@ -830,14 +832,21 @@ fn probe(c: &mut Cluster, t: &KubeletTimer, kind: ProbeKind, generation: u32) ->
         &ip,
     );
     let name = ct.name.clone();
-    if let Err(output) = &result {
-        c.record_event_for::<Pod>(
-            &t.pod,
-            EventType::Warning,
+    // prober.go: a failure is `Unhealthy`; a warning (an httpGet redirect not followed) is
+    // `ProbeWarning` and counts as a success.
+    let event = match &result {
+        Err(output) => Some((
             "Unhealthy",
             format!("{} probe failed: {output}", kind.title()),
-            "kubelet",
-        );
+        )),
+        Ok(Some(output)) => Some((
+            "ProbeWarning",
+            format!("{} probe warning: {output}", kind.title()),
+        )),
+        Ok(None) => None,
+    };
+    if let Some((reason, message)) = event {
+        c.record_event_for::<Pod>(&t.pod, EventType::Warning, reason, message, "kubelet");
     }
     let rt = c.kubelet.pods.get_mut(&t.pod).expect("checked");
     let ct = &mut rt.containers[t.container];
@@ -1115,6 +1124,21 @@ pub(crate) fn delete_pod(c: &mut Cluster, key: &ObjectKey) -> crate::api::Result
         return Ok(());
     };
     rt.terminating = true;
+    // SIGTERM reaches the running app containers now. An application that fails its
+    // readiness (or liveness) endpoint on SIGTERM does so from here on; the readiness worker,
+    // which keeps probing a terminating pod, notices at its next probe.
+    for ct in rt
+        .containers
+        .iter_mut()
+        .filter(|ct| ct.role == Role::App && matches!(ct.state, State::Running { .. }))
+    {
+        if ct.behaviour.unready_on_sigterm {
+            ct.flips[ProbeKind::Readiness.index()] = Some(false);
+        }
+        if ct.behaviour.unhealthy_on_sigterm {
+            ct.flips[ProbeKind::Liveness.index()] = Some(false);
+        }
+    }
     let grace = rt.grace;
     // The app containers stop together; then the sidecars, one at a time in reverse order
     // (`killContainersWithSyncResult`); all within the grace period.
@@ -1186,8 +1210,7 @@ impl Cluster {
             .containers
             .iter()
             .find(|ct| ct.name == container)?;
-        (!ct.container_id.is_empty())
-            .then(|| crate::env::with_services(&ct.env, &ct.service_env))
+        (!ct.container_id.is_empty()).then(|| crate::env::with_services(&ct.env, &ct.service_env))
     }
 
     /// The command line container `container` of a pod was last started with, or `None` when

@@ -206,15 +206,19 @@ impl Worker {
     }
 }
 
-/// What a probe of `kind` finds, `elapsed` after the container's process started: `Ok(())` or
-/// the failure output the kubelet puts in the `Unhealthy` event.
+/// What a probe of `kind` finds, `elapsed` after the container's process started: `Ok(None)`,
+/// `Ok(Some(output))` when it passed with a warning (`probe.Warning`: the kubelet counts it as a
+/// success and reports a `ProbeWarning` event), or `Err(output)` with the failure output the
+/// kubelet puts in the `Unhealthy` event.
 ///
 /// The application model ([`ImageBehaviour`]): every probe fails while the application is
 /// starting up; after that the readiness endpoint passes once `ready_after` has elapsed (never
 /// when it is `None`) and the liveness endpoint passes until `unhealthy_after`. A startup probe
 /// passes once the application is up. `flip` overrides the endpoint (a spec flipping a running
-/// pod's readiness or liveness). An exec probe whose command is `sleep N` with N at least the
-/// timeout times out.
+/// pod's readiness or liveness, or the application itself on SIGTERM). An httpGet probe follows
+/// the application's redirects first ([`follow_redirects`]). An exec probe whose command decides
+/// its own result ([`exec_script`]: a `sleep N` with N at least the timeout, `true`, `false`,
+/// `exit N`) does not ask the application.
 pub fn check(
     kind: ProbeKind,
     spec: &ProbeSpec,
@@ -222,17 +226,34 @@ pub fn check(
     elapsed: Millis,
     flip: Option<bool>,
     pod_ip: &str,
-) -> Result<(), String> {
-    if let Handler::Exec { command } = &spec.handler
-        && let Some(d) = sleep_seconds(command)
-        && Millis::from_secs(d) >= spec.timeout
-    {
-        // remote_runtime.go: `NewTimeoutError(fmt.Errorf("command %q timed out", …))`.
-        return Err(format!("command {:?} timed out", command.join(" ")));
+) -> Result<Option<String>, String> {
+    if let Handler::Exec { command } = &spec.handler {
+        let script = exec_script(command);
+        if Millis::from_secs(script.runs) >= spec.timeout {
+            // remote_runtime.go: `NewTimeoutError(fmt.Errorf("command %q timed out", …))`.
+            return Err(format!("command {:?} timed out", command.join(" ")));
+        }
+        match script.exit {
+            // exec.go: a non-zero exit is a failure whose output is the command's (none here).
+            Some(0) => return Ok(None),
+            Some(_) => return Err(String::new()),
+            None => {}
+        }
     }
     let up = elapsed >= behaviour.startup;
     if !up {
         return Err(refused(&spec.handler, pod_ip, spec.timeout));
+    }
+    if let Handler::HttpGet { scheme, port, path } = &spec.handler {
+        match follow_redirects(behaviour, scheme, pod_ip, port, path) {
+            Redirected::Endpoint => {}
+            Redirected::NotFollowed(body) => {
+                return Ok(Some(format!(
+                    "Probe terminated redirects, Response body: {body}"
+                )));
+            }
+            Redirected::Failed(output) => return Err(output),
+        }
     }
     let endpoint = match kind {
         ProbeKind::Startup => true,
@@ -244,22 +265,125 @@ pub fn check(
         _ => flip.unwrap_or(endpoint),
     };
     if healthy {
-        Ok(())
+        Ok(None)
     } else {
         Err(unhealthy(&spec.handler))
     }
 }
 
-/// `sleep N`, possibly through `sh -c`: how long the command runs.
-fn sleep_seconds(command: &[String]) -> Option<u64> {
-    let words: Vec<&str> = match command {
-        [sh, c, script] if sh.ends_with("sh") && c == "-c" => script.split_whitespace().collect(),
-        _ => command.iter().map(String::as_str).collect(),
+/// What the model reads in an exec probe's command, directly or as a `sh -c` script of
+/// commands separated by `;`, `&&` or `&`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Script {
+    /// Seconds the command runs in the foreground (its `sleep`s).
+    runs: u64,
+    /// The exit status the command sets itself (`exit N`, `true`, `false`), if any.
+    exit: Option<i32>,
+}
+
+/// Reads `command` as [`Script`]. A backgrounded `sleep N &` does not delay the exit status: the
+/// runtime returns it once the shell exits (containerd then waits for the sleep to close its
+/// output, but within the kubelet's own deadline of the runtime timeout plus the probe's;
+/// inferred from containerd's `execInternal` and the e2e test "should be restarted with a
+/// failing exec liveness probe that took longer than the timeout").
+fn exec_script(command: &[String]) -> Script {
+    let script = match command {
+        [sh, c, script] if sh.ends_with("sh") && c == "-c" => script.clone(),
+        _ => command.join(" "),
     };
-    match words.as_slice() {
-        [sleep, n] if sleep.ends_with("sleep") => n.trim_end_matches('s').parse().ok(),
-        _ => None,
+    let mut out = Script::default();
+    let mut rest = script.as_str();
+    while !rest.is_empty() {
+        let (cmd, background, next) = match rest.find([';', '&']) {
+            Some(i) if rest[i..].starts_with("&&") => (&rest[..i], false, &rest[i + 2..]),
+            Some(i) => (&rest[..i], &rest[i..i + 1] == "&", &rest[i + 1..]),
+            None => (rest, false, ""),
+        };
+        rest = next;
+        let words: Vec<&str> = cmd.split_whitespace().collect();
+        let program = words.first().map(|w| w.rsplit('/').next().unwrap_or(w));
+        match (program, &words[..]) {
+            (Some("sleep"), [_, n]) if !background => {
+                out.runs += n.trim_end_matches('s').parse::<u64>().unwrap_or(0);
+            }
+            (Some("true"), [_]) => out.exit = Some(0),
+            (Some("false"), [_]) => out.exit = Some(1),
+            (Some("exit"), [_, code]) => {
+                out.exit = code.parse().ok();
+                break;
+            }
+            // Any other command: its result is the application's (the model's endpoints).
+            _ => out.exit = None,
+        }
     }
+    out
+}
+
+/// Where an httpGet probe ends up after the application's redirects.
+enum Redirected {
+    /// At a path the application answers itself: the model's endpoint decides.
+    Endpoint,
+    /// A redirect to another host, not followed: the probe passes with this response body.
+    NotFollowed(String),
+    /// The client gave up.
+    Failed(String),
+}
+
+/// Follows the application's redirects from `path` as the kubelet's HTTP client does
+/// (`pkg/probe/http/http.go`, `RedirectChecker(false)`): a redirect to the same host is
+/// followed; one to another host is not, and the redirect response itself is the result
+/// (`DoHTTPProbe`: 3xx is `probe.Warning`); the tenth redirect stops the client.
+///
+/// The application answers `302 Found` with the body Go's `http.Redirect` writes:
+/// `<a href="http://0.0.0.0/">Found</a>.` and two newlines.
+fn follow_redirects(
+    b: &ImageBehaviour,
+    scheme: &str,
+    ip: &str,
+    port: &str,
+    path: &str,
+) -> Redirected {
+    let mut path = path.to_string();
+    let mut redirects = 0;
+    while let Some(location) = b.redirects.get(&path) {
+        redirects += 1;
+        let next = match location.split_once("//") {
+            Some((_, authority)) => {
+                let (host_port, rest) = match authority.find('/') {
+                    Some(i) => (&authority[..i], &authority[i..]),
+                    None => (authority, "/"),
+                };
+                let host = host_port.rsplit_once(':').map_or(host_port, |(h, _)| h);
+                if host.trim_matches(['[', ']']) != ip {
+                    return Redirected::NotFollowed(format!(
+                        "<a href=\"{}\">Found</a>.\n\n",
+                        html_escape(location)
+                    ));
+                }
+                rest.to_string()
+            }
+            None if location.starts_with('/') => location.clone(),
+            // A relative reference: resolved against the current path's directory.
+            None => format!("{}{location}", &path[..=path.rfind('/').unwrap_or(0)]),
+        };
+        if redirects >= 10 {
+            return Redirected::Failed(format!(
+                "Get \"{}://{ip}:{port}{next}\": stopped after 10 redirects",
+                scheme.to_ascii_lowercase()
+            ));
+        }
+        path = next;
+    }
+    Redirected::Endpoint
+}
+
+/// Go's `htmlEscape` (net/http): what `http.Redirect` does to the location in its body.
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
 }
 
 /// The failure output when nothing listens yet (the application is still starting).
@@ -356,16 +480,16 @@ mod tests {
         );
         assert_eq!(
             check(ProbeKind::Startup, &spec, &b, at(5), None, ip),
-            Ok(())
+            Ok(None)
         );
         assert!(check(ProbeKind::Readiness, &spec, &b, at(7), None, ip).is_err());
         assert_eq!(
             check(ProbeKind::Readiness, &spec, &b, at(8), None, ip),
-            Ok(())
+            Ok(None)
         );
         assert_eq!(
             check(ProbeKind::Liveness, &spec, &b, at(19), None, ip),
-            Ok(())
+            Ok(None)
         );
         assert_eq!(
             check(ProbeKind::Liveness, &spec, &b, at(20), None, ip),
@@ -373,7 +497,7 @@ mod tests {
         );
         assert_eq!(
             check(ProbeKind::Liveness, &spec, &b, at(25), Some(true), ip),
-            Ok(())
+            Ok(None)
         );
         assert!(check(ProbeKind::Readiness, &spec, &b, at(9), Some(false), ip).is_err());
     }
@@ -406,7 +530,73 @@ mod tests {
                 None,
                 "10.244.0.2"
             ),
-            Ok(())
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn exec_scripts_are_read_for_their_sleeps_and_exit_status() {
+        let read = |argv: &[&str]| {
+            let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+            let s = exec_script(&argv);
+            (s.runs, s.exit)
+        };
+        assert_eq!(read(&["sleep", "10"]), (10, None));
+        assert_eq!(read(&["/bin/sh", "-c", "sleep 10"]), (10, None));
+        assert_eq!(read(&["/bin/sh", "-c", "sleep 10 & exit 1"]), (0, Some(1)));
+        assert_eq!(
+            read(&["sh", "-c", "sleep 2; sleep 3 && exit 0"]),
+            (5, Some(0))
+        );
+        assert_eq!(read(&["/bin/false"]), (0, Some(1)));
+        assert_eq!(read(&["true"]), (0, Some(0)));
+        assert_eq!(read(&["cat", "/tmp/health"]), (0, None));
+        assert_eq!(read(&["sh", "-c", "true; cat /tmp/health"]), (0, None));
+    }
+
+    #[test]
+    fn redirects_are_followed_on_the_same_host_only() {
+        let ip = "10.244.0.2";
+        let mut b = ImageBehaviour::default();
+        for (from, to) in [
+            ("/a", "/b"),
+            ("/b", "c"),
+            ("/c", "http://10.244.0.2:8080/d"),
+            ("/far", "http://0.0.0.0/"),
+            ("/loop", "/loop"),
+        ] {
+            b.redirects.insert(from.into(), to.into());
+        }
+        let follow = |path| follow_redirects(&b, "HTTP", ip, "8080", path);
+        assert!(matches!(follow("/a"), Redirected::Endpoint));
+        assert!(matches!(follow("/healthz"), Redirected::Endpoint));
+        match follow("/far") {
+            Redirected::NotFollowed(body) => {
+                assert_eq!(body, "<a href=\"http://0.0.0.0/\">Found</a>.\n\n")
+            }
+            _ => panic!("a redirect to another host is not followed"),
+        }
+        match follow("/loop") {
+            Redirected::Failed(out) => assert_eq!(
+                out,
+                "Get \"http://10.244.0.2:8080/loop\": stopped after 10 redirects"
+            ),
+            _ => panic!("the client stops at the tenth redirect"),
+        }
+        let mut spec = http(1, 1);
+        spec.handler = Handler::HttpGet {
+            scheme: "HTTP".into(),
+            port: "8080".into(),
+            path: "/far".into(),
+        };
+        b.unhealthy_after = Some(Millis::ZERO);
+        assert_eq!(
+            check(ProbeKind::Liveness, &spec, &b, Millis::from_secs(1), None, ip),
+            Ok(Some(
+                "Probe terminated redirects, Response body: <a href=\"http://0.0.0.0/\">Found</a>.\n\n"
+                    .into()
+            )),
+            "the 302 passes, whatever /healthz would say"
         );
     }
 }

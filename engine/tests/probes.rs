@@ -391,3 +391,138 @@ fn flipping_the_readiness_endpoint_takes_effect_at_the_next_probe() {
     assert!(sample(&c, &key).1, "ready again from the next success");
     assert_eq!(sample(&c, &key).2, 0, "readiness never restarts");
 }
+
+#[test]
+fn a_redirect_to_the_same_host_is_followed() {
+    // agnhost's /redirect?loc=/healthz; /healthz fails from 10 s.
+    let b = ImageBehaviour {
+        unhealthy_after: Some(Millis::from_secs(10)),
+        redirects: [("/redirect?loc=%2Fhealthz".into(), "/healthz".into())].into(),
+        ..starts_at_once(0)
+    };
+    let probe = json!({
+        "httpGet": {"path": "/redirect?loc=%2Fhealthz", "port": 8080},
+        "initialDelaySeconds": 15,
+        "failureThreshold": 1,
+    });
+    let (c, t) = run(pod(json!({"livenessProbe": probe}), None), b, 20);
+    assert_eq!(t.restarts(), vec![15.0]);
+    assert_eq!(events(&c, "ProbeWarning"), vec![]);
+}
+
+#[test]
+fn a_redirect_to_another_host_passes_with_a_warning() {
+    let b = ImageBehaviour {
+        unhealthy_after: Some(Millis::from_secs(10)),
+        redirects: [("/redirect".into(), "http://0.0.0.0/".into())].into(),
+        ..starts_at_once(0)
+    };
+    let probe = json!({
+        "httpGet": {"path": "/redirect", "port": 8080},
+        "initialDelaySeconds": 15,
+        "failureThreshold": 1,
+    });
+    let (c, t) = run(pod(json!({"livenessProbe": probe}), None), b, 60);
+    assert_eq!(t.restart_count(), 0, "the 302 itself passes");
+    assert_eq!(events(&c, "Unhealthy"), vec![]);
+    // Probes at 15, 25, …, 55, folded into one event.
+    assert_eq!(
+        events(&c, "ProbeWarning"),
+        vec![(
+            "Liveness probe warning: Probe terminated redirects, Response body: \
+             <a href=\"http://0.0.0.0/\">Found</a>.\n\n"
+                .to_string(),
+            5
+        )]
+    );
+}
+
+#[test]
+fn exec_commands_that_set_their_own_exit_status_ignore_the_application() {
+    // A healthy application: only the commands decide.
+    let probes = json!({
+        "startupProbe": {"exec": {"command": ["/bin/false"]}, "failureThreshold": 2},
+        "livenessProbe": {"exec": {"command": ["/bin/true"]}, "failureThreshold": 1},
+    });
+    let (c, t) = run(pod(probes, None), starts_at_once(0), 15);
+    // Startup failures at 0 and 10: killed at 10, restarted at once.
+    assert_eq!(t.restarts(), vec![10.0]);
+    assert_eq!(
+        events(&c, "Killing"),
+        vec![(
+            "Container app failed startup probe, will be restarted".to_string(),
+            1
+        )]
+    );
+
+    // The shell exits 1 at once; the backgrounded sleep does not make it time out.
+    let probe = json!({
+        "exec": {"command": ["/bin/sh", "-c", "sleep 10 & exit 1"]},
+        "initialDelaySeconds": 1,
+        "timeoutSeconds": 1,
+        "failureThreshold": 1,
+    });
+    let (c, t) = run(
+        pod(json!({"livenessProbe": probe}), None),
+        starts_at_once(1),
+        3,
+    );
+    // Fails at 1, stopped and restarted at 2.
+    assert_eq!(t.restarts(), vec![2.0]);
+    assert_eq!(
+        events(&c, "Unhealthy"),
+        vec![("Liveness probe failed: ".to_string(), 2)],
+        "the exit status, not a timeout, at 1 and 3"
+    );
+}
+
+#[test]
+fn a_terminating_pod_probes_readiness_but_not_liveness() {
+    // The application fails both endpoints from SIGTERM and takes 20 s to stop.
+    let mut c = cluster();
+    c.images.update("app:v1", |b| {
+        *b = ImageBehaviour {
+            unready_on_sigterm: true,
+            unhealthy_on_sigterm: true,
+            ..starts_at_once(20)
+        }
+    });
+    let exec = |file: &str, period: i64| {
+        json!({
+            "exec": {"command": ["cat", file]},
+            "failureThreshold": 1,
+            "initialDelaySeconds": 5,
+            "periodSeconds": period,
+        })
+    };
+    let probes = json!({
+        "readinessProbe": exec("/tmp/ready", 2),
+        "livenessProbe": exec("/tmp/liveness", 1),
+    });
+    let key = c.apply_pod(pod(probes, Some(30))).unwrap();
+    c.run_until(Millis::from_secs(10));
+    assert!(sample(&c, &key).1, "ready from the probe at 5");
+    c.delete::<Pod>(&key, kubespec_engine::Propagation::Background)
+        .unwrap();
+    // Readiness probes at 11 (5 + 2n): the first after SIGTERM fails.
+    c.run_until(Millis(10_999));
+    assert!(sample(&c, &key).1);
+    c.run_until(Millis::from_secs(11));
+    assert!(!sample(&c, &key).1, "not ready from the probe at 11");
+    c.run_until(Millis(29_999));
+    assert_eq!(sample(&c, &key).2, 0);
+    // Liveness, every second until the deletion, never probed after it.
+    assert_eq!(
+        events(&c, "Unhealthy"),
+        vec![("Readiness probe failed: ".to_string(), 10)]
+    );
+    assert!(
+        events(&c, "Killing")
+            .iter()
+            .all(|(m, _)| m == "Stopping container app"),
+        "{:?}",
+        events(&c, "Killing")
+    );
+    c.run_until(Millis::from_secs(30));
+    assert!(!c.store.pods.contains_key(&key), "gone once stopped at 30");
+}
