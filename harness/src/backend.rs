@@ -36,6 +36,10 @@ pub enum ImageChange {
     Entrypoint(Vec<String>),
     /// The image's CMD.
     Cmd(Vec<String>),
+    /// The application answers this path (with its query) with `302 Found` to this location.
+    Redirects(String, String),
+    /// On SIGTERM the application makes this endpoint fail while it winds down.
+    FailsOnSigterm(ProbeEndpoint),
 }
 
 /// An application endpoint a probe checks, which a spec can flip.

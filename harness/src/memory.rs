@@ -136,6 +136,11 @@ impl Backend for MemoryBackend {
             ImageChange::StartupTakes(d) => b.startup = ms(d),
             ImageChange::Entrypoint(argv) => b.entrypoint = argv,
             ImageChange::Cmd(argv) => b.cmd = argv,
+            ImageChange::Redirects(path, location) => {
+                b.redirects.insert(path, location);
+            }
+            ImageChange::FailsOnSigterm(ProbeEndpoint::Readiness) => b.unready_on_sigterm = true,
+            ImageChange::FailsOnSigterm(ProbeEndpoint::Liveness) => b.unhealthy_on_sigterm = true,
         });
         Ok(())
     }
@@ -162,9 +167,7 @@ impl Backend for MemoryBackend {
                 name: pod.into(),
             });
         }
-        Ok(self
-            .cluster
-            .container_env(&key, container))
+        Ok(self.cluster.container_env(&key, container))
     }
 
     async fn container_command(

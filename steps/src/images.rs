@@ -3,7 +3,7 @@
 use crate::registry::{Args, StepDef, StepResult};
 use crate::step;
 use crate::world::World;
-use kubespec_harness::ImageChange;
+use kubespec_harness::{ImageChange, ProbeEndpoint};
 
 pub(crate) fn steps() -> Vec<StepDef> {
     vec![
@@ -98,6 +98,27 @@ pub(crate) fn steps() -> Vec<StepDef> {
             r#"Given image "nginx:1.27" has cmd '["nginx", "-g", "daemon off;"]'"#,
             cmd
         ),
+        step!(
+            Given,
+            "image {string} redirects {string} to {string}",
+            "The application answers this path (with its query) with 302 Found to this location. An httpGet probe follows a redirect to the same host; one to another host is not followed, and the probe passes with a ProbeWarning event.",
+            r#"Given image "agnhost:2.53" redirects "/redirect?loc=%2Fhealthz" to "/healthz""#,
+            redirects
+        ),
+        step!(
+            Given,
+            "image {string} becomes unready on SIGTERM",
+            "When its pod is deleted, the application makes its readiness endpoint fail while it winds down (a SIGTERM trap that removes its ready file); readiness probes go on during termination and see it.",
+            r#"Given image "agnhost:2.53" becomes unready on SIGTERM"#,
+            unready_on_sigterm
+        ),
+        step!(
+            Given,
+            "image {string} becomes unhealthy on SIGTERM",
+            "When its pod is deleted, the application makes its liveness endpoint fail while it winds down; the kubelet stops liveness probes of a terminating pod, so this kills nothing.",
+            r#"Given image "agnhost:2.53" becomes unhealthy on SIGTERM"#,
+            unhealthy_on_sigterm
+        ),
     ]
 }
 
@@ -176,6 +197,26 @@ async fn crashes_after(w: &mut World, args: Args) -> StepResult {
         ImageChange::ExitsAfter(args.duration(1)?, 1),
     )
     .await
+}
+
+async fn redirects(w: &mut World, args: Args) -> StepResult {
+    let (path, location) = (args.string(1)?, args.string(2)?);
+    if !path.starts_with('/') {
+        return Err(format!(
+            "redirect path {path:?} must start with \"/\", as an httpGet probe's path does"
+        ));
+    }
+    change(w, args.string(0)?, ImageChange::Redirects(path, location)).await
+}
+
+async fn unready_on_sigterm(w: &mut World, args: Args) -> StepResult {
+    let c = ImageChange::FailsOnSigterm(ProbeEndpoint::Readiness);
+    change(w, args.string(0)?, c).await
+}
+
+async fn unhealthy_on_sigterm(w: &mut World, args: Args) -> StepResult {
+    let c = ImageChange::FailsOnSigterm(ProbeEndpoint::Liveness);
+    change(w, args.string(0)?, c).await
 }
 
 /// A command line as a spec writes it: a JSON array of strings, or words separated by spaces.
