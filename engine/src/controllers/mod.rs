@@ -2,5 +2,6 @@
 
 pub mod deployment;
 pub mod endpointslice;
+pub mod hpa;
 pub mod replicaset;
 pub mod scheduler;
