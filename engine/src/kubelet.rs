@@ -30,6 +30,9 @@ use rustc_hash::FxHashMap as HashMap;
 /// The kubelet's container restart back-off: 10 s doubling to 300 s (`MaxContainerBackOff`).
 const BACKOFF_INITIAL: Millis = Millis::from_secs(10);
 const BACKOFF_MAX: Millis = Millis::from_secs(300);
+/// The shortest grace period the kubelet kills a container with (`minimumGracePeriodInSeconds`
+/// in `kuberuntime_container.go`), whatever the spec says.
+const MIN_KILL_GRACE: Millis = Millis::from_secs(2);
 /// How soon the kubelet retries creating a container whose configuration could not be
 /// resolved: its next sync of the pod (inferred; the pod worker requeues a failed sync).
 const CONFIG_RETRY: Millis = Millis::from_secs(10);
@@ -908,7 +911,12 @@ fn kill_for_probe(
 ) {
     let now = c.now();
     let rt = c.kubelet.pods.get_mut(&t.pod).expect("checked");
-    let grace = spec.termination_grace.unwrap_or(rt.grace);
+    // `setTerminationGracePeriod`: the probe's own grace period, else the pod's; `killContainer`
+    // then gives at least `minimumGracePeriodInSeconds`.
+    let grace = spec
+        .termination_grace
+        .unwrap_or(rt.grace)
+        .max(MIN_KILL_GRACE);
     let ct = &mut rt.containers[t.container];
     ct.killing = true;
     ct.ready = false;

@@ -526,3 +526,20 @@ fn a_terminating_pod_probes_readiness_but_not_liveness() {
     c.run_until(Millis::from_secs(30));
     assert!(!c.store.pods.contains_key(&key), "gone once stopped at 30");
 }
+
+#[test]
+fn a_probe_kill_gives_at_least_two_seconds_of_grace() {
+    // The process ignores SIGTERM; the probe asks for 1 s, the kubelet gives 2 s.
+    let b = ImageBehaviour {
+        unhealthy_after: Some(Millis::ZERO),
+        ..starts_at_once(30)
+    };
+    let probe = http(json!({
+        "failureThreshold": 1,
+        "initialDelaySeconds": 1,
+        "terminationGracePeriodSeconds": 1,
+    }));
+    let (_, t) = run(pod(json!({"livenessProbe": probe}), Some(60)), b, 4);
+    // Killed at 1, SIGKILL at 3.
+    assert_eq!(t.restarts(), vec![3.0]);
+}
