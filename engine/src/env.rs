@@ -375,7 +375,8 @@ pub(crate) fn service_env(c: &Cluster, ns: &str, links: bool) -> ServiceEnv {
             if only.is_some_and(|n| n != key.name) {
                 continue;
             }
-            let Ok(svc) = serde_json::from_value::<k8s_openapi::api::core::v1::Service>(o.value.clone())
+            let Ok(svc) =
+                serde_json::from_value::<k8s_openapi::api::core::v1::Service>(o.value.clone())
             else {
                 continue;
             };
@@ -404,10 +405,16 @@ pub(crate) fn service_env(c: &Cluster, ns: &str, links: bool) -> ServiceEnv {
         let prefix = name.replace('-', "_").to_uppercase();
         out.insert(format!("{prefix}_SERVICE_HOST"), ip.clone());
         out.insert(format!("{prefix}_SERVICE_PORT"), first.port.to_string());
-        for p in ports.iter().filter_map(|p| Some((p.name.as_deref()?, p.port))) {
+        for p in ports
+            .iter()
+            .filter_map(|p| Some((p.name.as_deref()?, p.port)))
+        {
             if !p.0.is_empty() {
                 let port_name = p.0.replace('-', "_").to_uppercase();
-                out.insert(format!("{prefix}_SERVICE_PORT_{port_name}"), p.1.to_string());
+                out.insert(
+                    format!("{prefix}_SERVICE_PORT_{port_name}"),
+                    p.1.to_string(),
+                );
             }
         }
         for (i, p) in ports.iter().enumerate() {
