@@ -190,29 +190,23 @@ impl Cluster {
 
     // ---------------------------------------------------------------- randomness and identity
 
-    /// A UUID-shaped uid drawn from the seeded generator.
+    /// A UUID-shaped uid drawn from the seeded generator: the 16 bytes in lower-case hex,
+    /// grouped 8-4-4-4-12, with the version nibble 4 and the variant bits `10`.
     pub(crate) fn new_uid(&mut self) -> String {
-        let b: [u8; 16] = self.rng.random();
-        format!(
-            "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-4{:01x}{:02x}-{:01x}{:01x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-            b[0],
-            b[1],
-            b[2],
-            b[3],
-            b[4],
-            b[5],
-            b[6] & 0xf,
-            b[7],
-            8 | (b[8] & 0x3),
-            b[8] >> 4,
-            b[9],
-            b[10],
-            b[11],
-            b[12],
-            b[13],
-            b[14],
-            b[15]
-        )
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut b: [u8; 16] = self.rng.random();
+        // Version 4 (the high nibble of byte 6) and variant 10xx (the high bits of byte 8).
+        b[6] = 0x40 | (b[6] & 0x0f);
+        b[8] = 0x80 | ((b[8] & 0x3) << 4) | (b[8] >> 4);
+        let mut s = String::with_capacity(36);
+        for (i, byte) in b.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                s.push('-');
+            }
+            s.push(HEX[usize::from(byte >> 4)] as char);
+            s.push(HEX[usize::from(byte & 0xf)] as char);
+        }
+        s
     }
 
     /// `n` characters from the alphabet of `k8s.io/apimachinery/pkg/util/rand.String`
@@ -858,5 +852,44 @@ impl Cluster {
             self.settle();
         }
         done(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The uid writer gives what `format!` with the UUID layout gives for the same bytes.
+    #[test]
+    fn uids_are_uuid_shaped_hex_of_the_drawn_bytes() {
+        let mut c = Cluster::new(ClusterConfig {
+            nodes: 0,
+            ..Default::default()
+        });
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        for _ in 0..1000 {
+            let b: [u8; 16] = rng.random();
+            let expected = format!(
+                "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-4{:01x}{:02x}-{:01x}{:01x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+                b[0],
+                b[1],
+                b[2],
+                b[3],
+                b[4],
+                b[5],
+                b[6] & 0xf,
+                b[7],
+                8 | (b[8] & 0x3),
+                b[8] >> 4,
+                b[9],
+                b[10],
+                b[11],
+                b[12],
+                b[13],
+                b[14],
+                b[15]
+            );
+            assert_eq!(c.new_uid(), expected);
+        }
     }
 }

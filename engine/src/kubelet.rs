@@ -163,7 +163,8 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
     let Some(pod) = c.store.pods.get(key) else {
         return;
     };
-    let spec = pod.spec.clone().unwrap_or_default();
+    let no_spec = k8s_openapi::api::core::v1::PodSpec::default();
+    let spec = pod.spec.as_ref().unwrap_or(&no_spec);
     let uid = pod.metadata.uid.clone().unwrap_or_default();
     c.kubelet.next_ip += 1;
     let n = c.kubelet.next_ip;
@@ -353,6 +354,20 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
     );
 }
 
+/// `containerd://` and the id as 64 hex digits (what `format!("containerd://{:064x}")` gives,
+/// without the formatter's padding machinery).
+fn container_id(n: u64) -> String {
+    const PREFIX: &str = "containerd://";
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(PREFIX.len() + 64);
+    s.push_str(PREFIX);
+    s.push_str(&"0".repeat(48));
+    for shift in (0..16).rev() {
+        s.push(HEX[((n >> (shift * 4)) & 0xf) as usize] as char);
+    }
+    s
+}
+
 /// `flowcontrol.Backoff.Next`: the first call (or one after 2×max of quiet) gives the initial
 /// delay; each later call doubles it up to the maximum. Returns the new delay.
 fn next_backoff(entry: &mut Option<(Millis, Millis)>, event_time: Millis, now: Millis) -> Millis {
@@ -404,7 +419,7 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
     match t.what {
         What::Started => {
             c.kubelet.next_container_id += 1;
-            let id = format!("containerd://{:064x}", c.kubelet.next_container_id);
+            let id = container_id(c.kubelet.next_container_id);
             let rt = c.kubelet.pods.get_mut(&t.pod).expect("checked");
             let ct = &mut rt.containers[t.container];
             ct.state = State::Running { since: now };
@@ -1035,6 +1050,13 @@ fn container_status(ct: &Container) -> ContainerStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn container_ids_are_64_hex_digits() {
+        for n in [0, 1, 255, 0xdead_beef, u64::MAX] {
+            assert_eq!(container_id(n), format!("containerd://{n:064x}"));
+        }
+    }
 
     #[test]
     fn backoff_doubles_to_the_cap_and_resets_after_quiet() {
