@@ -368,6 +368,14 @@ impl Cluster {
             );
             debug_assert_eq!(labels, obj.meta().labels, "modify_in_place changed labels");
         }
+        self.written_in_place::<T>(key);
+        Ok(true)
+    }
+
+    /// What follows a change made where the object lies (by [`Cluster::modify_in_place`], or
+    /// by a caller that edited it through the table under the same rules): a new
+    /// resourceVersion, the trace, the pod facts and the informers.
+    pub(crate) fn written_in_place<T: Resource>(&mut self, key: &ObjectKey) {
         let rv = self.next_rv();
         self.trace
             .write(self.now, Verb::Modified, T::KIND.as_str(), key, &rv);
@@ -378,7 +386,6 @@ impl Cluster {
             self.store.refresh_pod_facts_same_labels(key);
         }
         self.dispatch(T::KIND, key, None);
-        Ok(true)
     }
 
     /// Deletes an object. Pods on a node are deleted gracefully: they get a deletionTimestamp and

@@ -25,6 +25,7 @@ use k8s_openapi::api::core::v1::{
     ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting,
     ContainerStatus, HostIP, Pod, PodCondition, PodIP, PodStatus,
 };
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use rustc_hash::FxHashMap as HashMap;
 
 /// The kubelet's container restart back-off: 10 s doubling to 300 s (`MaxContainerBackOff`).
@@ -876,12 +877,174 @@ impl Cluster {
 }
 
 /// Writes `pod.status` from the runtime state (`generateAPIPodStatus`).
+///
+/// Field by field and where the pod lies: a field is written only when it differs, so that
+/// nothing is copied or rebuilt to find out whether anything changed.
 fn render(c: &mut Cluster, key: &ObjectKey) {
+    let now = c.now();
     let Some(rt) = c.kubelet.pods.get(key) else {
         return;
     };
-    let now = c.now();
-    let statuses: Vec<ContainerStatus> = rt.containers.iter().map(container_status).collect();
+    let Some(pod) = c.store.pods.get_mut(key) else {
+        return;
+    };
+    if render_status(pod, rt, now) {
+        c.written_in_place::<Pod>(key);
+    }
+}
+
+/// What one of the kubelet's own pod conditions should say.
+struct WantCondition<'a> {
+    type_: &'static str,
+    ok: bool,
+    reason: Option<&'static str>,
+    message: Option<&'a str>,
+    last_transition_time: Time,
+}
+
+impl WantCondition<'_> {
+    fn status(&self) -> &'static str {
+        if self.ok { "True" } else { "False" }
+    }
+
+    fn to_condition(&self) -> PodCondition {
+        PodCondition {
+            type_: self.type_.to_string(),
+            status: self.status().to_string(),
+            reason: self.reason.map(str::to_string),
+            message: self.message.map(str::to_string),
+            last_transition_time: Some(self.last_transition_time.clone()),
+            ..Default::default()
+        }
+    }
+
+    /// Makes `c` (already of this type) say this; notes whether that changed it.
+    fn write_into(&self, c: &mut PodCondition, changed: &mut bool) {
+        let PodCondition {
+            last_probe_time,
+            last_transition_time,
+            message,
+            observed_generation,
+            reason,
+            status,
+            type_: _,
+        } = c;
+        if status != self.status() {
+            *status = self.status().to_string();
+            *changed = true;
+        }
+        set_str(reason, self.reason, changed);
+        set_str(message, self.message, changed);
+        if last_transition_time.as_ref() != Some(&self.last_transition_time) {
+            *last_transition_time = Some(self.last_transition_time.clone());
+            *changed = true;
+        }
+        set(last_probe_time, None, changed);
+        set(observed_generation, None, changed);
+    }
+}
+
+/// Brings `p.status` up to date with the runtime state; returns whether anything changed.
+/// Debug builds check the result against a full render of the status.
+fn render_status(p: &mut Pod, rt: &PodRuntime, now: Millis) -> bool {
+    #[cfg(debug_assertions)]
+    let expected = full_render(p.status.clone(), rt, now);
+    let changed = write_status(p, rt, now);
+    #[cfg(debug_assertions)]
+    {
+        debug_assert_eq!(
+            (p.status.as_ref(), changed),
+            (Some(&expected.0), expected.1),
+            "the in-place status differs from a full render"
+        );
+    }
+    changed
+}
+
+/// The status rendered from scratch, the way [`write_status`] must leave it, and whether it
+/// differs from `old`: every list rebuilt, then compared.
+#[cfg(debug_assertions)]
+fn full_render(old: Option<PodStatus>, rt: &PodRuntime, now: Millis) -> (PodStatus, bool) {
+    let mut st = old.unwrap_or_default();
+    let all_ready = rt.containers.iter().all(|ct| ct.ready);
+    let old_conds = st.conditions.clone().unwrap_or_default();
+    let cond =
+        |type_: &str, ok: bool, reason: Option<&str>, message: Option<String>, since: Millis| {
+            let status = if ok { "True" } else { "False" };
+            let ltt = old_conds
+                .iter()
+                .find(|c| c.type_ == type_ && c.status == status)
+                .and_then(|c| c.last_transition_time.clone())
+                .unwrap_or_else(|| since.to_time());
+            PodCondition {
+                type_: type_.to_string(),
+                status: status.to_string(),
+                reason: reason.map(str::to_string),
+                message,
+                last_transition_time: Some(ltt),
+                ..Default::default()
+            }
+        };
+    let unready: Vec<&str> = rt
+        .containers
+        .iter()
+        .filter(|ct| !ct.ready)
+        .map(|ct| ct.name.as_str())
+        .collect();
+    let not_ready_msg =
+        (!all_ready).then(|| format!("containers with unready status: [{}]", unready.join(" ")));
+    let reason = (!all_ready).then_some("ContainersNotReady");
+    let mut conditions = vec![
+        cond("PodReadyToStartContainers", true, None, None, rt.bound_at),
+        cond("Initialized", true, None, None, rt.bound_at),
+        cond("Ready", all_ready, reason, not_ready_msg.clone(), now),
+        cond("ContainersReady", all_ready, reason, not_ready_msg, now),
+    ];
+    conditions.extend(
+        old_conds
+            .iter()
+            .find(|c| c.type_ == "PodScheduled")
+            .cloned(),
+    );
+    let mut changed = false;
+    let phase = {
+        // The phase is the one part rendered the same way on both paths.
+        let mut p = Pod {
+            status: Some(PodStatus::default()),
+            ..Default::default()
+        };
+        write_status(&mut p, rt, now);
+        p.status.and_then(|s| s.phase)
+    };
+    set(&mut st.phase, phase, &mut changed);
+    set(&mut st.conditions, Some(conditions), &mut changed);
+    set(
+        &mut st.host_ips,
+        Some(vec![HostIP {
+            ip: rt.host_ip.clone(),
+        }]),
+        &mut changed,
+    );
+    set(&mut st.host_ip, Some(rt.host_ip.clone()), &mut changed);
+    set(
+        &mut st.pod_ips,
+        Some(vec![PodIP { ip: rt.ip.clone() }]),
+        &mut changed,
+    );
+    set(&mut st.pod_ip, Some(rt.ip.clone()), &mut changed);
+    set(
+        &mut st.start_time,
+        Some(rt.bound_at.to_time()),
+        &mut changed,
+    );
+    set(&mut st.qos_class, Some("BestEffort".into()), &mut changed);
+    let statuses = rt.containers.iter().map(container_status).collect();
+    set(&mut st.container_statuses, Some(statuses), &mut changed);
+    (st, changed)
+}
+
+/// [`render_status`] without the debug check.
+fn write_status(p: &mut Pod, rt: &PodRuntime, now: Millis) -> bool {
     let all_ready = rt.containers.iter().all(|ct| ct.ready);
     let any_started = rt.containers.iter().any(|ct| {
         ct.restart_count > 0
@@ -909,85 +1072,101 @@ fn render(c: &mut Cluster, key: &ObjectKey) {
     } else {
         "Pending"
     };
-    let unready: Vec<&str> = rt
-        .containers
-        .iter()
-        .filter(|ct| !ct.ready)
-        .map(|ct| ct.name.as_str())
-        .collect();
-    let (ip, host_ip, bound_at) = (rt.ip.clone(), rt.host_ip.clone(), rt.bound_at);
-    let unready: Vec<String> = unready.into_iter().map(str::to_string).collect();
-    let _ = c.modify_in_place::<Pod>(key, |p| {
-        let st = p.status.get_or_insert_with(PodStatus::default);
-        let old_conds = st.conditions.as_deref().unwrap_or_default();
-        let cond = |type_: &str,
-                    ok: bool,
-                    reason: Option<&str>,
-                    message: Option<String>,
-                    since: Millis| {
-            let status = if ok { "True" } else { "False" };
-            let ltt = old_conds
-                .iter()
-                .find(|c| c.type_ == type_ && c.status == status)
-                .and_then(|c| c.last_transition_time.clone())
-                .unwrap_or_else(|| since.to_time());
-            PodCondition {
-                type_: type_.to_string(),
-                status: status.to_string(),
-                reason: reason.map(str::to_string),
-                message,
-                last_transition_time: Some(ltt),
-                ..Default::default()
+    let bound_at = rt.bound_at;
+    let not_ready_msg = (!all_ready).then(|| {
+        let mut m = String::from("containers with unready status: [");
+        for (i, ct) in rt.containers.iter().filter(|ct| !ct.ready).enumerate() {
+            if i > 0 {
+                m.push(' ');
             }
-        };
-        let not_ready_msg = (!all_ready)
-            .then(|| format!("containers with unready status: [{}]", unready.join(" ")));
-        let scheduled = old_conds
-            .iter()
-            .find(|c| c.type_ == "PodScheduled")
-            .cloned();
-        let mut conditions = vec![
-            cond("PodReadyToStartContainers", true, None, None, bound_at),
-            cond("Initialized", true, None, None, bound_at),
-            cond(
-                "Ready",
-                all_ready,
-                (!all_ready).then_some("ContainersNotReady"),
-                not_ready_msg.clone(),
-                now,
-            ),
-            cond(
-                "ContainersReady",
-                all_ready,
-                (!all_ready).then_some("ContainersNotReady"),
-                not_ready_msg,
-                now,
-            ),
-        ];
-        conditions.extend(scheduled);
-        // Field by field, so that nothing is copied to find out whether anything changed.
-        let mut changed = false;
-        set(&mut st.phase, Some(phase.to_string()), &mut changed);
-        set(&mut st.conditions, Some(conditions), &mut changed);
-        set(
-            &mut st.host_ips,
-            Some(vec![HostIP {
-                ip: host_ip.clone(),
-            }]),
-            &mut changed,
-        );
-        set(&mut st.host_ip, Some(host_ip), &mut changed);
-        set(
-            &mut st.pod_ips,
-            Some(vec![PodIP { ip: ip.clone() }]),
-            &mut changed,
-        );
-        set(&mut st.pod_ip, Some(ip), &mut changed);
-        set(&mut st.start_time, Some(bound_at.to_time()), &mut changed);
-        set(&mut st.qos_class, Some("BestEffort".into()), &mut changed);
-        set(&mut st.container_statuses, Some(statuses), &mut changed);
-        changed
+            m.push_str(&ct.name);
+        }
+        m.push(']');
+        m
     });
+    let st = p.status.get_or_insert_with(PodStatus::default);
+    let mut changed = false;
+
+    // Conditions: a condition keeps its lastTransitionTime while its status stays; the
+    // scheduler's PodScheduled condition is kept, last.
+    let old_conds = st.conditions.as_deref().unwrap_or_default();
+    let want = |type_: &'static str, ok: bool, reason, message, since: Millis| {
+        let status = if ok { "True" } else { "False" };
+        let last_transition_time = old_conds
+            .iter()
+            .find(|c| c.type_ == type_ && c.status == status)
+            .and_then(|c| c.last_transition_time.clone())
+            .unwrap_or_else(|| since.to_time());
+        WantCondition {
+            type_,
+            ok,
+            reason,
+            message,
+            last_transition_time,
+        }
+    };
+    let reason = (!all_ready).then_some("ContainersNotReady");
+    let message = not_ready_msg.as_deref();
+    let wanted = [
+        want("PodReadyToStartContainers", true, None, None, bound_at),
+        want("Initialized", true, None, None, bound_at),
+        want("Ready", all_ready, reason, message, now),
+        want("ContainersReady", all_ready, reason, message, now),
+    ];
+    let scheduled = old_conds.iter().position(|c| c.type_ == "PodScheduled");
+    let same_shape = old_conds.len() == wanted.len() + usize::from(scheduled.is_some())
+        && old_conds
+            .iter()
+            .zip(&wanted)
+            .all(|(c, w)| c.type_ == w.type_);
+    if same_shape {
+        // The same conditions in the same order (PodScheduled, if any, is the fifth):
+        // rewrite them where they are.
+        for (c, w) in st.conditions.iter_mut().flatten().zip(&wanted) {
+            w.write_into(c, &mut changed);
+        }
+    } else {
+        let scheduled = scheduled.map(|i| old_conds[i].clone());
+        let mut conditions = Vec::with_capacity(wanted.len() + 1);
+        conditions.extend(wanted.iter().map(WantCondition::to_condition));
+        conditions.extend(scheduled);
+        set(&mut st.conditions, Some(conditions), &mut changed);
+    }
+
+    set_str(&mut st.phase, Some(phase), &mut changed);
+    match st.host_ips.as_deref() {
+        Some([HostIP { ip }]) if *ip == rt.host_ip => {}
+        _ => {
+            st.host_ips = Some(vec![HostIP {
+                ip: rt.host_ip.clone(),
+            }]);
+            changed = true;
+        }
+    }
+    set_str(&mut st.host_ip, Some(&rt.host_ip), &mut changed);
+    match st.pod_ips.as_deref() {
+        Some([PodIP { ip }]) if *ip == rt.ip => {}
+        _ => {
+            st.pod_ips = Some(vec![PodIP { ip: rt.ip.clone() }]);
+            changed = true;
+        }
+    }
+    set_str(&mut st.pod_ip, Some(&rt.ip), &mut changed);
+    set(&mut st.start_time, Some(bound_at.to_time()), &mut changed);
+    set_str(&mut st.qos_class, Some("BestEffort"), &mut changed);
+    match st.container_statuses.as_mut() {
+        Some(statuses) if statuses.len() == rt.containers.len() => {
+            for (cs, ct) in statuses.iter_mut().zip(&rt.containers) {
+                write_container_status(cs, ct, &mut changed);
+            }
+        }
+        _ => set(
+            &mut st.container_statuses,
+            Some(rt.containers.iter().map(container_status).collect()),
+            &mut changed,
+        ),
+    }
+    changed
 }
 
 /// Writes `value` into `field` when it differs, and notes the change.
@@ -998,8 +1177,16 @@ fn set<T: PartialEq>(field: &mut T, value: T, changed: &mut bool) {
     }
 }
 
-fn container_status(ct: &Container) -> ContainerStatus {
-    let terminated = |t: &Terminated| ContainerState {
+/// [`set`] for an optional string, allocating only when it differs.
+fn set_str(field: &mut Option<String>, value: Option<&str>, changed: &mut bool) {
+    if field.as_deref() != value {
+        *field = value.map(str::to_string);
+        *changed = true;
+    }
+}
+
+fn terminated_state(t: &Terminated) -> ContainerState {
+    ContainerState {
         terminated: Some(ContainerStateTerminated {
             exit_code: t.exit_code,
             reason: Some(t.reason.to_string()),
@@ -1009,7 +1196,10 @@ fn container_status(ct: &Container) -> ContainerStatus {
             ..Default::default()
         }),
         ..Default::default()
-    };
+    }
+}
+
+fn container_state(ct: &Container) -> ContainerState {
     let waiting = |reason: &str, message: Option<String>| ContainerState {
         waiting: Some(ContainerStateWaiting {
             reason: Some(reason.to_string()),
@@ -1017,7 +1207,7 @@ fn container_status(ct: &Container) -> ContainerStatus {
         }),
         ..Default::default()
     };
-    let state = match &ct.state {
+    match &ct.state {
         State::Creating => waiting("ContainerCreating", None),
         State::PullError { reason, message } => waiting(reason, Some(message.clone())),
         State::CrashLoop { message } => waiting("CrashLoopBackOff", Some(message.clone())),
@@ -1030,8 +1220,11 @@ fn container_status(ct: &Container) -> ContainerStatus {
             }),
             ..Default::default()
         },
-        State::Terminated(t) => terminated(t),
-    };
+        State::Terminated(t) => terminated_state(t),
+    }
+}
+
+fn container_status(ct: &Container) -> ContainerStatus {
     let running = matches!(ct.state, State::Running { .. });
     ContainerStatus {
         name: ct.name.clone(),
@@ -1041,10 +1234,61 @@ fn container_status(ct: &Container) -> ContainerStatus {
         ready: ct.ready,
         started: Some(running && ct.started),
         restart_count: ct.restart_count,
-        state: Some(state),
-        last_state: ct.last_terminated.as_ref().map(terminated),
+        state: Some(container_state(ct)),
+        last_state: ct.last_terminated.as_ref().map(terminated_state),
         ..Default::default()
     }
+}
+
+/// Makes `cs` what [`container_status`] gives for `ct`, field by field; notes any change.
+fn write_container_status(cs: &mut ContainerStatus, ct: &Container, changed: &mut bool) {
+    let ContainerStatus {
+        allocated_resources,
+        allocated_resources_status,
+        container_id,
+        image,
+        image_id,
+        last_state,
+        name,
+        ready,
+        resources,
+        restart_count,
+        started,
+        state,
+        stop_signal,
+        user,
+        volume_mounts,
+    } = cs;
+    if *name != ct.name {
+        name.clone_from(&ct.name);
+        *changed = true;
+    }
+    if *image != ct.image {
+        image.clone_from(&ct.image);
+        *changed = true;
+    }
+    if !image_id.is_empty() {
+        image_id.clear();
+        *changed = true;
+    }
+    let id = (!ct.container_id.is_empty()).then_some(ct.container_id.as_str());
+    set_str(container_id, id, changed);
+    set(ready, ct.ready, changed);
+    let running = matches!(ct.state, State::Running { .. });
+    set(started, Some(running && ct.started), changed);
+    set(restart_count, ct.restart_count, changed);
+    set(state, Some(container_state(ct)), changed);
+    set(
+        last_state,
+        ct.last_terminated.as_ref().map(terminated_state),
+        changed,
+    );
+    set(allocated_resources, None, changed);
+    set(allocated_resources_status, None, changed);
+    set(resources, None, changed);
+    set(stop_signal, None, changed);
+    set(user, None, changed);
+    set(volume_mounts, None, changed);
 }
 
 #[cfg(test)]
