@@ -101,12 +101,33 @@ impl Ord for TimerEntry {
 struct Lane {
     queue: VecDeque<ObjectKey>,
     queued: HashSet<ObjectKey>,
+    /// A key built in place to look up one that is only at hand as two strings.
+    probe: ObjectKey,
 }
 
 impl Lane {
     fn push(&mut self, key: ObjectKey) {
         if self.queued.insert(key.clone()) {
             self.queue.push_back(key);
+        }
+    }
+
+    /// [`Lane::push`] of a borrowed key: nothing is copied when the key is already queued.
+    fn push_ref(&mut self, key: &ObjectKey) {
+        if !self.queued.contains(key) {
+            self.push(key.clone());
+        }
+    }
+
+    /// [`Lane::push`] of the key `namespace/name`, copied only when it is not already queued.
+    fn push_named(&mut self, namespace: &str, name: &str) {
+        self.probe.namespace.clear();
+        self.probe.namespace.push_str(namespace);
+        self.probe.name.clear();
+        self.probe.name.push_str(name);
+        if !self.queued.contains(&self.probe) {
+            let key = self.probe.clone();
+            self.push(key);
         }
     }
     fn pop(&mut self) -> Option<ObjectKey> {
@@ -213,9 +234,11 @@ impl Cluster {
     /// (no vowels, no confusable digits), as in generated pod names.
     pub(crate) fn random_suffix(&mut self, n: usize) -> String {
         const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-        (0..n)
-            .map(|_| ALPHANUMS[self.rng.random_range(0..ALPHANUMS.len())] as char)
-            .collect()
+        let mut s = String::with_capacity(n);
+        for _ in 0..n {
+            s.push(ALPHANUMS[self.rng.random_range(0..ALPHANUMS.len())] as char);
+        }
+        s
     }
 
     fn next_rv(&mut self) -> String {
@@ -241,8 +264,10 @@ impl Cluster {
                         "Required value: name or generateName is required",
                     ));
                 }
-                let suffix = self.random_suffix(5);
-                obj.meta_mut().name = Some(format!("{prefix}{suffix}"));
+                let mut name = String::with_capacity(prefix.len() + 5);
+                name.push_str(&prefix);
+                name.push_str(&self.random_suffix(5));
+                obj.meta_mut().name = Some(name);
             }
         }
         if T::KIND.namespaced() && obj.meta().namespace.is_none() {
@@ -621,9 +646,9 @@ impl Cluster {
         key: &ObjectKey,
         old: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     ) {
-        if kind == Kind::Pod {
+        if kind == Kind::Pod && !self.store.generic.is_empty() {
             // The EndpointSlice controller watches pods: the Services that select the pod,
-            // before and after the write.
+            // before and after the write (there are none while no passive object is stored).
             let mut services = crate::controllers::endpointslice::services_selecting(
                 self,
                 &key.namespace,
@@ -670,11 +695,17 @@ impl Cluster {
                 }
             }
             Kind::Pod => {
+                // One lookup of the pod; keys are copied into a lane only when not queued yet.
                 let pod = &self.store.pods[key];
+                let needs_node = pod
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.node_name.as_ref())
+                    .is_none()
+                    && pod.metadata.deletion_timestamp.is_none();
                 match controller_ref(&pod.metadata) {
                     Some(r) if r.kind == "ReplicaSet" => {
-                        let rs = ObjectKey::new(key.namespace.clone(), r.name.clone());
-                        self.enqueue(Work::SyncReplicaSet(rs));
+                        self.replicaset_lane.push_named(&key.namespace, &r.name);
                     }
                     Some(_) => {}
                     None => {
@@ -683,15 +714,8 @@ impl Cluster {
                         }
                     }
                 }
-                let pod = &self.store.pods[key];
-                if pod
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.node_name.as_ref())
-                    .is_none()
-                    && pod.metadata.deletion_timestamp.is_none()
-                {
-                    self.enqueue(Work::Schedule(key.clone()));
+                if needs_node {
+                    self.schedule_lane.push_ref(key);
                 }
             }
             Kind::Node => {}

@@ -8,6 +8,16 @@ use crate::time::Millis;
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
+/// The pieces joined into one string of exactly their length: the hot event messages and
+/// generated names, built without `format!`'s machinery.
+pub(crate) fn concat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
 /// The object an event is about.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InvolvedObject {

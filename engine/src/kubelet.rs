@@ -304,7 +304,11 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
             &pod_key,
             EventType::Normal,
             "Pulled",
-            format!("Container image \"{image}\" already present on machine"),
+            crate::events::concat(&[
+                "Container image \"",
+                &image,
+                "\" already present on machine",
+            ]),
             "kubelet",
         );
     }
@@ -453,14 +457,14 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
                 &pod_key,
                 EventType::Normal,
                 "Created",
-                format!("Created container: {name}"),
+                crate::events::concat(&["Created container: ", &name]),
                 "kubelet",
             );
             c.record_event_for::<Pod>(
                 &pod_key,
                 EventType::Normal,
                 "Started",
-                format!("Started container {name}"),
+                crate::events::concat(&["Started container ", &name]),
                 "kubelet",
             );
             if let Some(exit) = exit {
@@ -819,7 +823,7 @@ pub(crate) fn delete_pod(c: &mut Cluster, key: &ObjectKey) -> crate::api::Result
             &pod_key,
             EventType::Normal,
             "Killing",
-            format!("Stopping container {name}"),
+            crate::events::concat(&["Stopping container ", &name]),
             "kubelet",
         );
     }

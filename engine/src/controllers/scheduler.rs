@@ -196,7 +196,14 @@ pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
         &pod_key,
         EventType::Normal,
         "Scheduled",
-        format!("Successfully assigned {key} to {node}"),
+        crate::events::concat(&[
+            "Successfully assigned ",
+            &key.namespace,
+            "/",
+            &key.name,
+            " to ",
+            &node,
+        ]),
         "default-scheduler",
     );
     kubelet::pod_bound(c, key, &node);
