@@ -602,10 +602,13 @@ impl Cluster {
         message: String,
         source: &'static str,
     ) {
+        // The key ObjectKey::of would make, without making it.
+        let m = obj.meta();
         let involved = self.events.involved(
             T::KIND,
-            &ObjectKey::of(obj.meta()),
-            obj.meta().uid.as_deref().unwrap_or_default(),
+            m.namespace.as_deref().unwrap_or("default"),
+            m.name.as_deref().unwrap_or_default(),
+            m.uid.as_deref().unwrap_or_default(),
         );
         self.trace
             .event(self.now, &involved, type_, reason, &message);
@@ -629,7 +632,9 @@ impl Cluster {
         else {
             return;
         };
-        let involved = self.events.involved(T::KIND, key, uid);
+        let involved = self
+            .events
+            .involved(T::KIND, &key.namespace, &key.name, uid);
         self.trace
             .event(self.now, &involved, type_, reason, &message);
         self.stats.events += 1;

@@ -540,9 +540,10 @@ impl Store {
         if kind == Kind::Pod {
             self.orphan_pods.remove(key);
         }
+        let entry = (kind, key.clone());
         for r in refs.into_iter().flatten() {
             if let Some(set) = self.dependents.get_mut(&r.uid) {
-                set.remove(&(kind, key.clone()));
+                set.remove(&entry);
                 if set.is_empty() {
                     self.dependents.remove(&r.uid);
                 }
