@@ -101,12 +101,33 @@ impl Ord for TimerEntry {
 struct Lane {
     queue: VecDeque<ObjectKey>,
     queued: HashSet<ObjectKey>,
+    /// A key built in place to look up one that is only at hand as two strings.
+    probe: ObjectKey,
 }
 
 impl Lane {
     fn push(&mut self, key: ObjectKey) {
         if self.queued.insert(key.clone()) {
             self.queue.push_back(key);
+        }
+    }
+
+    /// [`Lane::push`] of a borrowed key: nothing is copied when the key is already queued.
+    fn push_ref(&mut self, key: &ObjectKey) {
+        if !self.queued.contains(key) {
+            self.push(key.clone());
+        }
+    }
+
+    /// [`Lane::push`] of the key `namespace/name`, copied only when it is not already queued.
+    fn push_named(&mut self, namespace: &str, name: &str) {
+        self.probe.namespace.clear();
+        self.probe.namespace.push_str(namespace);
+        self.probe.name.clear();
+        self.probe.name.push_str(name);
+        if !self.queued.contains(&self.probe) {
+            let key = self.probe.clone();
+            self.push(key);
         }
     }
     fn pop(&mut self) -> Option<ObjectKey> {
@@ -230,38 +251,34 @@ impl Cluster {
 
     // ---------------------------------------------------------------- randomness and identity
 
-    /// A UUID-shaped uid drawn from the seeded generator.
+    /// A UUID-shaped uid drawn from the seeded generator: the 16 bytes in lower-case hex,
+    /// grouped 8-4-4-4-12, with the version nibble 4 and the variant bits `10`.
     pub(crate) fn new_uid(&mut self) -> String {
-        let b: [u8; 16] = self.rng.random();
-        format!(
-            "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-4{:01x}{:02x}-{:01x}{:01x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-            b[0],
-            b[1],
-            b[2],
-            b[3],
-            b[4],
-            b[5],
-            b[6] & 0xf,
-            b[7],
-            8 | (b[8] & 0x3),
-            b[8] >> 4,
-            b[9],
-            b[10],
-            b[11],
-            b[12],
-            b[13],
-            b[14],
-            b[15]
-        )
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut b: [u8; 16] = self.rng.random();
+        // Version 4 (the high nibble of byte 6) and variant 10xx (the high bits of byte 8).
+        b[6] = 0x40 | (b[6] & 0x0f);
+        b[8] = 0x80 | ((b[8] & 0x3) << 4) | (b[8] >> 4);
+        let mut s = String::with_capacity(36);
+        for (i, byte) in b.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                s.push('-');
+            }
+            s.push(HEX[usize::from(byte >> 4)] as char);
+            s.push(HEX[usize::from(byte & 0xf)] as char);
+        }
+        s
     }
 
     /// `n` characters from the alphabet of `k8s.io/apimachinery/pkg/util/rand.String`
     /// (no vowels, no confusable digits), as in generated pod names.
     pub(crate) fn random_suffix(&mut self, n: usize) -> String {
         const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-        (0..n)
-            .map(|_| ALPHANUMS[self.rng.random_range(0..ALPHANUMS.len())] as char)
-            .collect()
+        let mut s = String::with_capacity(n);
+        for _ in 0..n {
+            s.push(ALPHANUMS[self.rng.random_range(0..ALPHANUMS.len())] as char);
+        }
+        s
     }
 
     fn next_rv(&mut self) -> String {
@@ -287,8 +304,10 @@ impl Cluster {
                         "Required value: name or generateName is required",
                     ));
                 }
-                let suffix = self.random_suffix(5);
-                obj.meta_mut().name = Some(format!("{prefix}{suffix}"));
+                let mut name = String::with_capacity(prefix.len() + 5);
+                name.push_str(&prefix);
+                name.push_str(&self.random_suffix(5));
+                obj.meta_mut().name = Some(name);
             }
         }
         if T::KIND.namespaced() && obj.meta().namespace.is_none() {
@@ -414,6 +433,14 @@ impl Cluster {
             );
             debug_assert_eq!(labels, obj.meta().labels, "modify_in_place changed labels");
         }
+        self.written_in_place::<T>(key);
+        Ok(true)
+    }
+
+    /// What follows a change made where the object lies (by [`Cluster::modify_in_place`], or
+    /// by a caller that edited it through the table under the same rules): a new
+    /// resourceVersion, the trace, the pod facts and the informers.
+    pub(crate) fn written_in_place<T: Resource>(&mut self, key: &ObjectKey) {
         let rv = self.next_rv();
         self.trace
             .write(self.now, Verb::Modified, T::KIND.as_str(), key, &rv);
@@ -424,7 +451,6 @@ impl Cluster {
             self.store.refresh_pod_facts_same_labels(key);
         }
         self.dispatch(T::KIND, key, None);
-        Ok(true)
     }
 
     /// Deletes an object. Pods on a node are deleted gracefully: they get a deletionTimestamp and
@@ -618,10 +644,13 @@ impl Cluster {
         message: String,
         source: &'static str,
     ) {
+        // The key ObjectKey::of would make, without making it.
+        let m = obj.meta();
         let involved = self.events.involved(
             T::KIND,
-            &ObjectKey::of(obj.meta()),
-            obj.meta().uid.as_deref().unwrap_or_default(),
+            m.namespace.as_deref().unwrap_or("default"),
+            m.name.as_deref().unwrap_or_default(),
+            m.uid.as_deref().unwrap_or_default(),
         );
         self.trace
             .event(self.now, &involved, type_, reason, &message);
@@ -645,7 +674,9 @@ impl Cluster {
         else {
             return;
         };
-        let involved = self.events.involved(T::KIND, key, uid);
+        let involved = self
+            .events
+            .involved(T::KIND, &key.namespace, &key.name, uid);
         self.trace
             .event(self.now, &involved, type_, reason, &message);
         self.stats.events += 1;
@@ -662,9 +693,9 @@ impl Cluster {
         key: &ObjectKey,
         old: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     ) {
-        if kind == Kind::Pod {
+        if kind == Kind::Pod && !self.store.generic.is_empty() {
             // The EndpointSlice controller watches pods: the Services that select the pod,
-            // before and after the write.
+            // before and after the write (there are none while no passive object is stored).
             let mut services = crate::controllers::endpointslice::services_selecting(
                 self,
                 &key.namespace,
@@ -711,11 +742,17 @@ impl Cluster {
                 }
             }
             Kind::Pod => {
+                // One lookup of the pod; keys are copied into a lane only when not queued yet.
                 let pod = &self.store.pods[key];
+                let needs_node = pod
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.node_name.as_ref())
+                    .is_none()
+                    && pod.metadata.deletion_timestamp.is_none();
                 match controller_ref(&pod.metadata) {
                     Some(r) if r.kind == "ReplicaSet" => {
-                        let rs = ObjectKey::new(key.namespace.clone(), r.name.clone());
-                        self.enqueue(Work::SyncReplicaSet(rs));
+                        self.replicaset_lane.push_named(&key.namespace, &r.name);
                     }
                     Some(_) => {}
                     None => {
@@ -724,15 +761,8 @@ impl Cluster {
                         }
                     }
                 }
-                let pod = &self.store.pods[key];
-                if pod
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.node_name.as_ref())
-                    .is_none()
-                    && pod.metadata.deletion_timestamp.is_none()
-                {
-                    self.enqueue(Work::Schedule(key.clone()));
+                if needs_node {
+                    self.schedule_lane.push_ref(key);
                 }
             }
             Kind::Node => {}
@@ -900,5 +930,44 @@ impl Cluster {
             self.settle();
         }
         done(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The uid writer gives what `format!` with the UUID layout gives for the same bytes.
+    #[test]
+    fn uids_are_uuid_shaped_hex_of_the_drawn_bytes() {
+        let mut c = Cluster::new(ClusterConfig {
+            nodes: 0,
+            ..Default::default()
+        });
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        for _ in 0..1000 {
+            let b: [u8; 16] = rng.random();
+            let expected = format!(
+                "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-4{:01x}{:02x}-{:01x}{:01x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+                b[0],
+                b[1],
+                b[2],
+                b[3],
+                b[4],
+                b[5],
+                b[6] & 0xf,
+                b[7],
+                8 | (b[8] & 0x3),
+                b[8] >> 4,
+                b[9],
+                b[10],
+                b[11],
+                b[12],
+                b[13],
+                b[14],
+                b[15]
+            );
+            assert_eq!(c.new_uid(), expected);
+        }
     }
 }

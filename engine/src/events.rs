@@ -8,6 +8,16 @@ use crate::time::Millis;
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
+/// The pieces joined into one string of exactly their length: the hot event messages and
+/// generated names, built without `format!`'s machinery.
+pub(crate) fn concat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
 /// The object an event is about.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InvolvedObject {
@@ -67,32 +77,30 @@ pub struct EventLog {
 
 impl EventLog {
     /// The shared identity of an object, made on its first event.
+    /// The object is `namespace/name`; its key is only copied when it is new here.
     pub(crate) fn involved(
         &mut self,
         kind: Kind,
-        key: &ObjectKey,
+        namespace: &str,
+        name: &str,
         uid: &str,
     ) -> Arc<InvolvedObject> {
         use std::hash::BuildHasher;
-        if let Some(o) = self
-            .last
-            .as_ref()
-            .filter(|o| o.uid == uid && o.kind == kind && &o.key == key)
-        {
+        let is = |o: &InvolvedObject| {
+            o.uid == uid && o.kind == kind && o.key.namespace == namespace && o.key.name == name
+        };
+        if let Some(o) = self.last.as_ref().filter(|o| is(o)) {
             return o.clone();
         }
         let h = rustc_hash::FxBuildHasher.hash_one(uid);
         let same = self.objects.entry(h).or_default();
-        if let Some(o) = same
-            .iter()
-            .find(|o| o.uid == uid && o.kind == kind && &o.key == key)
-        {
+        if let Some(o) = same.iter().find(|o| is(o)) {
             self.last = Some(o.clone());
             return o.clone();
         }
         let o = Arc::new(InvolvedObject {
             kind,
-            key: key.clone(),
+            key: ObjectKey::new(namespace, name),
             uid: uid.to_string(),
         });
         same.push(o.clone());

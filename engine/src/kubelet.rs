@@ -25,6 +25,7 @@ use k8s_openapi::api::core::v1::{
     ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting,
     ContainerStatus, HostIP, Pod, PodCondition, PodIP, PodStatus,
 };
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use rustc_hash::FxHashMap as HashMap;
 
 /// The kubelet's container restart back-off: 10 s doubling to 300 s (`MaxContainerBackOff`).
@@ -217,7 +218,8 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
     let Some(pod) = c.store.pods.get(key) else {
         return;
     };
-    let spec = pod.spec.clone().unwrap_or_default();
+    let no_spec = k8s_openapi::api::core::v1::PodSpec::default();
+    let spec = pod.spec.as_ref().unwrap_or(&no_spec);
     let uid = pod.metadata.uid.clone().unwrap_or_default();
     c.kubelet.next_ip += 1;
     let n = c.kubelet.next_ip;
@@ -455,7 +457,11 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
             &pod_key,
             EventType::Normal,
             "Pulled",
-            format!("Container image \"{image}\" already present on machine"),
+            crate::events::concat(&[
+                "Container image \"",
+                &image,
+                "\" already present on machine",
+            ]),
             "kubelet",
         );
     }
@@ -571,6 +577,20 @@ fn spec_container(
     }
 }
 
+/// `containerd://` and the id as 64 hex digits (what `format!("containerd://{:064x}")` gives,
+/// without the formatter's padding machinery).
+fn container_id(n: u64) -> String {
+    const PREFIX: &str = "containerd://";
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(PREFIX.len() + 64);
+    s.push_str(PREFIX);
+    s.push_str(&"0".repeat(48));
+    for shift in (0..16).rev() {
+        s.push(HEX[((n >> (shift * 4)) & 0xf) as usize] as char);
+    }
+    s
+}
+
 /// `flowcontrol.Backoff.Next`: the first call (or one after 2×max of quiet) gives the initial
 /// delay; each later call doubles it up to the maximum. Returns the new delay.
 fn next_backoff(entry: &mut Option<(Millis, Millis)>, event_time: Millis, now: Millis) -> Millis {
@@ -658,7 +678,7 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
     match t.what {
         What::Started => {
             c.kubelet.next_container_id += 1;
-            let id = format!("containerd://{:064x}", c.kubelet.next_container_id);
+            let id = container_id(c.kubelet.next_container_id);
             let rt = c.kubelet.pods.get_mut(&t.pod).expect("checked");
             let ct = &mut rt.containers[t.container];
             ct.state = State::Running { since: now };
@@ -691,14 +711,14 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
                 &pod_key,
                 EventType::Normal,
                 "Created",
-                format!("Created container: {name}"),
+                crate::events::concat(&["Created container: ", &name]),
                 "kubelet",
             );
             c.record_event_for::<Pod>(
                 &pod_key,
                 EventType::Normal,
                 "Started",
-                format!("Started container {name}"),
+                crate::events::concat(&["Started container ", &name]),
                 "kubelet",
             );
             if let Some(exit) = exit {
@@ -1190,7 +1210,7 @@ pub(crate) fn delete_pod(c: &mut Cluster, key: &ObjectKey) -> crate::api::Result
             &pod_key,
             EventType::Normal,
             "Killing",
-            format!("Stopping container {name}"),
+            crate::events::concat(&["Stopping container ", &name]),
             "kubelet",
         );
     }
@@ -1283,129 +1303,357 @@ impl Cluster {
 
 /// Writes `pod.status` from the runtime state (`generateAPIPodStatus`): the container statuses,
 /// the phase (`getPhase`) and the kubelet's conditions (`status/generate.go`).
+///
+/// Field by field and where the pod lies: a field is written only when it differs, so that
+/// nothing is copied or rebuilt to find out whether anything changed.
 fn render(c: &mut Cluster, key: &ObjectKey) {
+    let now = c.now();
     let Some(rt) = c.kubelet.pods.get(key) else {
         return;
     };
-    let now = c.now();
-    let has_init = rt.n_init > 0;
+    let Some(pod) = c.store.pods.get_mut(key) else {
+        return;
+    };
+    if render_status(pod, rt, now) {
+        c.written_in_place::<Pod>(key);
+    }
+}
+
+/// A condition's status, reason and message.
+type CondWant = (bool, Option<&'static str>, Option<String>);
+
+/// What the kubelet's phase and conditions say for a runtime state.
+struct Summary {
+    phase: &'static str,
+    /// Ready and ContainersReady (sidecars, then app containers, in spec order).
+    ready: CondWant,
+    initialized: CondWant,
+    /// When Initialized changes: at once with init containers, else when the pod was bound.
+    init_since: Millis,
+}
+
+fn summarize(rt: &PodRuntime, now: Millis) -> Summary {
     let (inits, apps) = rt.containers.split_at(rt.n_init);
-    let init_statuses: Option<Vec<ContainerStatus>> =
-        has_init.then(|| inits.iter().map(|ct| container_status(ct, true)).collect());
-    let statuses: Vec<ContainerStatus> = apps
-        .iter()
-        .map(|ct| container_status(ct, has_init))
-        .collect();
     let phase = pod_phase(rt);
-    // ContainersReady covers the sidecars, then the app containers, in spec order.
-    let unready: Vec<&str> = rt
+    let mut unready = rt
         .containers
         .iter()
         .filter(|ct| ct.role != Role::Init && !ct.ready)
-        .map(|ct| ct.name.as_str())
-        .collect();
-    let (ready, ready_reason, ready_msg) = match phase {
+        .peekable();
+    let ready = match phase {
         "Succeeded" => (false, Some("PodCompleted"), None),
         "Failed" => (false, Some("PodFailed"), None),
-        _ if unready.is_empty() => (true, None, None),
+        _ if unready.peek().is_none() => (true, None, None),
         _ => (
             false,
             Some("ContainersNotReady"),
-            Some(format!(
-                "containers with unready status: [{}]",
-                unready.join(" ")
-            )),
+            Some(name_list("containers with unready status: [", unready)),
         ),
     };
     // Initialized: every init container done, or an app container has run already.
-    let incomplete: Vec<&str> = inits
-        .iter()
-        .filter(|ct| !init_done(ct))
-        .map(|ct| ct.name.as_str())
-        .collect();
+    let mut incomplete = inits.iter().filter(|ct| !init_done(ct)).peekable();
     let app_ran = apps
         .iter()
         .any(|ct| matches!(ct.state, State::Running { .. } | State::Terminated(_)));
-    let (initialized, init_reason, init_msg) = if phase == "Succeeded" {
+    let initialized = if phase == "Succeeded" {
         (true, Some("PodCompleted"), None)
-    } else if app_ran || incomplete.is_empty() {
+    } else if app_ran || incomplete.peek().is_none() {
         (true, None, None)
     } else {
         (
             false,
             Some("ContainersNotInitialized"),
-            Some(format!(
-                "containers with incomplete status: [{}]",
-                incomplete.join(" ")
+            Some(name_list(
+                "containers with incomplete status: [",
+                incomplete,
             )),
         )
     };
-    let (ip, host_ip, bound_at) = (rt.ip.clone(), rt.host_ip.clone(), rt.bound_at);
-    let init_since = if has_init { now } else { bound_at };
-    let _ = c.modify_in_place::<Pod>(key, |p| {
-        let st = p.status.get_or_insert_with(PodStatus::default);
-        let old_conds = st.conditions.as_deref().unwrap_or_default();
-        let cond = |type_: &str,
-                    ok: bool,
-                    reason: Option<&str>,
-                    message: Option<String>,
-                    since: Millis| {
-            let status = if ok { "True" } else { "False" };
-            let ltt = old_conds
-                .iter()
-                .find(|c| c.type_ == type_ && c.status == status)
-                .and_then(|c| c.last_transition_time.clone())
-                .unwrap_or_else(|| since.to_time());
-            PodCondition {
-                type_: type_.to_string(),
-                status: status.to_string(),
-                reason: reason.map(str::to_string),
-                message,
-                last_transition_time: Some(ltt),
-                ..Default::default()
-            }
-        };
-        let scheduled = old_conds
+    Summary {
+        phase,
+        ready,
+        initialized,
+        init_since: if rt.n_init > 0 { now } else { rt.bound_at },
+    }
+}
+
+/// `prefix`, the containers' names separated by spaces, and `]` (Go's `%s` of a `[]string`).
+fn name_list<'a>(prefix: &str, cts: impl Iterator<Item = &'a Container>) -> String {
+    let mut m = String::from(prefix);
+    for (i, ct) in cts.enumerate() {
+        if i > 0 {
+            m.push(' ');
+        }
+        m.push_str(&ct.name);
+    }
+    m.push(']');
+    m
+}
+
+/// What one of the kubelet's own pod conditions should say.
+struct WantCondition<'a> {
+    type_: &'static str,
+    ok: bool,
+    reason: Option<&'static str>,
+    message: Option<&'a str>,
+    last_transition_time: Time,
+}
+
+impl WantCondition<'_> {
+    fn status(&self) -> &'static str {
+        if self.ok { "True" } else { "False" }
+    }
+
+    fn to_condition(&self) -> PodCondition {
+        PodCondition {
+            type_: self.type_.to_string(),
+            status: self.status().to_string(),
+            reason: self.reason.map(str::to_string),
+            message: self.message.map(str::to_string),
+            last_transition_time: Some(self.last_transition_time.clone()),
+            ..Default::default()
+        }
+    }
+
+    /// Makes `c` (already of this type) say this; notes whether that changed it.
+    fn write_into(&self, c: &mut PodCondition, changed: &mut bool) {
+        let PodCondition {
+            last_probe_time,
+            last_transition_time,
+            message,
+            observed_generation,
+            reason,
+            status,
+            type_: _,
+        } = c;
+        if status != self.status() {
+            *status = self.status().to_string();
+            *changed = true;
+        }
+        set_str(reason, self.reason, changed);
+        set_str(message, self.message, changed);
+        if last_transition_time.as_ref() != Some(&self.last_transition_time) {
+            *last_transition_time = Some(self.last_transition_time.clone());
+            *changed = true;
+        }
+        set(last_probe_time, None, changed);
+        set(observed_generation, None, changed);
+    }
+}
+
+/// Brings `p.status` up to date with the runtime state; returns whether anything changed.
+/// Debug builds check the result against a full render of the status.
+fn render_status(p: &mut Pod, rt: &PodRuntime, now: Millis) -> bool {
+    #[cfg(debug_assertions)]
+    let expected = full_render(p.status.clone(), rt, now);
+    let changed = write_status(p, rt, now);
+    #[cfg(debug_assertions)]
+    {
+        debug_assert_eq!(
+            (p.status.as_ref(), changed),
+            (Some(&expected.0), expected.1),
+            "the in-place status differs from a full render"
+        );
+    }
+    changed
+}
+
+/// The status rendered from scratch, the way [`write_status`] must leave it, and whether it
+/// differs from `old`: every list rebuilt, then compared.
+#[cfg(debug_assertions)]
+fn full_render(old: Option<PodStatus>, rt: &PodRuntime, now: Millis) -> (PodStatus, bool) {
+    let mut st = old.unwrap_or_default();
+    let sum = summarize(rt, now);
+    let has_init = rt.n_init > 0;
+    let (inits, apps) = rt.containers.split_at(rt.n_init);
+    let old_conds = st.conditions.clone().unwrap_or_default();
+    let cond = |type_: &str, (ok, reason, message): CondWant, since: Millis| {
+        let status = if ok { "True" } else { "False" };
+        let ltt = old_conds
+            .iter()
+            .find(|c| c.type_ == type_ && c.status == status)
+            .and_then(|c| c.last_transition_time.clone())
+            .unwrap_or_else(|| since.to_time());
+        PodCondition {
+            type_: type_.to_string(),
+            status: status.to_string(),
+            reason: reason.map(str::to_string),
+            message,
+            last_transition_time: Some(ltt),
+            ..Default::default()
+        }
+    };
+    let mut conditions = vec![
+        cond("PodReadyToStartContainers", (true, None, None), rt.bound_at),
+        cond("Initialized", sum.initialized, sum.init_since),
+        cond("Ready", sum.ready.clone(), now),
+        cond("ContainersReady", sum.ready, now),
+    ];
+    conditions.extend(
+        old_conds
             .iter()
             .find(|c| c.type_ == "PodScheduled")
-            .cloned();
-        let mut conditions = vec![
-            cond("PodReadyToStartContainers", true, None, None, bound_at),
-            cond(
-                "Initialized",
-                initialized,
-                init_reason,
-                init_msg,
-                init_since,
-            ),
-            cond("Ready", ready, ready_reason, ready_msg.clone(), now),
-            cond("ContainersReady", ready, ready_reason, ready_msg, now),
-        ];
+            .cloned(),
+    );
+    let mut changed = false;
+    set(&mut st.phase, Some(sum.phase.to_string()), &mut changed);
+    set(&mut st.conditions, Some(conditions), &mut changed);
+    set(
+        &mut st.host_ips,
+        Some(vec![HostIP {
+            ip: rt.host_ip.clone(),
+        }]),
+        &mut changed,
+    );
+    set(&mut st.host_ip, Some(rt.host_ip.clone()), &mut changed);
+    set(
+        &mut st.pod_ips,
+        Some(vec![PodIP { ip: rt.ip.clone() }]),
+        &mut changed,
+    );
+    set(&mut st.pod_ip, Some(rt.ip.clone()), &mut changed);
+    set(
+        &mut st.start_time,
+        Some(rt.bound_at.to_time()),
+        &mut changed,
+    );
+    set(&mut st.qos_class, Some("BestEffort".into()), &mut changed);
+    let init_statuses =
+        has_init.then(|| inits.iter().map(|ct| container_status(ct, true)).collect());
+    set(&mut st.init_container_statuses, init_statuses, &mut changed);
+    let statuses = apps
+        .iter()
+        .map(|ct| container_status(ct, has_init))
+        .collect();
+    set(&mut st.container_statuses, Some(statuses), &mut changed);
+    (st, changed)
+}
+
+/// [`render_status`] without the debug check.
+fn write_status(p: &mut Pod, rt: &PodRuntime, now: Millis) -> bool {
+    let sum = summarize(rt, now);
+    let bound_at = rt.bound_at;
+    let st = p.status.get_or_insert_with(PodStatus::default);
+    let mut changed = false;
+
+    // Conditions: a condition keeps its lastTransitionTime while its status stays; the
+    // scheduler's PodScheduled condition is kept, last.
+    let old_conds = st.conditions.as_deref().unwrap_or_default();
+    fn want<'a>(
+        old_conds: &[PodCondition],
+        type_: &'static str,
+        (ok, reason, message): (bool, Option<&'static str>, Option<&'a str>),
+        since: Millis,
+    ) -> WantCondition<'a> {
+        let status = if ok { "True" } else { "False" };
+        let last_transition_time = old_conds
+            .iter()
+            .find(|c| c.type_ == type_ && c.status == status)
+            .and_then(|c| c.last_transition_time.clone())
+            .unwrap_or_else(|| since.to_time());
+        WantCondition {
+            type_,
+            ok,
+            reason,
+            message,
+            last_transition_time,
+        }
+    }
+    let (ready, ready_reason, ready_msg) = &sum.ready;
+    let (init, init_reason, init_msg) = &sum.initialized;
+    let ready = (*ready, *ready_reason, ready_msg.as_deref());
+    let wanted = [
+        want(
+            old_conds,
+            "PodReadyToStartContainers",
+            (true, None, None),
+            bound_at,
+        ),
+        want(
+            old_conds,
+            "Initialized",
+            (*init, *init_reason, init_msg.as_deref()),
+            sum.init_since,
+        ),
+        want(old_conds, "Ready", ready, now),
+        want(old_conds, "ContainersReady", ready, now),
+    ];
+    let scheduled = old_conds.iter().position(|c| c.type_ == "PodScheduled");
+    let same_shape = old_conds.len() == wanted.len() + usize::from(scheduled.is_some())
+        && old_conds
+            .iter()
+            .zip(&wanted)
+            .all(|(c, w)| c.type_ == w.type_);
+    if same_shape {
+        // The same conditions in the same order (PodScheduled, if any, is the fifth):
+        // rewrite them where they are.
+        for (c, w) in st.conditions.iter_mut().flatten().zip(&wanted) {
+            w.write_into(c, &mut changed);
+        }
+    } else {
+        let scheduled = scheduled.map(|i| old_conds[i].clone());
+        let mut conditions = Vec::with_capacity(wanted.len() + 1);
+        conditions.extend(wanted.iter().map(WantCondition::to_condition));
         conditions.extend(scheduled);
-        // Field by field, so that nothing is copied to find out whether anything changed.
-        let mut changed = false;
-        set(&mut st.phase, Some(phase.to_string()), &mut changed);
         set(&mut st.conditions, Some(conditions), &mut changed);
-        set(
-            &mut st.host_ips,
-            Some(vec![HostIP {
-                ip: host_ip.clone(),
-            }]),
-            &mut changed,
-        );
-        set(&mut st.host_ip, Some(host_ip), &mut changed);
-        set(
-            &mut st.pod_ips,
-            Some(vec![PodIP { ip: ip.clone() }]),
-            &mut changed,
-        );
-        set(&mut st.pod_ip, Some(ip), &mut changed);
-        set(&mut st.start_time, Some(bound_at.to_time()), &mut changed);
-        set(&mut st.qos_class, Some("BestEffort".into()), &mut changed);
-        set(&mut st.init_container_statuses, init_statuses, &mut changed);
-        set(&mut st.container_statuses, Some(statuses), &mut changed);
-        changed
-    });
+    }
+
+    set_str(&mut st.phase, Some(sum.phase), &mut changed);
+    match st.host_ips.as_deref() {
+        Some([HostIP { ip }]) if *ip == rt.host_ip => {}
+        _ => {
+            st.host_ips = Some(vec![HostIP {
+                ip: rt.host_ip.clone(),
+            }]);
+            changed = true;
+        }
+    }
+    set_str(&mut st.host_ip, Some(&rt.host_ip), &mut changed);
+    match st.pod_ips.as_deref() {
+        Some([PodIP { ip }]) if *ip == rt.ip => {}
+        _ => {
+            st.pod_ips = Some(vec![PodIP { ip: rt.ip.clone() }]);
+            changed = true;
+        }
+    }
+    set_str(&mut st.pod_ip, Some(&rt.ip), &mut changed);
+    set(&mut st.start_time, Some(bound_at.to_time()), &mut changed);
+    set_str(&mut st.qos_class, Some("BestEffort"), &mut changed);
+    let has_init = rt.n_init > 0;
+    let (inits, apps) = rt.containers.split_at(rt.n_init);
+    if has_init {
+        write_statuses(&mut st.init_container_statuses, inits, true, &mut changed);
+    } else {
+        set(&mut st.init_container_statuses, None, &mut changed);
+    }
+    write_statuses(&mut st.container_statuses, apps, has_init, &mut changed);
+    changed
+}
+
+/// Makes a list of container statuses what [`container_status`] gives for `cts`: in place
+/// when it has the right length, else rebuilt.
+fn write_statuses(
+    field: &mut Option<Vec<ContainerStatus>>,
+    cts: &[Container],
+    in_init_pod: bool,
+    changed: &mut bool,
+) {
+    match field.as_mut() {
+        Some(statuses) if statuses.len() == cts.len() => {
+            for (cs, ct) in statuses.iter_mut().zip(cts) {
+                write_container_status(cs, ct, in_init_pod, changed);
+            }
+        }
+        _ => set(
+            field,
+            Some(
+                cts.iter()
+                    .map(|ct| container_status(ct, in_init_pod))
+                    .collect(),
+            ),
+            changed,
+        ),
+    }
 }
 
 /// An init container is done: a regular one exited 0, a sidecar has started
@@ -1489,10 +1737,16 @@ fn set<T: PartialEq>(field: &mut T, value: T, changed: &mut bool) {
     }
 }
 
-/// A container's status. `in_init_pod`: the pod has init containers, so a container not yet
-/// created waits in `PodInitializing` rather than `ContainerCreating`.
-fn container_status(ct: &Container, in_init_pod: bool) -> ContainerStatus {
-    let terminated = |t: &Terminated| ContainerState {
+/// [`set`] for an optional string, allocating only when it differs.
+fn set_str(field: &mut Option<String>, value: Option<&str>, changed: &mut bool) {
+    if field.as_deref() != value {
+        *field = value.map(str::to_string);
+        *changed = true;
+    }
+}
+
+fn terminated_state(t: &Terminated) -> ContainerState {
+    ContainerState {
         terminated: Some(ContainerStateTerminated {
             exit_code: t.exit_code,
             reason: Some(t.reason.to_string()),
@@ -1502,7 +1756,12 @@ fn container_status(ct: &Container, in_init_pod: bool) -> ContainerStatus {
             ..Default::default()
         }),
         ..Default::default()
-    };
+    }
+}
+
+/// A container's state. `in_init_pod`: the pod has init containers, so a container not yet
+/// created waits in `PodInitializing` rather than `ContainerCreating`.
+fn container_state(ct: &Container, in_init_pod: bool) -> ContainerState {
     let waiting = |reason: &str, message: Option<String>| ContainerState {
         waiting: Some(ContainerStateWaiting {
             reason: Some(reason.to_string()),
@@ -1510,7 +1769,7 @@ fn container_status(ct: &Container, in_init_pod: bool) -> ContainerStatus {
         }),
         ..Default::default()
     };
-    let state = match &ct.state {
+    match &ct.state {
         State::Pending => waiting("PodInitializing", None),
         State::Creating if in_init_pod => waiting("PodInitializing", None),
         State::Creating => waiting("ContainerCreating", None),
@@ -1525,27 +1784,98 @@ fn container_status(ct: &Container, in_init_pod: bool) -> ContainerStatus {
             }),
             ..Default::default()
         },
-        State::Terminated(t) => terminated(t),
-    };
+        State::Terminated(t) => terminated_state(t),
+    }
+}
+
+/// Whether the status reports the container ready: a regular init container is once it has
+/// exited 0 (`UpdatePodStatus`).
+fn status_ready(ct: &Container) -> bool {
+    ct.ready || (ct.role == Role::Init && init_done(ct))
+}
+
+fn container_status(ct: &Container, in_init_pod: bool) -> ContainerStatus {
     let running = matches!(ct.state, State::Running { .. });
     ContainerStatus {
         name: ct.name.clone(),
         image: ct.image.clone(),
         image_id: String::new(),
         container_id: (!ct.container_id.is_empty()).then(|| ct.container_id.clone()),
-        // A regular init container is ready once it has exited 0 (`UpdatePodStatus`).
-        ready: ct.ready || (ct.role == Role::Init && init_done(ct)),
+        ready: status_ready(ct),
         started: Some(running && ct.started),
         restart_count: ct.restart_count,
-        state: Some(state),
-        last_state: ct.last_terminated.as_ref().map(terminated),
+        state: Some(container_state(ct, in_init_pod)),
+        last_state: ct.last_terminated.as_ref().map(terminated_state),
         ..Default::default()
     }
+}
+
+/// Makes `cs` what [`container_status`] gives for `ct`, field by field; notes any change.
+fn write_container_status(
+    cs: &mut ContainerStatus,
+    ct: &Container,
+    in_init_pod: bool,
+    changed: &mut bool,
+) {
+    let ContainerStatus {
+        allocated_resources,
+        allocated_resources_status,
+        container_id,
+        image,
+        image_id,
+        last_state,
+        name,
+        ready,
+        resources,
+        restart_count,
+        started,
+        state,
+        stop_signal,
+        user,
+        volume_mounts,
+    } = cs;
+    if *name != ct.name {
+        name.clone_from(&ct.name);
+        *changed = true;
+    }
+    if *image != ct.image {
+        image.clone_from(&ct.image);
+        *changed = true;
+    }
+    if !image_id.is_empty() {
+        image_id.clear();
+        *changed = true;
+    }
+    let id = (!ct.container_id.is_empty()).then_some(ct.container_id.as_str());
+    set_str(container_id, id, changed);
+    set(ready, status_ready(ct), changed);
+    let running = matches!(ct.state, State::Running { .. });
+    set(started, Some(running && ct.started), changed);
+    set(restart_count, ct.restart_count, changed);
+    set(state, Some(container_state(ct, in_init_pod)), changed);
+    set(
+        last_state,
+        ct.last_terminated.as_ref().map(terminated_state),
+        changed,
+    );
+    set(allocated_resources, None, changed);
+    set(allocated_resources_status, None, changed);
+    set(resources, None, changed);
+    set(stop_signal, None, changed);
+    set(user, None, changed);
+    set(volume_mounts, None, changed);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn container_ids_are_64_hex_digits() {
+        for n in [0, 1, 255, 0xdead_beef, u64::MAX] {
+            assert_eq!(container_id(n), format!("containerd://{n:064x}"));
+        }
+    }
 
     #[test]
     fn backoff_doubles_to_the_cap_and_resets_after_quiet() {

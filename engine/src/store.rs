@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// Namespace and name of an object.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ObjectKey {
     pub namespace: String,
     pub name: String,
@@ -518,10 +518,16 @@ impl Store {
         };
         let Some(slot) = slot else { return };
         for r in refs.into_iter().flatten() {
-            self.dependents
-                .entry(r.uid.clone())
-                .or_default()
-                .insert((kind, key.clone()), slot);
+            let entry = (kind, key.clone());
+            match self.dependents.get_mut(&r.uid) {
+                Some(dependents) => {
+                    dependents.insert(entry, slot);
+                }
+                None => {
+                    self.dependents
+                        .insert(r.uid.clone(), BTreeMap::from([(entry, slot)]));
+                }
+            }
         }
     }
 
@@ -534,9 +540,10 @@ impl Store {
         if kind == Kind::Pod {
             self.orphan_pods.remove(key);
         }
+        let entry = (kind, key.clone());
         for r in refs.into_iter().flatten() {
             if let Some(set) = self.dependents.get_mut(&r.uid) {
-                set.remove(&(kind, key.clone()));
+                set.remove(&entry);
                 if set.is_empty() {
                     self.dependents.remove(&r.uid);
                 }

@@ -54,6 +54,10 @@ pub(crate) fn services_selecting(
     namespace: &str,
     pod_labels: Option<&BTreeMap<String, String>>,
 ) -> Vec<ObjectKey> {
+    if c.store.generic.is_empty() {
+        // No Service is stored: nothing to look for (and no range key to build).
+        return Vec::new();
+    }
     c.store
         .generic
         .range(("service".to_string(), ObjectKey::new(namespace, ""))..)

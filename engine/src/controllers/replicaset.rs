@@ -341,7 +341,7 @@ fn manage_replicas(c: &mut Cluster, rs: &ReplicaSet, active_count: usize, want: 
                     rs,
                     EventType::Normal,
                     "SuccessfulCreate",
-                    format!("Created pod: {}", pk.name),
+                    crate::events::concat(&["Created pod: ", &pk.name]),
                     "replicaset-controller",
                 ),
                 Err(e) => {
@@ -364,7 +364,7 @@ fn manage_replicas(c: &mut Cluster, rs: &ReplicaSet, active_count: usize, want: 
                     rs,
                     EventType::Normal,
                     "SuccessfulDelete",
-                    format!("Deleted pod: {}", pk.name),
+                    crate::events::concat(&["Deleted pod: ", &pk.name]),
                     "replicaset-controller",
                 );
             }

@@ -129,27 +129,36 @@ pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
     let Some(node_index) = choice else {
         let n = c.scheduler.nodes.len();
         c.scheduler.unschedulable.insert(key.clone());
-        let message = format!(
-            "0/{n} nodes are available: {n} Too many pods. preemption: 0/{n} nodes are available: {n} No preemption victims found for incoming pod."
-        );
-        let cond = PodCondition {
-            type_: "PodScheduled".into(),
-            status: "False".into(),
-            reason: Some("Unschedulable".into()),
-            message: Some(message.clone()),
-            last_transition_time: Some(now),
-            ..Default::default()
+        let message = || {
+            format!(
+                "0/{n} nodes are available: {n} Too many pods. preemption: 0/{n} nodes are available: {n} No preemption victims found for incoming pod."
+            )
         };
+        // In place: a pod already marked unschedulable is left as it is, without copying it
+        // to find that out (a backlog is retried on every removal of a pod).
         let changed = c
-            .modify::<Pod>(key, |p| {
+            .modify_in_place::<Pod>(key, |p| {
+                let mut changed = p.status.is_none();
                 let st = p.status.get_or_insert_with(PodStatus::default);
-                st.phase = Some("Pending".into());
+                if st.phase.as_deref() != Some("Pending") {
+                    st.phase = Some("Pending".into());
+                    changed = true;
+                }
                 if st.conditions.as_ref().is_none_or(|cs| {
                     !cs.iter()
                         .any(|x| x.type_ == "PodScheduled" && x.status == "False")
                 }) {
-                    st.conditions = Some(vec![cond]);
+                    st.conditions = Some(vec![PodCondition {
+                        type_: "PodScheduled".into(),
+                        status: "False".into(),
+                        reason: Some("Unschedulable".into()),
+                        message: Some(message()),
+                        last_transition_time: Some(now),
+                        ..Default::default()
+                    }]);
+                    changed = true;
                 }
+                changed
             })
             .unwrap_or(false);
         if changed {
@@ -158,7 +167,7 @@ pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
                 &pod_key,
                 EventType::Warning,
                 "FailedScheduling",
-                message,
+                message(),
                 "default-scheduler",
             );
         }
@@ -187,7 +196,14 @@ pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
         &pod_key,
         EventType::Normal,
         "Scheduled",
-        format!("Successfully assigned {key} to {node}"),
+        crate::events::concat(&[
+            "Successfully assigned ",
+            &key.namespace,
+            "/",
+            &key.name,
+            " to ",
+            &node,
+        ]),
         "default-scheduler",
     );
     kubelet::pod_bound(c, key, &node);
