@@ -36,6 +36,9 @@ pub struct ImageBehaviour {
     /// Paths (with their query) the application answers with `302 Found` and this `Location`,
     /// as agnhost's `/redirect?loc=…` does. Default: none.
     pub redirects: BTreeMap<String, String>,
+    /// HTTP status codes the application answers paths with, overriding its endpoints: 2xx
+    /// passes, 3xx passes with a `ProbeWarning`, anything else fails.
+    pub statuses: BTreeMap<String, u16>,
     /// On SIGTERM (a graceful pod deletion) the application makes its readiness endpoint
     /// fail while it winds down, as a `trap` that removes a ready file does. Default: false.
     pub unready_on_sigterm: bool,
@@ -64,6 +67,7 @@ impl Default for ImageBehaviour {
             entrypoint: Vec::new(),
             cmd: Vec::new(),
             redirects: BTreeMap::new(),
+            statuses: BTreeMap::new(),
             unready_on_sigterm: false,
             unhealthy_on_sigterm: false,
         }

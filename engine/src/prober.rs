@@ -245,6 +245,17 @@ pub fn check(
         return Err(refused(&spec.handler, pod_ip, spec.timeout));
     }
     if let Handler::HttpGet { scheme, port, path } = &spec.handler {
+        // `DoHTTPProbe`: 2xx succeeds, 3xx (a redirect not followed) succeeds with a warning,
+        // anything else fails with its status code.
+        if let Some(&code) = behaviour.statuses.get(path.as_str()) {
+            return match code {
+                200..=299 => Ok(None),
+                300..=399 => Ok(Some(
+                    "Probe terminated redirects, Response body: ".to_string(),
+                )),
+                _ => Err(format!("HTTP probe failed with statuscode: {code}")),
+            };
+        }
         match follow_redirects(behaviour, scheme, pod_ip, port, path) {
             Redirected::Endpoint => {}
             Redirected::NotFollowed(body) => {

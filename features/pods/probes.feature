@@ -172,6 +172,68 @@ Feature: Probes and container restarts, as the kubelet runs them
     Then pod "app" is not ready
     And the events of pod "app" include 'Unhealthy: Readiness probe failed: command "sleep 10" timed out'
 
+  Scenario: P7 httpGet probes: redirects and status codes
+    Given image "web:v1" redirects "/local" to "/healthz"
+    And image "web:v1" redirects "/away" to "http://other.example/healthz"
+    And image "web:v1" answers "/399" with status 399
+    And image "web:v1" answers "/400" with status 400
+    When I apply the manifest:
+      """
+      apiVersion: v1
+      kind: Pod
+      metadata:
+        name: local
+      spec:
+        containers:
+        - name: web
+          image: web:v1
+          readinessProbe:
+            httpGet: {path: /local, port: 8080}
+      ---
+      apiVersion: v1
+      kind: Pod
+      metadata:
+        name: away
+      spec:
+        containers:
+        - name: web
+          image: web:v1
+          readinessProbe:
+            httpGet: {path: /away, port: 8080}
+      ---
+      apiVersion: v1
+      kind: Pod
+      metadata:
+        name: s399
+      spec:
+        containers:
+        - name: web
+          image: web:v1
+          readinessProbe:
+            httpGet: {path: /399, port: 8080}
+      ---
+      apiVersion: v1
+      kind: Pod
+      metadata:
+        name: s400
+      spec:
+        containers:
+        - name: web
+          image: web:v1
+          readinessProbe:
+            httpGet: {path: /400, port: 8080}
+      """
+    # The first readiness probes run at 1 s. A redirect on the same host is followed to
+    # /healthz; one to another host is not, and its 302 passes with a warning, as a 399 does.
+    When 1 second passes
+    Then pod "local" is ready
+    And pod "away" is ready
+    And the events of pod "away" include "ProbeWarning: Readiness probe warning: Probe terminated redirects"
+    And pod "s399" is ready
+    And the events of pod "s399" include "ProbeWarning: Readiness probe warning: Probe terminated redirects"
+    And pod "s400" is not ready
+    And the events of pod "s400" include "Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 400"
+
   Scenario: P8 a container that crashes is restarted with back-off
     Given image "app:v1" crashes 5 seconds after start
     When I apply the manifest:

@@ -38,6 +38,8 @@ pub enum ImageChange {
     Cmd(Vec<String>),
     /// The application answers this path (with its query) with `302 Found` to this location.
     Redirects(String, String),
+    /// The application answers this path with this HTTP status code.
+    Answers(String, u16),
     /// On SIGTERM the application makes this endpoint fail while it winds down.
     FailsOnSigterm(ProbeEndpoint),
 }

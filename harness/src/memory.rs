@@ -136,6 +136,9 @@ impl Backend for MemoryBackend {
             ImageChange::StartupTakes(d) => b.startup = ms(d),
             ImageChange::Entrypoint(argv) => b.entrypoint = argv,
             ImageChange::Cmd(argv) => b.cmd = argv,
+            ImageChange::Answers(path, code) => {
+                b.statuses.insert(path, code);
+            }
             ImageChange::Redirects(path, location) => {
                 b.redirects.insert(path, location);
             }

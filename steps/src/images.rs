@@ -100,6 +100,13 @@ pub(crate) fn steps() -> Vec<StepDef> {
         ),
         step!(
             Given,
+            "image {string} answers {string} with status {int}",
+            "The application answers this path with this HTTP status code, whatever its endpoints say: an httpGet probe passes on 2xx, passes with a ProbeWarning on 3xx, and fails otherwise.",
+            r#"Given image "web:v1" answers "/healthz" with status 500"#,
+            answers
+        ),
+        step!(
+            Given,
             "image {string} redirects {string} to {string}",
             "The application answers this path (with its query) with 302 Found to this location. An httpGet probe follows a redirect to the same host; one to another host is not followed, and the probe passes with a ProbeWarning event.",
             r#"Given image "agnhost:2.53" redirects "/redirect?loc=%2Fhealthz" to "/healthz""#,
@@ -197,6 +204,21 @@ async fn crashes_after(w: &mut World, args: Args) -> StepResult {
         ImageChange::ExitsAfter(args.duration(1)?, 1),
     )
     .await
+}
+
+async fn answers(w: &mut World, args: Args) -> StepResult {
+    let path = args.string(1)?;
+    if !path.starts_with('/') {
+        return Err(format!(
+            "path {path:?} must start with \"/\", as an httpGet probe's path does"
+        ));
+    }
+    let code = args.int(2)?;
+    let code = u16::try_from(code)
+        .ok()
+        .filter(|c| (100..=599).contains(c))
+        .ok_or_else(|| format!("{code} is not an HTTP status code (100 to 599)"))?;
+    change(w, args.string(0)?, ImageChange::Answers(path, code)).await
 }
 
 async fn redirects(w: &mut World, args: Args) -> StepResult {
