@@ -173,6 +173,9 @@ pub struct Cluster {
     /// The Service environment variables per (namespace, enableServiceLinks), valid until the
     /// next write of a Service (see [`Cluster::service_env`]).
     service_env_cache: std::collections::BTreeMap<(String, bool), crate::env::ServiceEnv>,
+    /// How many stored Services have a selector: while none has, pod writes wake no
+    /// EndpointSlice sync and the lookup is skipped.
+    selecting_services: usize,
 }
 
 impl Cluster {
@@ -198,12 +201,29 @@ impl Cluster {
             pods_per_node: config.pods_per_node,
             next_service_ip: 0,
             service_env_cache: Default::default(),
+            selecting_services: 0,
         };
         for i in 1..=config.nodes {
             scheduler::add_node(&mut c, &format!("node-{i}"), config.pods_per_node);
         }
         c.create_master_service();
         c
+    }
+
+    /// Recounts the Services that have a selector, after a Service was written or deleted.
+    fn count_selecting_services(&mut self) {
+        self.selecting_services = self
+            .store
+            .generic
+            .range(("service".to_string(), ObjectKey::default())..)
+            .take_while(|((k, _), _)| k == "service")
+            .filter(|(_, o)| {
+                o.value
+                    .pointer("/spec/selector")
+                    .and_then(|s| s.as_object())
+                    .is_some_and(|s| !s.is_empty())
+            })
+            .count();
     }
 
     /// The Service environment variables of a container in namespace `ns` created now, shared
@@ -610,6 +630,7 @@ impl Cluster {
         self.store.generic.insert(table_key, obj);
         if is_service {
             self.service_env_cache.clear();
+            self.count_selecting_services();
             self.enqueue(Work::SyncService(key.clone()));
         }
         key
@@ -627,6 +648,7 @@ impl Cluster {
             self.trace.write(self.now, Verb::Deleted, kind, key, &rv);
             if kind.eq_ignore_ascii_case("service") {
                 self.service_env_cache.clear();
+                self.count_selecting_services();
                 self.enqueue(Work::SyncService(key.clone()));
             }
         }
@@ -693,7 +715,7 @@ impl Cluster {
         key: &ObjectKey,
         old: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     ) {
-        if kind == Kind::Pod && !self.store.generic.is_empty() {
+        if kind == Kind::Pod && self.selecting_services > 0 {
             // The EndpointSlice controller watches pods: the Services that select the pod,
             // before and after the write (there are none while no passive object is stored).
             let mut services = crate::controllers::endpointslice::services_selecting(
@@ -786,11 +808,16 @@ impl Cluster {
             }
             Kind::Pod => {
                 scheduler::pod_removed(self, key);
-                for s in crate::controllers::endpointslice::services_selecting(
-                    self,
-                    &key.namespace,
-                    meta.labels.as_ref(),
-                ) {
+                let services = if self.selecting_services > 0 {
+                    crate::controllers::endpointslice::services_selecting(
+                        self,
+                        &key.namespace,
+                        meta.labels.as_ref(),
+                    )
+                } else {
+                    Vec::new()
+                };
+                for s in services {
                     self.enqueue(Work::SyncService(s));
                 }
                 if let Some(r) = controller_ref(meta).filter(|r| r.kind == "ReplicaSet") {

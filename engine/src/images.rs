@@ -6,6 +6,7 @@
 
 use crate::time::Millis;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What happens when the kubelet runs a container of this image.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,13 +78,15 @@ impl Default for ImageBehaviour {
 /// Image behaviours by image reference.
 #[derive(Clone, Debug, Default)]
 pub struct ImageCatalog {
-    images: BTreeMap<String, ImageBehaviour>,
+    images: BTreeMap<String, Arc<ImageBehaviour>>,
+    /// The behaviour of every image no step describes, shared.
+    default: Arc<ImageBehaviour>,
 }
 
 impl ImageCatalog {
     /// The behaviour of `image`: an exact match, then the same repository with an implied
-    /// `:latest` tag, then the default.
-    pub fn get(&self, image: &str) -> ImageBehaviour {
+    /// `:latest` tag, then the default. Shared: every container of an image points at one.
+    pub fn get(&self, image: &str) -> Arc<ImageBehaviour> {
         if let Some(b) = self.images.get(image) {
             return b.clone();
         }
@@ -92,15 +95,19 @@ impl ImageCatalog {
         } else if !image.rsplit('/').next().unwrap_or(image).contains(':') {
             format!("{image}:latest")
         } else {
-            String::new()
+            return self.default.clone();
         };
-        self.images.get(&alt).cloned().unwrap_or_default()
+        self.images
+            .get(&alt)
+            .cloned()
+            .unwrap_or_else(|| self.default.clone())
     }
 
-    /// Changes the behaviour of `image`, starting from its current one.
+    /// Changes the behaviour of `image`, starting from its current one. Containers already
+    /// created keep the behaviour they were created with.
     pub fn update(&mut self, image: &str, f: impl FnOnce(&mut ImageBehaviour)) {
-        let mut b = self.get(image);
+        let mut b = (*self.get(image)).clone();
         f(&mut b);
-        self.images.insert(image.to_string(), b);
+        self.images.insert(image.to_string(), Arc::new(b));
     }
 }

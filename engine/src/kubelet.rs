@@ -100,7 +100,7 @@ pub(crate) struct Container {
     name: String,
     role: Role,
     image: String,
-    behaviour: ImageBehaviour,
+    behaviour: std::sync::Arc<ImageBehaviour>,
     state: State,
     /// Set by the prober; without probes, a running container is ready.
     pub(crate) ready: bool,
