@@ -945,12 +945,7 @@ fn kill_for_probe(
         None => true,
         Some(finished) => in_backoff_since(&ct.backoff, finished, now).is_none(),
     };
-    // The process exits on SIGTERM after its stop time, or is killed at the grace period.
-    let (stop, exit_code) = if ct.behaviour.stop > grace {
-        (grace, 137)
-    } else {
-        (ct.behaviour.stop, 143)
-    };
+    let (stop, exit_code) = sigterm(ct, grace);
     let what = match kind {
         ProbeKind::Startup => "startup",
         _ => "liveness",
@@ -973,6 +968,16 @@ fn kill_for_probe(
             ..t.clone()
         }),
     );
+}
+
+/// How a container stopped with SIGTERM ends: it exits after its stop time (143), or is killed
+/// at the grace period (137). Returns when, and the exit code.
+fn sigterm(ct: &Container, grace: Millis) -> (Millis, i32) {
+    if ct.behaviour.stop > grace {
+        (grace, 137)
+    } else {
+        (ct.behaviour.stop, 143)
+    }
 }
 
 /// Restarts container `i`. `backoff_from` is the exit time `doBackOff` passes to the back-off
@@ -1113,11 +1118,7 @@ fn stop_sidecars(c: &mut Cluster, key: &ObjectKey) {
     }
     ct.killing = true;
     ct.ready = false;
-    let (stop, exit_code) = if ct.behaviour.stop > grace {
-        (grace, 137)
-    } else {
-        (ct.behaviour.stop, 143)
-    };
+    let (stop, exit_code) = sigterm(ct, grace);
     let (name, incarnation) = (ct.name.clone(), ct.incarnation);
     c.record_event_for::<Pod>(
         key,

@@ -25,6 +25,18 @@ pub struct MemoryBackend {
 }
 
 impl MemoryBackend {
+    /// The key of pod `name`, or NotFound when there is no such pod.
+    fn existing_pod(&self, name: &str) -> Result<ObjectKey> {
+        let key = Self::key(name);
+        if !self.cluster.store.pods.contains_key(&key) {
+            return Err(Error::NotFound {
+                kind: "pods".into(),
+                name: name.into(),
+            });
+        }
+        Ok(key)
+    }
+
     pub fn new(config: ClusterConfig) -> Self {
         let cluster = Cluster::new(config);
         let start = cluster.now();
@@ -163,13 +175,7 @@ impl Backend for MemoryBackend {
         pod: &str,
         container: &str,
     ) -> Result<Option<Vec<(String, String)>>> {
-        let key = Self::key(pod);
-        if !self.cluster.store.pods.contains_key(&key) {
-            return Err(Error::NotFound {
-                kind: "pods".into(),
-                name: pod.into(),
-            });
-        }
+        let key = self.existing_pod(pod)?;
         Ok(self.cluster.container_env(&key, container))
     }
 
@@ -178,13 +184,7 @@ impl Backend for MemoryBackend {
         pod: &str,
         container: &str,
     ) -> Result<Option<Vec<String>>> {
-        let key = Self::key(pod);
-        if !self.cluster.store.pods.contains_key(&key) {
-            return Err(Error::NotFound {
-                kind: "pods".into(),
-                name: pod.into(),
-            });
-        }
+        let key = self.existing_pod(pod)?;
         Ok(self
             .cluster
             .container_command(&key, container)
@@ -196,13 +196,7 @@ impl Backend for MemoryBackend {
         pod: &str,
         container: &str,
     ) -> Result<Option<Vec<(String, String)>>> {
-        let key = Self::key(pod);
-        if !self.cluster.store.pods.contains_key(&key) {
-            return Err(Error::NotFound {
-                kind: "pods".into(),
-                name: pod.into(),
-            });
-        }
+        let key = self.existing_pod(pod)?;
         Ok(self.cluster.container_files(&key, container))
     }
 

@@ -339,6 +339,20 @@ async fn events_include(w: &mut World, args: Args) -> StepResult {
     .await)
 }
 
+/// The failure for a container that has not been created: what the pod shows, and its events.
+async fn not_created(w: &mut World, container: &str, pod: &str) -> Result<String, String> {
+    let p = load(w, pod).await?;
+    Ok(with_events(
+        w,
+        pod,
+        format!(
+            "container \"{container}\" of pod \"{pod}\" has not been created\n{}",
+            summary(&p)
+        ),
+    )
+    .await)
+}
+
 async fn env_of(
     w: &mut World,
     container: &str,
@@ -346,18 +360,7 @@ async fn env_of(
 ) -> Result<Vec<(String, String)>, String> {
     match w.backend().container_env(pod, container).await.map_err(e)? {
         Some(env) => Ok(env),
-        None => {
-            let p = load(w, pod).await?;
-            Err(with_events(
-                w,
-                pod,
-                format!(
-                    "container \"{container}\" of pod \"{pod}\" has not been created\n{}",
-                    summary(&p)
-                ),
-            )
-            .await)
-        }
+        None => Err(not_created(w, container, pod).await?),
     }
 }
 
@@ -408,16 +411,7 @@ async fn runs(w: &mut World, args: Args) -> StepResult {
         .await
         .map_err(e)?
     else {
-        let p = load(w, &pod).await?;
-        return Err(with_events(
-            w,
-            &pod,
-            format!(
-                "container \"{container}\" of pod \"{pod}\" has not been created\n{}",
-                summary(&p)
-            ),
-        )
-        .await);
+        return Err(not_created(w, &container, &pod).await?);
     };
     let matches = if want.trim_start().starts_with('[') {
         crate::images::argv(&want)? == got
@@ -445,18 +439,7 @@ async fn files_of(
         .map_err(e)?
     {
         Some(files) => Ok(files),
-        None => {
-            let p = load(w, pod).await?;
-            Err(with_events(
-                w,
-                pod,
-                format!(
-                    "container \"{container}\" of pod \"{pod}\" has not been created\n{}",
-                    summary(&p)
-                ),
-            )
-            .await)
-        }
+        None => Err(not_created(w, container, pod).await?),
     }
 }
 
