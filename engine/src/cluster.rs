@@ -170,9 +170,10 @@ pub struct Cluster {
     pods_per_node: u32,
     /// The last cluster IP handed to a Service.
     pub(crate) next_service_ip: u32,
-    /// The Service environment variables per (namespace, enableServiceLinks), valid until the
-    /// next write of a Service (see [`Cluster::service_env`]).
-    service_env_cache: std::collections::BTreeMap<(String, bool), crate::env::ServiceEnv>,
+    /// The Service environment variables per namespace, without and with
+    /// `enableServiceLinks`, valid until the next write of a Service (see
+    /// [`Cluster::service_env`]).
+    service_env_cache: std::collections::BTreeMap<String, [Option<crate::env::ServiceEnv>; 2]>,
     /// How many stored Services have a selector: while none has, pod writes wake no
     /// EndpointSlice sync and the lookup is skipped.
     selecting_services: usize,
@@ -229,12 +230,16 @@ impl Cluster {
     /// The Service environment variables of a container in namespace `ns` created now, shared
     /// by every container created before the next write of a Service.
     pub(crate) fn service_env(&mut self, ns: &str, links: bool) -> crate::env::ServiceEnv {
-        if let Some(env) = self.service_env_cache.get(&(ns.to_string(), links)) {
+        let slot = usize::from(links);
+        if let Some(env) = self
+            .service_env_cache
+            .get(ns)
+            .and_then(|e| e[slot].as_ref())
+        {
             return env.clone();
         }
         let env = crate::env::service_env(self, ns, links);
-        self.service_env_cache
-            .insert((ns.to_string(), links), env.clone());
+        self.service_env_cache.entry(ns.to_string()).or_default()[slot] = Some(env.clone());
         env
     }
 

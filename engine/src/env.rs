@@ -196,9 +196,9 @@ fn resource(ct: &Container, resource: &str, divisor: Option<&str>) -> Option<Str
     Some(((top + bottom - 1) / bottom).to_string())
 }
 
-/// `expansion.Expand`: `$(VAR)` becomes VAR's value when VAR is defined, `$$` becomes `$`, and
-/// anything else is left as written.
-pub fn expand(input: &str, vars: &BTreeMap<String, String>) -> String {
+/// `expansion.Expand`: `$(VAR)` becomes VAR's value when `lookup` knows VAR, `$$` becomes `$`,
+/// and anything else is left as written.
+pub fn expand<'a>(input: &str, lookup: impl Fn(&str) -> Option<&'a str>) -> String {
     let mut out = String::new();
     let b = input.as_bytes();
     let mut i = 0;
@@ -213,7 +213,7 @@ pub fn expand(input: &str, vars: &BTreeMap<String, String>) -> String {
                 b'(' => {
                     if let Some(end) = input[i + 2..].find(')') {
                         let name = &input[i + 2..i + 2 + end];
-                        match vars.get(name) {
+                        match lookup(name) {
                             Some(v) => out.push_str(v),
                             None => out.push_str(&input[i..i + 3 + end]),
                         }
@@ -282,12 +282,11 @@ pub fn container_env(
     }
     for e in ct.env.iter().flatten() {
         let value = match &e.value_from {
-            None => {
-                // `$(VAR)` sees the declared variables first, then the services'.
-                let mut scope = services.clone();
-                scope.extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
-                Some(expand(e.value.as_deref().unwrap_or(""), &scope))
-            }
+            // `$(VAR)` sees the declared variables first, then the services'
+            // (`expansion.MappingFuncFor(tmpEnv, serviceEnv)`).
+            None => Some(expand(e.value.as_deref().unwrap_or(""), |k| {
+                vars.get(k).or_else(|| services.get(k)).map(String::as_str)
+            })),
             Some(from) => {
                 if let Some(r) = &from.config_map_key_ref {
                     key_ref(
@@ -441,10 +440,11 @@ mod tests {
     #[test]
     fn expansion_follows_the_kubelet() {
         let vars = BTreeMap::from([("A".to_string(), "x".to_string())]);
-        assert_eq!(expand("$(A)-$(B)", &vars), "x-$(B)");
-        assert_eq!(expand("$$(A)", &vars), "$(A)");
-        assert_eq!(expand("cost $5 $(A", &vars), "cost $5 $(A");
-        assert_eq!(expand("é$(A)", &vars), "éx");
+        let look = |k: &str| vars.get(k).map(String::as_str);
+        assert_eq!(expand("$(A)-$(B)", look), "x-$(B)");
+        assert_eq!(expand("$$(A)", look), "$(A)");
+        assert_eq!(expand("cost $5 $(A", look), "cost $5 $(A");
+        assert_eq!(expand("é$(A)", look), "éx");
     }
 
     #[test]

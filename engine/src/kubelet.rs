@@ -554,12 +554,16 @@ fn command_line(
         // The image's own command line is not expanded.
         return entry.iter().chain(rest).cloned().collect();
     }
-    let mut vars = services.clone();
-    vars.extend(env.iter().cloned());
+    let lookup = |k: &str| {
+        env.iter()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.as_str())
+            .or_else(|| services.get(k).map(String::as_str))
+    };
     entry
         .iter()
         .chain(rest)
-        .map(|s| crate::env::expand(s, &vars))
+        .map(|s| crate::env::expand(s, lookup))
         .collect()
 }
 
@@ -980,6 +984,17 @@ fn sigterm(ct: &Container, grace: Millis) -> (Millis, i32) {
     }
 }
 
+/// The kubelet's event for a container it sends SIGTERM to (`killContainer`).
+fn record_stopping(c: &mut Cluster, key: &ObjectKey, name: &str) {
+    c.record_event_for::<Pod>(
+        key,
+        EventType::Normal,
+        "Killing",
+        crate::events::concat(&["Stopping container ", name]),
+        "kubelet",
+    );
+}
+
 /// Restarts container `i`. `backoff_from` is the exit time `doBackOff` passes to the back-off
 /// (`backOff.Next(key, finishedAt)`); `None` leaves the back-off entry alone, as upstream does
 /// when the status it looked at had no exited instance.
@@ -1120,13 +1135,7 @@ fn stop_sidecars(c: &mut Cluster, key: &ObjectKey) {
     ct.ready = false;
     let (stop, exit_code) = sigterm(ct, grace);
     let (name, incarnation) = (ct.name.clone(), ct.incarnation);
-    c.record_event_for::<Pod>(
-        key,
-        EventType::Normal,
-        "Killing",
-        format!("Stopping container {name}"),
-        "kubelet",
-    );
+    record_stopping(c, key, &name);
     c.schedule(
         now + stop,
         Timer::Kubelet(KubeletTimer {
@@ -1207,13 +1216,7 @@ pub(crate) fn delete_pod(c: &mut Cluster, key: &ObjectKey) -> crate::api::Result
     })?;
     let pod_key = key.clone();
     for name in running {
-        c.record_event_for::<Pod>(
-            &pod_key,
-            EventType::Normal,
-            "Killing",
-            crate::events::concat(&["Stopping container ", &name]),
-            "kubelet",
-        );
+        record_stopping(c, &pod_key, &name);
     }
     c.schedule(
         now + stop,
