@@ -63,6 +63,8 @@ pub enum Work {
     SyncDeployment(ObjectKey),
     /// The EndpointSlices of a Service.
     SyncService(ObjectKey),
+    /// A HorizontalPodAutoscaler's reconcile (every [`crate::controllers::hpa::SYNC_PERIOD`]).
+    SyncHpa(ObjectKey),
 }
 
 /// Something that happens at a future instant.
@@ -71,6 +73,8 @@ pub enum Timer {
     /// A controller's `AddAfter`: the key is queued when the timer fires.
     Requeue(Work),
     Kubelet(KubeletTimer),
+    /// metrics-server scrapes every pod (see [`crate::metrics`]).
+    MetricsScrape,
 }
 
 #[derive(Debug)]
@@ -167,6 +171,11 @@ pub struct Cluster {
     replicaset_lane: Lane,
     deployment_lane: Lane,
     service_lane: Lane,
+    hpa_lane: Lane,
+    /// What the HPA controller remembers per HPA (recommendations, scale events).
+    pub(crate) hpa_states: crate::controllers::hpa::controller::HpaStates,
+    /// The stand-in for metrics-server and the custom and external metrics APIs.
+    pub metrics: crate::metrics::MetricsModel,
     pods_per_node: u32,
     /// The last cluster IP handed to a Service.
     pub(crate) next_service_ip: u32,
@@ -199,6 +208,9 @@ impl Cluster {
             replicaset_lane: Lane::default(),
             deployment_lane: Lane::default(),
             service_lane: Lane::default(),
+            hpa_lane: Lane::default(),
+            hpa_states: Default::default(),
+            metrics: Default::default(),
             pods_per_node: config.pods_per_node,
             next_service_ip: 0,
             service_env_cache: Default::default(),
@@ -546,6 +558,7 @@ impl Cluster {
             Kind::ReplicaSet => self.delete::<k8s_openapi::api::apps::v1::ReplicaSet>(key, p),
             Kind::Pod => self.delete::<Pod>(key, p),
             Kind::Node => self.delete::<k8s_openapi::api::core::v1::Node>(key, p),
+            Kind::HorizontalPodAutoscaler => self.delete::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>(key, p),
         }
     }
 
@@ -555,6 +568,11 @@ impl Cluster {
             Kind::ReplicaSet => self.store.replicasets.get(key).map(|o| &o.metadata),
             Kind::Pod => self.store.pods.get(key).map(|o| &o.metadata),
             Kind::Node => self.store.nodes.get(key).map(|o| &o.metadata),
+            Kind::HorizontalPodAutoscaler => self
+                .store
+                .horizontal_pod_autoscalers
+                .get(key)
+                .map(|o| &o.metadata),
         }
         .and_then(|m| m.owner_references.clone())
         .unwrap_or_default();
@@ -589,6 +607,7 @@ impl Cluster {
             Kind::ReplicaSet => strip::<k8s_openapi::api::apps::v1::ReplicaSet>(self, key, uid),
             Kind::Pod => strip::<Pod>(self, key, uid),
             Kind::Node => strip::<k8s_openapi::api::core::v1::Node>(self, key, uid),
+            Kind::HorizontalPodAutoscaler => strip::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>(self, key, uid),
         }
     }
 
@@ -793,6 +812,19 @@ impl Cluster {
                 }
             }
             Kind::Node => {}
+            Kind::HorizontalPodAutoscaler => {
+                // `enqueueHPA` adds the key rate-limited: the first sync comes one sync period
+                // after creation, and a spec change does not bring the next one forward.
+                if self.hpa_states.insert_if_new(key) {
+                    self.requeue_after(
+                        Work::SyncHpa(key.clone()),
+                        crate::controllers::hpa::SYNC_PERIOD,
+                    );
+                    self.metrics.start_scraping(self.now);
+                    let at = self.metrics.next_scrape_at(self.now);
+                    self.schedule(at, Timer::MetricsScrape);
+                }
+            }
         }
     }
 
@@ -850,6 +882,10 @@ impl Cluster {
                 }
             }
             Kind::Node => {}
+            Kind::HorizontalPodAutoscaler => {
+                // `reconcileKey` drops the recommendations and scale events of a deleted HPA.
+                self.hpa_states.remove(key);
+            }
         }
     }
 
@@ -859,6 +895,7 @@ impl Cluster {
             Work::SyncReplicaSet(k) => self.replicaset_lane.push(k),
             Work::SyncDeployment(k) => self.deployment_lane.push(k),
             Work::SyncService(k) => self.service_lane.push(k),
+            Work::SyncHpa(k) => self.hpa_lane.push(k),
         }
     }
 
@@ -899,6 +936,11 @@ impl Cluster {
                 match entry.timer {
                     Timer::Requeue(w) => self.enqueue(w),
                     Timer::Kubelet(t) => kubelet::fire(self, t),
+                    Timer::MetricsScrape => {
+                        crate::metrics::scrape(self);
+                        let at = self.metrics.next_scrape_at(self.now);
+                        self.schedule(at, Timer::MetricsScrape);
+                    }
                 }
             }
             self.drain_work();
@@ -919,6 +961,8 @@ impl Cluster {
                 deployment::sync_deployment(self, &k);
             } else if let Some(k) = self.service_lane.pop() {
                 crate::controllers::endpointslice::sync_service(self, &k);
+            } else if let Some(k) = self.hpa_lane.pop() {
+                crate::controllers::hpa::controller::sync_hpa(self, &k);
             } else {
                 break;
             }

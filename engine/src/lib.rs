@@ -1,5 +1,6 @@
 //! kubespec's in-memory Kubernetes cluster: an API object store, a virtual clock, the
-//! Deployment and ReplicaSet controllers, a scheduler and a kubelet model.
+//! Deployment, ReplicaSet and HorizontalPodAutoscaler controllers, a scheduler, a kubelet model
+//! and a metrics model.
 //!
 //! See [`Cluster`] for the entry point. The engine is pure: no I/O, no async, no wall clock, no
 //! threads. The same inputs and seed give a byte-identical [`trace::Trace`].
@@ -13,9 +14,11 @@ pub mod images;
 pub mod kubectl;
 pub mod kubelet;
 pub mod labels;
+pub mod metrics;
 pub mod observe;
 pub mod ops;
 pub mod prober;
+pub mod quantity;
 pub mod store;
 pub mod time;
 pub mod trace;

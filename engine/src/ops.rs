@@ -230,6 +230,78 @@ impl Cluster {
         self.put_generic(obj)
     }
 
+    /// `kubectl apply` of a HorizontalPodAutoscaler (`autoscaling/v2` or `v1`, stored as v2):
+    /// defaulted and validated like the API server does; an update keeps the status.
+    pub fn apply_hpa(
+        &mut self,
+        api_version: &str,
+        value: serde_json::Value,
+    ) -> Result<ObjectKey, ApiError> {
+        use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+        let mut hpa = crate::api::autoscaling::hpa_from_json(api_version, value)?;
+        if hpa.metadata.namespace.is_none() {
+            hpa.metadata.namespace = Some("default".into());
+        }
+        let key = ObjectKey::of(&hpa.metadata);
+        let old = self.store.horizontal_pod_autoscalers.get(&key).cloned();
+        crate::api::autoscaling::admit_hpa(&mut hpa, old.as_ref())?;
+        match old {
+            Some(mut live) => {
+                live.spec = hpa.spec;
+                merge_map(&mut live.metadata.labels, hpa.metadata.labels.take());
+                merge_map(
+                    &mut live.metadata.annotations,
+                    hpa.metadata.annotations.take(),
+                );
+                self.update::<HorizontalPodAutoscaler>(live)?;
+                Ok(key)
+            }
+            None => self.create(hpa),
+        }
+    }
+
+    /// Sets the total demand of `resource` on a workload, spread over its ready pods; `shape`
+    /// gives the total over time.
+    pub fn set_load(
+        &mut self,
+        workload: crate::metrics::Workload,
+        resource: crate::metrics::Resource,
+        shape: crate::metrics::Shape,
+    ) {
+        self.metrics.per_pod.remove(&(workload.clone(), resource));
+        self.metrics.loads.insert((workload, resource), shape);
+    }
+
+    /// Sets the usage of `resource` of every pod of a workload (milli-units).
+    pub fn set_pod_usage(
+        &mut self,
+        workload: crate::metrics::Workload,
+        resource: crate::metrics::Resource,
+        each: i64,
+    ) {
+        self.metrics.loads.remove(&(workload.clone(), resource));
+        self.metrics.per_pod.insert((workload, resource), each);
+    }
+
+    /// Sets a `Pods` metric: the value every pod of the workload reports (milli-units).
+    pub fn set_pods_metric(&mut self, workload: crate::metrics::Workload, metric: &str, value: i64) {
+        self.metrics
+            .pod_metrics
+            .insert((workload, metric.to_string()), value);
+    }
+
+    /// Sets an `Object` metric described by `kind`/`key` (milli-units).
+    pub fn set_object_metric(&mut self, kind: &str, key: ObjectKey, metric: &str, value: i64) {
+        self.metrics
+            .object_metrics
+            .insert((kind.to_ascii_lowercase(), key, metric.to_string()), value);
+    }
+
+    /// Sets an `External` metric's value (milli-units).
+    pub fn set_external_metric(&mut self, metric: &str, value: i64) {
+        self.metrics.external.insert(metric.to_string(), value);
+    }
+
     pub fn stats(&self) -> Stats {
         self.stats
     }

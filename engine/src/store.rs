@@ -7,6 +7,7 @@
 //! walk over the store is deterministic.
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use rustc_hash::FxHashMap;
@@ -52,6 +53,7 @@ pub enum Kind {
     ReplicaSet,
     Pod,
     Node,
+    HorizontalPodAutoscaler,
 }
 
 impl Kind {
@@ -61,6 +63,7 @@ impl Kind {
             Kind::ReplicaSet => "ReplicaSet",
             Kind::Pod => "Pod",
             Kind::Node => "Node",
+            Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
         }
     }
 
@@ -68,6 +71,7 @@ impl Kind {
         match self {
             Kind::Deployment | Kind::ReplicaSet => "apps/v1",
             Kind::Pod | Kind::Node => "v1",
+            Kind::HorizontalPodAutoscaler => "autoscaling/v2",
         }
     }
 
@@ -78,6 +82,7 @@ impl Kind {
             Kind::ReplicaSet => "replicaset.apps",
             Kind::Pod => "pod",
             Kind::Node => "node",
+            Kind::HorizontalPodAutoscaler => "horizontalpodautoscaler.autoscaling",
         }
     }
 
@@ -97,6 +102,9 @@ impl Kind {
             "replicaset" | "replicasets" | "rs" => Kind::ReplicaSet,
             "pod" | "pods" | "po" => Kind::Pod,
             "node" | "nodes" | "no" => Kind::Node,
+            "horizontalpodautoscaler" | "horizontalpodautoscalers" | "hpa" => {
+                Kind::HorizontalPodAutoscaler
+            }
             _ => return None,
         })
     }
@@ -146,6 +154,11 @@ resource!(Deployment, Kind::Deployment, deployments);
 resource!(ReplicaSet, Kind::ReplicaSet, replicasets);
 resource!(Pod, Kind::Pod, pods);
 resource!(Node, Kind::Node, nodes);
+resource!(
+    HorizontalPodAutoscaler,
+    Kind::HorizontalPodAutoscaler,
+    horizontal_pod_autoscalers
+);
 
 /// The objects of one kind, by key.
 ///
@@ -277,6 +290,7 @@ pub struct Store {
     pub replicasets: Table<ReplicaSet>,
     pub pods: Table<Pod>,
     pub nodes: Table<Node>,
+    pub horizontal_pod_autoscalers: Table<HorizontalPodAutoscaler>,
     /// Objects of passive kinds, keyed by lower-case kind then key.
     pub generic: BTreeMap<(String, ObjectKey), GenericObject>,
     /// uid of an owner → its dependents (any ownerReference, controller or not).
@@ -515,6 +529,7 @@ impl Store {
             Kind::ReplicaSet => self.replicasets.slot(key),
             Kind::Pod => self.pods.slot(key),
             Kind::Node => self.nodes.slot(key),
+            Kind::HorizontalPodAutoscaler => self.horizontal_pod_autoscalers.slot(key),
         };
         let Some(slot) = slot else { return };
         for r in refs.into_iter().flatten() {

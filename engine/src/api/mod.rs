@@ -6,6 +6,7 @@
 //! which default them ([`defaults`]) and validate them ([`validation`]) first, so a bad object is
 //! refused with the message a real API server would give.
 
+pub mod autoscaling;
 pub mod defaults;
 pub mod validation;
 
@@ -67,6 +68,7 @@ pub fn resource_name(kind: Kind) -> &'static str {
         Kind::ReplicaSet => "replicasets.apps",
         Kind::Pod => "pods",
         Kind::Node => "nodes",
+        Kind::HorizontalPodAutoscaler => "horizontalpodautoscalers.autoscaling",
     }
 }
 
@@ -114,6 +116,7 @@ impl ApiError {
             Kind::ReplicaSet => "ReplicaSet.apps",
             Kind::Pod => "Pod",
             Kind::Node => "Node",
+            Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler.autoscaling",
         };
         let list = if causes.len() == 1 {
             causes[0].to_string()

@@ -158,10 +158,10 @@ pub fn validate_pod(p: &Pod) -> Result<(), ApiError> {
 
 /// `field.ErrorList`. Each constructor renders the body exactly as `Error.ErrorBody` does.
 #[derive(Default)]
-struct Errors(Vec<FieldError>);
+pub(super) struct Errors(Vec<FieldError>);
 
 impl Errors {
-    fn push(&mut self, field: impl Into<String>, detail: String) {
+    pub(super) fn push(&mut self, field: impl Into<String>, detail: String) {
         let fe = FieldError {
             field: field.into(),
             detail,
@@ -173,7 +173,7 @@ impl Errors {
     }
 
     /// `field.Invalid`: `Invalid value: <value>: <detail>`. `value` is already rendered.
-    fn invalid(&mut self, field: impl Into<String>, value: String, detail: &str) {
+    pub(super) fn invalid(&mut self, field: impl Into<String>, value: String, detail: &str) {
         let body = if detail.is_empty() {
             format!("Invalid value: {value}")
         } else {
@@ -183,22 +183,22 @@ impl Errors {
     }
 
     /// `field.Required`: `Required value` or `Required value: <detail>`.
-    fn required(&mut self, field: impl Into<String>, detail: &str) {
+    pub(super) fn required(&mut self, field: impl Into<String>, detail: &str) {
         self.push(field, with_detail("Required value", detail));
     }
 
     /// `field.Forbidden`: `Forbidden: <detail>`.
-    fn forbidden(&mut self, field: impl Into<String>, detail: &str) {
+    pub(super) fn forbidden(&mut self, field: impl Into<String>, detail: &str) {
         self.push(field, with_detail("Forbidden", detail));
     }
 
     /// `field.Duplicate`: `Duplicate value: <value>`.
-    fn duplicate(&mut self, field: impl Into<String>, value: String) {
+    pub(super) fn duplicate(&mut self, field: impl Into<String>, value: String) {
         self.push(field, format!("Duplicate value: {value}"));
     }
 
     /// `field.NotSupported`: `Unsupported value: <value>: supported values: "a", "b"`.
-    fn not_supported(&mut self, field: impl Into<String>, value: String, supported: &[&str]) {
+    pub(super) fn not_supported(&mut self, field: impl Into<String>, value: String, supported: &[&str]) {
         let list: Vec<String> = supported.iter().map(|s| go_quote(s)).collect();
         self.push(
             field,
@@ -210,13 +210,13 @@ impl Errors {
     }
 
     /// `ValidateNonnegativeField`.
-    fn nonnegative(&mut self, field: &str, value: i64) {
+    pub(super) fn nonnegative(&mut self, field: &str, value: i64) {
         if value < 0 {
             self.invalid(field, value.to_string(), IS_NEGATIVE_ERROR_MSG);
         }
     }
 
-    fn finish(self, kind: Kind, name: &str) -> Result<(), ApiError> {
+    pub(super) fn finish(self, kind: Kind, name: &str) -> Result<(), ApiError> {
         if self.0.is_empty() {
             Ok(())
         } else {
@@ -237,7 +237,7 @@ fn with_detail(kind: &str, detail: &str) -> String {
 const IS_NEGATIVE_ERROR_MSG: &str = "must be greater than or equal to 0";
 
 /// Go's `%q` (`strconv.Quote`) for a bad value of Go type `string`.
-fn go_quote(s: &str) -> String {
+pub(super) fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -385,7 +385,7 @@ fn matches_dns1123_label(s: &str) -> bool {
 }
 
 /// `IsDNS1123Label`.
-fn is_dns1123_label(s: &str) -> Vec<String> {
+pub(super) fn is_dns1123_label(s: &str) -> Vec<String> {
     let mut errs = Vec::new();
     if s.len() > 63 {
         errs.push(max_len_error(63));
@@ -580,7 +580,7 @@ fn validate_annotations(
 
 /// `ValidateObjectMeta` with `NameIsDNSSubdomain`, which Deployments, ReplicaSets and Pods all
 /// use for their names.
-fn validate_object_meta(e: &mut Errors, meta: &ObjectMeta, requires_namespace: bool, path: &str) {
+pub(super) fn validate_object_meta(e: &mut Errors, meta: &ObjectMeta, requires_namespace: bool, path: &str) {
     if let Some(gn) = meta.generate_name.as_deref().filter(|g| !g.is_empty()) {
         // NameIsDNSSubdomain(prefix=true) masks one trailing dash.
         let masked = gn
@@ -615,7 +615,7 @@ fn validate_object_meta(e: &mut Errors, meta: &ObjectMeta, requires_namespace: b
 
 /// The parts of `ValidateObjectMetaUpdate` that a user can trip: name and namespace are
 /// immutable; labels and annotations must still be valid.
-fn validate_object_meta_update(e: &mut Errors, old: &ObjectMeta, new: &ObjectMeta, path: &str) {
+pub(super) fn validate_object_meta_update(e: &mut Errors, old: &ObjectMeta, new: &ObjectMeta, path: &str) {
     let (on, nn) = (
         old.name.clone().unwrap_or_default(),
         new.name.clone().unwrap_or_default(),
@@ -1317,7 +1317,7 @@ fn spec_or_default(d: &Deployment) -> DeploymentSpec {
     d.spec.clone().unwrap_or_default()
 }
 
-fn name_of(meta: &ObjectMeta) -> String {
+pub(super) fn name_of(meta: &ObjectMeta) -> String {
     meta.name.clone().unwrap_or_default()
 }
 

@@ -7,8 +7,9 @@
 //! samples, the HPA's behaviour, the virtual instant `now`) and of [`horizontal::HpaState`], the
 //! per-HPA memory upstream keeps in the controller's maps. Nothing reads the [`crate::Cluster`].
 //!
-//! NOTE: this module is not yet wired into the cluster. No HorizontalPodAutoscaler object acts
-//! on anything yet; the controller loop, the metrics model and the steps come later.
+//! [`controller`] is the loop that runs this arithmetic against the cluster: it reads the target
+//! through its scale subresource, the pods and the samples of [`crate::metrics`], and writes the
+//! scale, the HPA's status and its events.
 //!
 //! The files mirror upstream one for one:
 //!
@@ -21,6 +22,7 @@
 //! | `pkg/apis/autoscaling/v2/defaults.go` | [`defaults`] |
 
 pub mod conditions;
+pub mod controller;
 pub mod defaults;
 pub mod horizontal;
 pub mod metrics;
