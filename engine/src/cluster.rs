@@ -558,7 +558,9 @@ impl Cluster {
             Kind::ReplicaSet => self.delete::<k8s_openapi::api::apps::v1::ReplicaSet>(key, p),
             Kind::Pod => self.delete::<Pod>(key, p),
             Kind::Node => self.delete::<k8s_openapi::api::core::v1::Node>(key, p),
-            Kind::HorizontalPodAutoscaler => self.delete::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>(key, p),
+            Kind::HorizontalPodAutoscaler => {
+                self.delete::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>(key, p)
+            }
         }
     }
 
@@ -607,7 +609,9 @@ impl Cluster {
             Kind::ReplicaSet => strip::<k8s_openapi::api::apps::v1::ReplicaSet>(self, key, uid),
             Kind::Pod => strip::<Pod>(self, key, uid),
             Kind::Node => strip::<k8s_openapi::api::core::v1::Node>(self, key, uid),
-            Kind::HorizontalPodAutoscaler => strip::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>(self, key, uid),
+            Kind::HorizontalPodAutoscaler => {
+                strip::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>(self, key, uid)
+            }
         }
     }
 

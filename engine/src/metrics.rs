@@ -227,7 +227,11 @@ fn is_ready(p: &Pod) -> bool {
 
 /// Whether every app container of `p` was running at `since`: the pod has two CPU readings.
 fn running_since(p: &Pod, since: Millis) -> bool {
-    let Some(statuses) = p.status.as_ref().and_then(|s| s.container_statuses.as_ref()) else {
+    let Some(statuses) = p
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+    else {
         return false;
     };
     let app = p.spec.as_ref().map_or(0, |s| s.containers.len());

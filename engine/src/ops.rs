@@ -284,7 +284,12 @@ impl Cluster {
     }
 
     /// Sets a `Pods` metric: the value every pod of the workload reports (milli-units).
-    pub fn set_pods_metric(&mut self, workload: crate::metrics::Workload, metric: &str, value: i64) {
+    pub fn set_pods_metric(
+        &mut self,
+        workload: crate::metrics::Workload,
+        metric: &str,
+        value: i64,
+    ) {
         self.metrics
             .pod_metrics
             .insert((workload, metric.to_string()), value);

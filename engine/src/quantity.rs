@@ -10,7 +10,9 @@
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// `resource.ErrFormatWrong`.
-    #[error("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")]
+    #[error(
+        "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+    )]
     Format,
     /// `resource.ErrNumeric`: the value does not fit.
     #[error("unable to parse quantity's suffix")]
@@ -79,9 +81,7 @@ pub fn milli_value(s: &str) -> Result<i64> {
     let mantissa: i128 = digits.parse().map_err(|_| Error::Format)?;
     let scale = exp10 + 3 - i32::try_from(frac.len()).map_err(|_| Error::Format)?;
     let too_large = || Error::TooLarge(s.to_string());
-    let mut value: i128 = mantissa
-        .checked_mul(1i128 << exp2)
-        .ok_or_else(too_large)?;
+    let mut value: i128 = mantissa.checked_mul(1i128 << exp2).ok_or_else(too_large)?;
     if scale >= 0 {
         let factor = 10i128
             .checked_pow(u32::try_from(scale).map_err(|_| too_large())?)

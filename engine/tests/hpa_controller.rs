@@ -113,7 +113,12 @@ fn h16_scale_up_follows_the_load_and_stops_at_max() {
     assert_eq!(s.desired_replicas, 3);
     let current = &s.current_metrics.unwrap()[0];
     assert_eq!(
-        current.resource.as_ref().unwrap().current.average_utilization,
+        current
+            .resource
+            .as_ref()
+            .unwrap()
+            .current
+            .average_utilization,
         Some(16)
     );
     load(&mut c, 700);
@@ -176,7 +181,9 @@ fn missing_target_reports_failed_get_scale() {
     assert_eq!(able.type_, "AbleToScale");
     assert_eq!(
         able.message.as_deref(),
-        Some("the HPA controller was unable to get the target's current scale: deployments.apps \"web\" not found")
+        Some(
+            "the HPA controller was unable to get the target's current scale: deployments.apps \"web\" not found"
+        )
     );
 }
 
@@ -191,11 +198,15 @@ fn no_samples_yet_is_a_failed_metric_then_recovers() {
     c.run_until(Millis::from_secs(15));
     assert_eq!(
         events(&c, "FailedGetResourceMetric"),
-        vec!["failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API"]
+        vec![
+            "failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API"
+        ]
     );
     assert_eq!(
         events(&c, "FailedComputeMetricsReplicas"),
-        vec!["invalid metrics (1 invalid out of 1), first error is: failed to get cpu resource metric value: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API"]
+        vec![
+            "invalid metrics (1 invalid out of 1), first error is: failed to get cpu resource metric value: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API"
+        ]
     );
     c.run_until(Millis::from_secs(31));
     // 90m of 100m each: util 90 → ratio 1.8 → 4.

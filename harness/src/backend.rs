@@ -61,6 +61,45 @@ impl ProbeEndpoint {
     }
 }
 
+/// A change to what the metrics APIs report (metrics-server, custom and external metrics). The
+/// values are in milli-units: millicores, milli-bytes, or a custom metric × 1000.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MetricChange {
+    /// A total demand on a workload (`deployment`, `statefulset`, `replicaset`), spread evenly
+    /// over its Running and Ready pods. `points` are (time from now, total); the total holds
+    /// until the next point, or moves linearly towards it when `ramp` is set.
+    Load {
+        kind: String,
+        name: String,
+        resource: String,
+        points: Vec<(Duration, i64)>,
+        ramp: bool,
+    },
+    /// The same usage on every Running pod of a workload.
+    PodUsage {
+        kind: String,
+        name: String,
+        resource: String,
+        each: i64,
+    },
+    /// A `Pods` metric: the value every pod of a workload reports.
+    PodsMetric {
+        kind: String,
+        name: String,
+        metric: String,
+        value: i64,
+    },
+    /// An `Object` metric describing one object.
+    ObjectMetric {
+        kind: String,
+        name: String,
+        metric: String,
+        value: i64,
+    },
+    /// An `External` metric with one series.
+    External { metric: String, value: i64 },
+}
+
 /// An event as `kubectl get events` shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventView {
@@ -147,6 +186,14 @@ pub trait Backend: Send {
         endpoint: ProbeEndpoint,
         passing: bool,
     ) -> Result<()>;
+
+    // ------------------------------------------------------------------ metrics
+    /// Changes what the metrics APIs report from now on.
+    async fn set_metric(&mut self, change: MetricChange) -> Result<()>;
+
+    /// `spec.replicas` of a workload over the scenario: (time since the start, value) at each
+    /// change, starting with the value when it was created.
+    async fn replicas_history(&mut self, kind: &str, name: &str) -> Result<Vec<(Duration, i32)>>;
 
     // ------------------------------------------------------------------ kubectl verbs
     async fn delete(&mut self, kind: &str, name: &str) -> Result<()>;

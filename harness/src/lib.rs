@@ -12,7 +12,7 @@ pub mod memory;
 pub mod observe;
 pub mod patch;
 
-pub use backend::{Backend, ImageChange, ProbeEndpoint};
+pub use backend::{Backend, ImageChange, MetricChange, ProbeEndpoint};
 /// kubectl's client-side logic (rollout status, history, undo): pure functions over API
 /// objects, the same for every backend.
 pub use kubespec_engine::kubectl;

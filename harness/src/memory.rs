@@ -3,7 +3,7 @@
 //! Time is virtual. [`Backend::next_instant`] jumps to the engine's next timer, so "within 10
 //! minutes" costs only the instants at which something happens.
 
-use crate::backend::{Backend, EventView, ImageChange, ProbeEndpoint};
+use crate::backend::{Backend, EventView, ImageChange, MetricChange, ProbeEndpoint};
 use crate::manifest::{Manifest, ManifestObject};
 use crate::{Error, Result};
 use async_trait::async_trait;
@@ -226,6 +226,13 @@ impl Backend for MemoryBackend {
                 api_version,
                 kind,
                 value,
+            } if kind == "HorizontalPodAutoscaler" => {
+                self.cluster.apply_hpa(&api_version, value)?
+            }
+            ManifestObject::Generic {
+                api_version,
+                kind,
+                value,
             } => self.cluster.apply_generic(GenericObject {
                 api_version,
                 kind,
@@ -254,6 +261,10 @@ impl Backend for MemoryBackend {
                 .nodes
                 .get(&ObjectKey::new("default", name))
                 .map(|o| with_kind(o, "v1", "Node")),
+            Some(Kind::HorizontalPodAutoscaler) => s
+                .horizontal_pod_autoscalers
+                .get(&key)
+                .map(|o| with_kind(o, "autoscaling/v2", "HorizontalPodAutoscaler")),
             None => {
                 let k = kind.to_ascii_lowercase();
                 let k = k
@@ -327,6 +338,101 @@ impl Backend for MemoryBackend {
             .get(&Self::key(name))
             .cloned()
             .unwrap_or_default())
+    }
+
+    async fn set_metric(&mut self, change: MetricChange) -> Result<()> {
+        use kubespec_engine::metrics::{Resource, Shape, Workload};
+        let workload = |kind: &str, name: &str| -> Result<Workload> {
+            let kind = match kind.to_ascii_lowercase().as_str() {
+                "deployment" => "Deployment",
+                "replicaset" => "ReplicaSet",
+                "statefulset" => "StatefulSet",
+                other => {
+                    return Err(Error::Backend(format!(
+                        "a load or metric applies to a deployment, replicaset or statefulset, not a {other}"
+                    )));
+                }
+            };
+            Ok(Workload::new(kind, Self::key(name)))
+        };
+        let resource = |r: &str| {
+            Resource::parse(r)
+                .ok_or_else(|| Error::Backend(format!("unknown resource {r:?}: cpu or memory")))
+        };
+        let now = self.cluster.now();
+        match change {
+            MetricChange::Load {
+                kind,
+                name,
+                resource: r,
+                points,
+                ramp,
+            } => {
+                let shape = Shape {
+                    points: points
+                        .into_iter()
+                        .map(|(after, v)| (now + Millis(after.as_millis() as u64), v))
+                        .collect(),
+                    interpolate: ramp,
+                };
+                self.cluster
+                    .set_load(workload(&kind, &name)?, resource(&r)?, shape);
+            }
+            MetricChange::PodUsage {
+                kind,
+                name,
+                resource: r,
+                each,
+            } => self
+                .cluster
+                .set_pod_usage(workload(&kind, &name)?, resource(&r)?, each),
+            MetricChange::PodsMetric {
+                kind,
+                name,
+                metric,
+                value,
+            } => self
+                .cluster
+                .set_pods_metric(workload(&kind, &name)?, &metric, value),
+            MetricChange::ObjectMetric {
+                kind,
+                name,
+                metric,
+                value,
+            } => self
+                .cluster
+                .set_object_metric(&kind, Self::key(&name), &metric, value),
+            MetricChange::External { metric, value } => {
+                self.cluster.set_external_metric(&metric, value)
+            }
+        }
+        self.cluster.settle();
+        Ok(())
+    }
+
+    async fn replicas_history(&mut self, kind: &str, name: &str) -> Result<Vec<(Duration, i32)>> {
+        match Kind::parse(kind) {
+            Some(Kind::Deployment) => {
+                self.deployment_ref(name)?;
+                let mut out: Vec<(Duration, i32)> = Vec::new();
+                for s in self
+                    .cluster
+                    .observer
+                    .deployments
+                    .get(&Self::key(name))
+                    .map(|h| h.samples.as_slice())
+                    .unwrap_or_default()
+                {
+                    if out.last().is_none_or(|(_, d)| *d != s.desired) {
+                        out.push((self.to_duration(s.at), s.desired));
+                    }
+                }
+                Ok(out)
+            }
+            _ => Err(Error::Backend(format!(
+                "the replica history of a {kind} is not recorded; deployments only"
+            ))),
+        }
     }
 
     async fn delete(&mut self, kind: &str, name: &str) -> Result<()> {

@@ -10,6 +10,7 @@ mod report;
 mod world;
 
 mod deployment;
+mod hpa;
 mod images;
 mod manifests;
 mod objects;
@@ -30,6 +31,7 @@ pub fn all_steps() -> Vec<registry::StepDef> {
     all.extend(objects::steps());
     all.extend(pods::steps());
     all.extend(services::steps());
+    all.extend(hpa::steps());
     all.extend(time::steps());
     all
 }

@@ -8,7 +8,9 @@
 //! Every HPA is stored as `autoscaling/v2`, as the API server stores it.
 
 use super::ApiError;
-use super::validation::{Errors, go_quote, name_of, validate_object_meta, validate_object_meta_update};
+use super::validation::{
+    Errors, go_quote, name_of, validate_object_meta, validate_object_meta_update,
+};
 use crate::store::Kind;
 use k8s_openapi::api::autoscaling::v2::{
     CrossVersionObjectReference, HPAScalingRules, HorizontalPodAutoscaler,
@@ -86,7 +88,11 @@ pub fn admit_hpa(
             }
         }
     };
-    validate_spec(&mut e, hpa.spec.as_ref().expect("defaulted above"), min_bound);
+    validate_spec(
+        &mut e,
+        hpa.spec.as_ref().expect("defaulted above"),
+        min_bound,
+    );
     e.finish(Kind::HorizontalPodAutoscaler, &name_of(&hpa.metadata))
 }
 
@@ -338,7 +344,11 @@ fn validate_metric_target(e: &mut Errors, t: &MetricTarget, path: &str) {
         if let Some(q) = q {
             match crate::quantity::milli_value(&q.0) {
                 Ok(v) if v > 0 => {}
-                Ok(_) => e.invalid(format!("{path}.{field}"), go_quote(&q.0), "must be positive"),
+                Ok(_) => e.invalid(
+                    format!("{path}.{field}"),
+                    go_quote(&q.0),
+                    "must be positive",
+                ),
                 Err(err) => e.invalid(format!("{path}.{field}"), go_quote(&q.0), &err.to_string()),
             }
         }
@@ -397,12 +407,19 @@ fn validate_scaling_rules(e: &mut Errors, rules: Option<&HPAScalingRules>, path:
     }
     let policies = rules.policies.as_deref().unwrap_or_default();
     if policies.is_empty() {
-        e.required(format!("{path}.policies"), "must specify at least one Policy");
+        e.required(
+            format!("{path}.policies"),
+            "must specify at least one Policy",
+        );
     }
     for (i, p) in policies.iter().enumerate() {
         let at = format!("{path}.policies[{i}]");
         if p.type_ != "Pods" && p.type_ != "Percent" {
-            e.not_supported(format!("{at}.type"), go_quote(&p.type_), &["Percent", "Pods"]);
+            e.not_supported(
+                format!("{at}.type"),
+                go_quote(&p.type_),
+                &["Percent", "Pods"],
+            );
         }
         if p.value <= 0 {
             e.invalid(
@@ -593,6 +610,9 @@ mod tests {
         });
         let h = hpa_from_json("autoscaling/v1", v).unwrap();
         let m = &h.spec.unwrap().metrics.unwrap()[0];
-        assert_eq!(m.resource.as_ref().unwrap().target.average_utilization, Some(50));
+        assert_eq!(
+            m.resource.as_ref().unwrap().target.average_utilization,
+            Some(50)
+        );
     }
 }

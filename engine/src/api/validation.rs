@@ -198,7 +198,12 @@ impl Errors {
     }
 
     /// `field.NotSupported`: `Unsupported value: <value>: supported values: "a", "b"`.
-    pub(super) fn not_supported(&mut self, field: impl Into<String>, value: String, supported: &[&str]) {
+    pub(super) fn not_supported(
+        &mut self,
+        field: impl Into<String>,
+        value: String,
+        supported: &[&str],
+    ) {
         let list: Vec<String> = supported.iter().map(|s| go_quote(s)).collect();
         self.push(
             field,
@@ -580,7 +585,12 @@ fn validate_annotations(
 
 /// `ValidateObjectMeta` with `NameIsDNSSubdomain`, which Deployments, ReplicaSets and Pods all
 /// use for their names.
-pub(super) fn validate_object_meta(e: &mut Errors, meta: &ObjectMeta, requires_namespace: bool, path: &str) {
+pub(super) fn validate_object_meta(
+    e: &mut Errors,
+    meta: &ObjectMeta,
+    requires_namespace: bool,
+    path: &str,
+) {
     if let Some(gn) = meta.generate_name.as_deref().filter(|g| !g.is_empty()) {
         // NameIsDNSSubdomain(prefix=true) masks one trailing dash.
         let masked = gn
@@ -615,7 +625,12 @@ pub(super) fn validate_object_meta(e: &mut Errors, meta: &ObjectMeta, requires_n
 
 /// The parts of `ValidateObjectMetaUpdate` that a user can trip: name and namespace are
 /// immutable; labels and annotations must still be valid.
-pub(super) fn validate_object_meta_update(e: &mut Errors, old: &ObjectMeta, new: &ObjectMeta, path: &str) {
+pub(super) fn validate_object_meta_update(
+    e: &mut Errors,
+    old: &ObjectMeta,
+    new: &ObjectMeta,
+    path: &str,
+) {
     let (on, nn) = (
         old.name.clone().unwrap_or_default(),
         new.name.clone().unwrap_or_default(),

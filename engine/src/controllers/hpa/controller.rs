@@ -189,12 +189,19 @@ fn pod_info(p: &Pod) -> PodInfo {
             .and_then(|r| r.requests.as_ref())
             .into_iter()
             .flatten()
-            .filter_map(|(k, q)| crate::quantity::milli_value(&q.0).ok().map(|v| (k.clone(), v)))
+            .filter_map(|(k, q)| {
+                crate::quantity::milli_value(&q.0)
+                    .ok()
+                    .map(|v| (k.clone(), v))
+            })
             .collect(),
     };
     let spec = p.spec.as_ref();
-    let mut containers: Vec<ContainerRequests> =
-        spec.into_iter().flat_map(|s| s.containers.iter()).map(requests).collect();
+    let mut containers: Vec<ContainerRequests> = spec
+        .into_iter()
+        .flat_map(|s| s.containers.iter())
+        .map(requests)
+        .collect();
     containers.extend(
         spec.into_iter()
             .flat_map(|s| s.init_containers.iter().flatten())
@@ -395,13 +402,25 @@ fn resource_metric(
             ),
             Err(e) => {
                 let inner = format!("failed to get {resource} usage: {e}");
-                failure(c, inputs.key, reason, inner.clone(), format!("{outer}: {inner}"))
+                failure(
+                    c,
+                    inputs.key,
+                    reason,
+                    inner.clone(),
+                    format!("{outer}: {inner}"),
+                )
             }
         };
     }
     let Some(target_utilization) = target.average_utilization else {
         let inner = "invalid resource metric source: neither an average utilization target nor an average value (usage) target was set".to_string();
-        return failure(c, inputs.key, reason, inner.clone(), format!("{outer}: {inner}"));
+        return failure(
+            c,
+            inputs.key,
+            reason,
+            inner.clone(),
+            format!("{outer}: {inner}"),
+        );
     };
     let result = resource_samples(c, inputs, resource, container).and_then(|m| {
         calc.get_resource_replicas(
@@ -433,14 +452,23 @@ fn resource_metric(
         ),
         Err(e) => {
             let inner = format!("failed to get {resource} utilization: {e}");
-            failure(c, inputs.key, reason, inner.clone(), format!("{outer}: {inner}"))
+            failure(
+                c,
+                inputs.key,
+                reason,
+                inner.clone(),
+                format!("{outer}: {inner}"),
+            )
         }
     }
 }
 
 /// The workload the HPA targets, for the custom metrics set on it.
 fn target_workload(hpa_key: &ObjectKey, r: &CrossVersionObjectReference) -> Workload {
-    Workload::new(&r.kind, ObjectKey::new(hpa_key.namespace.clone(), r.name.clone()))
+    Workload::new(
+        &r.kind,
+        ObjectKey::new(hpa_key.namespace.clone(), r.name.clone()),
+    )
 }
 
 /// `computeReplicasForMetric`: one metric of the spec.
@@ -581,7 +609,13 @@ fn compute_metric(
                             true,
                         ),
                     ),
-                    Err(e) => failure(c, inputs.key, Reason::FailedGetObjectMetric, e.clone(), outer(&e)),
+                    Err(e) => failure(
+                        c,
+                        inputs.key,
+                        Reason::FailedGetObjectMetric,
+                        e.clone(),
+                        outer(&e),
+                    ),
                 }
             } else if o.target.type_ == "AverageValue"
                 && let Some(target) = target_milli(o.target.average_value.as_ref())
@@ -614,12 +648,24 @@ fn compute_metric(
                     }
                     Err(e) => {
                         let inner = format!("failed to get {name} object metric: {e}");
-                        failure(c, inputs.key, Reason::FailedGetObjectMetric, inner.clone(), outer(&inner))
+                        failure(
+                            c,
+                            inputs.key,
+                            Reason::FailedGetObjectMetric,
+                            inner.clone(),
+                            outer(&inner),
+                        )
                     }
                 }
             } else {
                 let e = "invalid object metric source: neither a value target nor an average value target was set".to_string();
-                failure(c, inputs.key, Reason::FailedGetObjectMetric, e.clone(), outer(&e))
+                failure(
+                    c,
+                    inputs.key,
+                    Reason::FailedGetObjectMetric,
+                    e.clone(),
+                    outer(&e),
+                )
             }
         }
         "External" => {
@@ -644,7 +690,13 @@ fn compute_metric(
             if let Some(target) = target_milli(x.target.average_value.as_ref()) {
                 if values.is_empty() {
                     let inner = format!("failed to get {name} external metric: {fetch_error}");
-                    return failure(c, inputs.key, Reason::FailedGetExternalMetric, inner.clone(), outer(&inner));
+                    return failure(
+                        c,
+                        inputs.key,
+                        Reason::FailedGetExternalMetric,
+                        inner.clone(),
+                        outer(&inner),
+                    );
                 }
                 let (replicas, u) = calc.get_external_per_pod_metric_replicas(
                     inputs.status_replicas,
@@ -682,12 +734,24 @@ fn compute_metric(
                     ),
                     Err(e) => {
                         let inner = format!("failed to get external metric {name}: {e}");
-                        failure(c, inputs.key, Reason::FailedGetExternalMetric, inner.clone(), outer(&inner))
+                        failure(
+                            c,
+                            inputs.key,
+                            Reason::FailedGetExternalMetric,
+                            inner.clone(),
+                            outer(&inner),
+                        )
                     }
                 }
             } else {
                 let e = "invalid external metric source: neither a value target nor an average value target was set".to_string();
-                failure(c, inputs.key, Reason::FailedGetExternalMetric, e.clone(), outer(&e))
+                failure(
+                    c,
+                    inputs.key,
+                    Reason::FailedGetExternalMetric,
+                    e.clone(),
+                    outer(&e),
+                )
             }
         }
         other => {
@@ -724,7 +788,11 @@ pub(crate) fn sync_hpa(c: &mut Cluster, key: &ObjectKey) {
             );
             set(
                 &mut conditions,
-                &Condition::new(false, Reason::FailedGetScale, message::failed_get_scale(&err)),
+                &Condition::new(
+                    false,
+                    Reason::FailedGetScale,
+                    message::failed_get_scale(&err),
+                ),
             );
             status.conditions = Some(conditions);
             write_status(c, key, &original, status);
@@ -733,7 +801,11 @@ pub(crate) fn sync_hpa(c: &mut Cluster, key: &ObjectKey) {
     };
     set(
         &mut conditions,
-        &Condition::new(true, Reason::SucceededGetScale, message::SUCCEEDED_GET_SCALE),
+        &Condition::new(
+            true,
+            Reason::SucceededGetScale,
+            message::SUCCEEDED_GET_SCALE,
+        ),
     );
     let current = scale.spec_replicas;
     let state = c.hpa_states.0.entry(key.clone()).or_default();
@@ -867,7 +939,11 @@ pub(crate) fn sync_hpa(c: &mut Cluster, key: &ObjectKey) {
             );
             set(
                 &mut conditions,
-                &Condition::new(false, Reason::FailedUpdateScale, message::failed_update_scale(&err)),
+                &Condition::new(
+                    false,
+                    Reason::FailedUpdateScale,
+                    message::failed_update_scale(&err),
+                ),
             );
             status.current_replicas = Some(current);
             status.current_metrics = metric_statuses;
@@ -877,7 +953,11 @@ pub(crate) fn sync_hpa(c: &mut Cluster, key: &ObjectKey) {
         }
         set(
             &mut conditions,
-            &Condition::new(true, Reason::SucceededRescale, message::succeeded_rescale(desired)),
+            &Condition::new(
+                true,
+                Reason::SucceededRescale,
+                message::succeeded_rescale(desired),
+            ),
         );
         c.record_event_for::<HorizontalPodAutoscaler>(
             key,
