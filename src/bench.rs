@@ -54,7 +54,7 @@ pub struct Summary {
 
 /// Runs `kubespec bench-one <args>` `runs` times, each in a fresh process (so peak RSS is that
 /// run's alone), and returns the results sorted by `key`.
-fn measure_in_children<T: serde::de::DeserializeOwned>(
+pub(crate) fn measure_in_children<T: serde::de::DeserializeOwned>(
     replicas: u32,
     args: &[&str],
     runs: usize,
@@ -349,16 +349,16 @@ fn measure(replicas: u32) -> Result<Measurement, String> {
 }
 
 /// Three decimals: enough for every column, and short JSON.
-fn round3(x: f64) -> f64 {
+pub(crate) fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-fn ms(since: Instant) -> f64 {
+pub(crate) fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
 
 /// VmHWM ("high water mark" of the resident set) from /proc/self/status, in MB (10^6 bytes).
-fn peak_rss_mb() -> Option<f64> {
+pub(crate) fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kb: f64 = status
         .lines()

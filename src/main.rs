@@ -5,6 +5,7 @@
 //! 1 a failed scenario or check, 2 a usage error (bad flag, missing path).
 
 mod bench;
+mod bench_hpa;
 mod check;
 mod error;
 mod features;
@@ -69,6 +70,10 @@ enum Command {
         /// minutes of cluster time).
         #[arg(long)]
         skip_probes: bool,
+        /// Leave out the autoscaling case (50 Deployments with an HPA each, one hour of cluster
+        /// time under a ramped load).
+        #[arg(long)]
+        skip_hpa: bool,
     },
     /// One benchmark size, run by `bench` in a child process so peak RSS is per size.
     #[command(hide = true)]
@@ -78,6 +83,10 @@ enum Command {
         /// The probe-heavy case instead of a rolling update.
         #[arg(long)]
         probes: bool,
+        /// The autoscaling case (`--replicas` is the number of Deployments) instead of a
+        /// rolling update.
+        #[arg(long)]
+        hpa: bool,
     },
 }
 
@@ -142,15 +151,30 @@ fn main() -> ExitCode {
             sizes,
             runs,
             skip_probes,
-        } => bench::bench(&sizes, runs as usize, json).and_then(|()| {
-            if skip_probes {
-                Ok(())
-            } else {
-                bench::bench_probes(runs as usize, json)
-            }
-        }),
-        Command::BenchOne { replicas, probes } => {
-            if probes {
+            skip_hpa,
+        } => bench::bench(&sizes, runs as usize, json)
+            .and_then(|()| {
+                if skip_probes {
+                    Ok(())
+                } else {
+                    bench::bench_probes(runs as usize, json)
+                }
+            })
+            .and_then(|()| {
+                if skip_hpa {
+                    Ok(())
+                } else {
+                    bench_hpa::bench_hpa(runs as usize, json)
+                }
+            }),
+        Command::BenchOne {
+            replicas,
+            probes,
+            hpa,
+        } => {
+            if hpa {
+                bench_hpa::bench_one_hpa(replicas)
+            } else if probes {
                 bench::bench_one_probes(replicas)
             } else {
                 bench::bench_one(replicas)

@@ -295,6 +295,7 @@ fn bench_json_prints_one_object_per_size() {
             "3",
             "--json",
             "--skip-probes",
+            "--skip-hpa",
         ])
         .assert()
         .success()
@@ -348,4 +349,22 @@ fn the_probe_case_counts_every_probe() {
     // due at the very start and end of the window.
     let probes = m["probes_run"].as_u64().expect("a count");
     assert!((4 * 2 * 600..=4 * 2 * 601).contains(&probes), "{m}");
+}
+
+#[test]
+fn bench_one_hpa_measures_an_hour_of_autoscaling() {
+    let out = kubespec()
+        .args(["bench-one", "--hpa", "--replicas", "2"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let m: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("a JSON object");
+    assert_eq!(m["case"], "hpa");
+    assert_eq!(m["simulated_s"], 3600.0);
+    // Two HPAs, one sync every 15 s for an hour each.
+    assert_eq!(m["hpa_syncs"], 480);
+    assert_eq!(m["metrics_scrapes"], 240);
+    assert!(m["rescales"].as_u64().unwrap() > 2, "{m}");
+    assert!(m["max_replicas_seen"].as_i64().unwrap() > 2, "{m}");
 }

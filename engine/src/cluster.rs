@@ -824,9 +824,10 @@ impl Cluster {
                         Work::SyncHpa(key.clone()),
                         crate::controllers::hpa::SYNC_PERIOD,
                     );
-                    self.metrics.start_scraping(self.now);
-                    let at = self.metrics.next_scrape_at(self.now);
-                    self.schedule(at, Timer::MetricsScrape);
+                    if self.metrics.start_scraping() {
+                        let at = self.metrics.next_scrape_at(self.now);
+                        self.schedule(at, Timer::MetricsScrape);
+                    }
                 }
             }
         }

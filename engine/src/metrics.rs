@@ -167,11 +167,11 @@ pub struct MetricsModel {
 
 impl MetricsModel {
     /// Turns scraping on (idempotent). Returns whether it was off.
-    pub(crate) fn start_scraping(&mut self, _now: Millis) -> bool {
+    pub(crate) fn start_scraping(&mut self) -> bool {
         !std::mem::replace(&mut self.scraping, true)
     }
 
-    /// The first scrape instant at or after `now`… strictly after, once one ran at `now`.
+    /// The next scrape instant strictly after `now`.
     pub(crate) fn next_scrape_at(&self, now: Millis) -> Millis {
         let r = RESOLUTION.0;
         Millis((now.0 / r + 1) * r)
@@ -201,16 +201,13 @@ pub fn workload_selector(c: &Cluster, w: &Workload) -> Option<LabelSelector> {
     }
 }
 
-/// The pods of `namespace` that `selector` matches, not terminating, in name order.
+/// The pods of `namespace` that `selector` matches, in name order.
 pub fn selected_pods<'a>(
     c: &'a Cluster,
-    namespace: &'a str,
-    selector: &'a LabelSelector,
-) -> impl Iterator<Item = (&'a ObjectKey, &'a Pod)> + 'a {
-    c.store.pods.iter().filter(move |(k, p)| {
-        k.namespace == namespace
-            && crate::labels::selector_matches(selector, p.metadata.labels.as_ref())
-    })
+    namespace: &str,
+    selector: &LabelSelector,
+) -> Vec<(ObjectKey, &'a Pod)> {
+    c.store.pods_selected(namespace, selector)
 }
 
 fn is_running(p: &Pod) -> bool {
@@ -305,12 +302,14 @@ pub(crate) fn scrape(c: &mut Cluster) {
         let Some(selector) = workload_selector(c, w) else {
             continue;
         };
-        let ready: Vec<&ObjectKey> = selected_pods(c, &w.key.namespace, &selector)
+        let ready: Vec<ObjectKey> = selected_pods(c, &w.key.namespace, &selector)
+            .into_iter()
             .filter(|(_, p)| is_running(p) && is_ready(p))
             .map(|(k, _)| k)
             .collect();
-        for (k, share) in ready.iter().zip(shares(shape.at(now), ready.len())) {
-            *usage.entry(((*k).clone(), *resource)).or_default() += share;
+        let n = ready.len();
+        for (k, share) in ready.into_iter().zip(shares(shape.at(now), n)) {
+            *usage.entry((k, *resource)).or_default() += share;
         }
     }
     for ((w, resource), each) in &c.metrics.per_pod {
@@ -319,7 +318,7 @@ pub(crate) fn scrape(c: &mut Cluster) {
         };
         for (k, p) in selected_pods(c, &w.key.namespace, &selector) {
             if is_running(p) {
-                usage.insert((k.clone(), *resource), *each);
+                usage.insert((k, *resource), *each);
             }
         }
     }

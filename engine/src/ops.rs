@@ -26,6 +26,8 @@ pub struct Stats {
     pub events: u64,
     /// Probes the kubelet ran.
     pub probes: u64,
+    /// HorizontalPodAutoscaler reconciles run.
+    pub hpa_syncs: u64,
 }
 
 impl Cluster {

@@ -265,9 +265,31 @@ pub fn strip_hash(t: &PodTemplateSpec) -> PodTemplateSpec {
     t
 }
 
-/// `EqualIgnoreHash`: equal pod templates, ignoring the pod-template-hash label.
+/// `EqualIgnoreHash`: equal pod templates, ignoring the pod-template-hash label. The same
+/// verdict as comparing two [`strip_hash`] copies, without copying the pod specs (a Deployment
+/// sync compares its template with every ReplicaSet's).
 pub fn equal_ignore_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
-    strip_hash(a) == strip_hash(b)
+    if a.spec != b.spec {
+        return false;
+    }
+    let strip_meta = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+        let mut m = m.clone();
+        if let Some(l) = m.labels.as_mut() {
+            l.remove(DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY);
+            if l.is_empty() {
+                m.labels = None;
+            }
+        }
+        if m.annotations.as_ref().is_some_and(|a| a.is_empty()) {
+            m.annotations = None;
+        }
+        m
+    };
+    match (&a.metadata, &b.metadata) {
+        (None, None) => true,
+        (Some(ma), Some(mb)) => strip_meta(ma) == strip_meta(mb),
+        _ => false,
+    }
 }
 
 pub fn rs_template(rs: &ReplicaSet) -> PodTemplateSpec {
@@ -288,10 +310,16 @@ pub fn template(d: &Deployment) -> PodTemplateSpec {
 pub fn find_new_replica_set<'a>(d: &Deployment, rss: &[&'a ReplicaSet]) -> Option<&'a ReplicaSet> {
     let mut sorted = rss.to_vec();
     sorted.sort_by(|a, b| by_creation_timestamp(a, b));
-    let t = template(d);
-    sorted
-        .into_iter()
-        .find(|rs| equal_ignore_hash(&rs_template(rs), &t))
+    let empty = PodTemplateSpec::default();
+    let t = d.spec.as_ref().map_or(&empty, |s| &s.template);
+    sorted.into_iter().find(|rs| {
+        let rt = rs
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.as_ref())
+            .unwrap_or(&empty);
+        equal_ignore_hash(rt, t)
+    })
 }
 
 /// `ComputeHash`: FNV-32a of the template (plus the collision count), written as decimal and

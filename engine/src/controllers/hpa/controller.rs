@@ -767,6 +767,7 @@ pub(crate) fn sync_hpa(c: &mut Cluster, key: &ObjectKey) {
         return;
     };
     c.requeue_after(Work::SyncHpa(key.clone()), SYNC_PERIOD);
+    c.stats.hpa_syncs += 1;
     let now = c.now();
     let spec = hpa.spec.clone().unwrap_or_default();
     let original = hpa.status.clone().unwrap_or_default();
@@ -857,7 +858,8 @@ pub(crate) fn sync_hpa(c: &mut Cluster, key: &ObjectKey) {
             };
             let selected: Vec<(ObjectKey, PodInfo)> =
                 crate::metrics::selected_pods(c, &key.namespace, &selector)
-                    .map(|(k, p)| (k.clone(), pod_info(p)))
+                    .into_iter()
+                    .map(|(k, p)| (k, pod_info(p)))
                     .collect();
             let (pod_keys, pods): (Vec<ObjectKey>, Vec<PodInfo>) = selected.into_iter().unzip();
             let inputs = Inputs {
