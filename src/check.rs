@@ -267,6 +267,20 @@ fn validate(object: ManifestObject) -> Result<(), String> {
             defaults::default_pod(&mut p);
             validation::validate_pod(&p)
         }
+        ManifestObject::Generic {
+            api_version,
+            kind,
+            value,
+        } if kind == "HorizontalPodAutoscaler" => {
+            kubespec_engine::api::autoscaling::hpa_from_json(&api_version, value).and_then(
+                |mut hpa| {
+                    if hpa.metadata.namespace.is_none() {
+                        hpa.metadata.namespace = Some("default".into());
+                    }
+                    kubespec_engine::api::autoscaling::admit_hpa(&mut hpa, None)
+                },
+            )
+        }
         #[allow(unreachable_patterns)]
         _ => Ok(()),
     }

@@ -152,6 +152,44 @@ fn check_reports_a_bad_docstring_manifest_at_its_line_in_the_feature() {
 }
 
 #[test]
+fn check_refuses_an_hpa_the_api_server_would_refuse() {
+    let dir = scratch("check_hpa");
+    let feature = write(
+        &dir,
+        "hpa.feature",
+        r#"Feature: bad HPA
+  Scenario: max below min
+    Given the manifest:
+      """
+      apiVersion: autoscaling/v2
+      kind: HorizontalPodAutoscaler
+      metadata:
+        name: web
+      spec:
+        scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+        minReplicas: 4
+        maxReplicas: 2
+      """
+"#,
+    );
+    let out = kubespec()
+        .arg("check")
+        .arg(&feature)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`"
+        ),
+        "{text}"
+    );
+    assert!(text.contains(&format!("{}:", feature.display())), "{text}");
+}
+
+#[test]
 fn check_accepts_a_good_feature_and_counts_what_it_checked() {
     let dir = scratch("check_good");
     write(
