@@ -157,3 +157,37 @@ Feature: HPA status, conditions, events and validation (spec §5.2, §5.7, H14)
     Then the request is rejected with an error containing "spec.behavior.scaleUp.stabilizationWindowSeconds: Invalid value: 7200: must be less than or equal to 3600"
     And the request is rejected with an error containing "spec.behavior.scaleUp.policies[0].value: Invalid value: 0: must be greater than zero"
     And the request is rejected with an error containing "spec.behavior.scaleUp.policies[0].periodSeconds: Invalid value: 2000: must be less than or equal to 1800"
+
+  Scenario: two HPAs over the same pods are both refused (AmbiguousSelector)
+    Given a deployment "web" with 2 replicas of image "php-apache:v1" requesting 100m CPU
+    And deployment "web" is autoscaled from 1 to 5 replicas at 50% CPU
+    And the manifest:
+      """
+      apiVersion: autoscaling/v2
+      kind: HorizontalPodAutoscaler
+      metadata:
+        name: web-memory
+      spec:
+        scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+        maxReplicas: 5
+        metrics:
+        - type: Resource
+          resource:
+            name: memory
+            target: {type: AverageValue, averageValue: 100Mi}
+      """
+    When deployment "web" receives a total CPU load of 900m
+    Then deployment "web" keeps 2 replicas for 1 minute
+    And the horizontalpodautoscaler "web" has an event with reason "AmbiguousSelector" and message "pods by selector app=web are controlled by multiple HPAs: [default/web default/web-memory]"
+    And the horizontalpodautoscaler "web-memory" matches:
+      """
+      status:
+        conditions:
+        - type: AbleToScale
+        - type: ScalingActive
+          status: "False"
+          reason: AmbiguousSelector
+          message: "pods by selector app=web are controlled by multiple HPAs: [default/web default/web-memory]"
+      """
+    When I delete horizontalpodautoscaler "web-memory"
+    Then within 1 minute deployment "web" has 5 replicas

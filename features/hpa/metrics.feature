@@ -147,8 +147,7 @@ Feature: Metric types and load shapes (spec §5.4)
     And the replicas of deployment "web" went through "2, 3, 4, 5, 6, 7, 8, 9, 10"
 
   Scenario: memory with an average value target
-    Given deployment "web" is autoscaled from 1 to 10 replicas at 50% CPU
-    And the manifest:
+    Given the manifest:
       """
       apiVersion: autoscaling/v2
       kind: HorizontalPodAutoscaler
@@ -166,3 +165,59 @@ Feature: Metric types and load shapes (spec §5.4)
       """
     When each pod of deployment "web" uses 300Mi memory
     Then within 30 seconds deployment "web" has 3 replicas
+
+  Scenario: a ContainerResource metric reads one container of each pod
+    Given the manifest:
+      """
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata:
+        name: api
+      spec:
+        replicas: 2
+        selector:
+          matchLabels: {app: api}
+        template:
+          metadata:
+            labels: {app: api}
+          spec:
+            containers:
+            - name: app
+              image: api:v1
+              resources:
+                requests: {cpu: 100m}
+            - name: proxy
+              image: envoy:v1
+              resources:
+                requests: {cpu: 500m}
+      ---
+      apiVersion: autoscaling/v2
+      kind: HorizontalPodAutoscaler
+      metadata:
+        name: api
+      spec:
+        scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+        minReplicas: 1
+        maxReplicas: 10
+        metrics:
+        - type: ContainerResource
+          containerResource:
+            name: cpu
+            container: app
+            target: {type: Utilization, averageUtilization: 25}
+      """
+    # 300m a pod, shared by request: app 50m (50% of 100m), proxy 250m. For the app container
+    # alone the ratio is 2: ceil(2 × 2) = 4. The pod as a whole is at 50% of 600m.
+    When deployment "api" receives a total CPU load of 600m
+    Then within 1 minute deployment "api" has 4 replicas
+    And the horizontalpodautoscaler "api" has an event with reason "SuccessfulRescale" and message "New size: 4; reason: cpu container resource utilization (percentage of request) above target"
+    And the horizontalpodautoscaler "api" matches:
+      """
+      status:
+        currentMetrics:
+        - type: ContainerResource
+          containerResource:
+            name: cpu
+            container: app
+            current: {averageUtilization: 50, averageValue: 50m}
+      """

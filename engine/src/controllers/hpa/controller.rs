@@ -38,9 +38,13 @@ use std::collections::BTreeMap;
 /// The component name on the HPA's events.
 pub const SOURCE: &str = "horizontal-pod-autoscaler";
 
-/// The controller's per-HPA memory, keyed by HPA.
+/// The controller's per-HPA memory, keyed by HPA, and the selector each HPA's target had at its
+/// last sync (upstream's `hpaSelectors`, used to find pods controlled by more than one HPA).
 #[derive(Debug, Default)]
-pub struct HpaStates(BTreeMap<ObjectKey, HpaState>);
+pub struct HpaStates(
+    BTreeMap<ObjectKey, HpaState>,
+    BTreeMap<ObjectKey, LabelSelector>,
+);
 
 impl HpaStates {
     /// Starts tracking an HPA; returns whether it was new.
@@ -54,6 +58,7 @@ impl HpaStates {
 
     pub(crate) fn remove(&mut self, key: &ObjectKey) {
         self.0.remove(key);
+        self.1.remove(key);
     }
 
     pub fn get(&self, key: &ObjectKey) -> Option<&HpaState> {
@@ -856,6 +861,61 @@ pub(crate) fn sync_hpa(c: &mut Cluster, key: &ObjectKey) {
                 );
                 return;
             };
+            // `hpasControllingPodsUnderSelector`: every HPA whose last selector matches one of
+            // these pods' label sets.
+            c.hpa_states.1.insert(key.clone(), selector.clone());
+            let label_sets: Vec<BTreeMap<String, String>> = {
+                let mut sets: Vec<BTreeMap<String, String>> =
+                    crate::metrics::selected_pods(c, &key.namespace, &selector)
+                        .into_iter()
+                        .map(|(_, p)| p.metadata.labels.clone().unwrap_or_default())
+                        .collect();
+                sets.sort();
+                sets.dedup();
+                sets
+            };
+            let controlling: Vec<String> = c
+                .hpa_states
+                .1
+                .iter()
+                .filter(|(k, sel)| {
+                    k.namespace == key.namespace
+                        && label_sets
+                            .iter()
+                            .any(|l| crate::labels::selector_matches(sel, Some(l)))
+                })
+                .map(|(k, _)| k.to_string())
+                .collect();
+            if controlling.len() > 1 {
+                let err = format!(
+                    "pods by selector {} are controlled by multiple HPAs: [{}]",
+                    crate::labels::format_selector(&selector),
+                    controlling.join(" ")
+                );
+                c.record_event_for::<HorizontalPodAutoscaler>(
+                    key,
+                    EventType::Warning,
+                    Reason::AmbiguousSelector.as_str(),
+                    err.clone(),
+                    SOURCE,
+                );
+                set(
+                    &mut conditions,
+                    &Condition::new(false, Reason::AmbiguousSelector, err.clone()),
+                );
+                status.current_replicas = Some(current);
+                status.current_metrics = None;
+                status.conditions = Some(conditions);
+                write_status(c, key, &original, status);
+                c.record_event_for::<HorizontalPodAutoscaler>(
+                    key,
+                    EventType::Warning,
+                    event::FAILED_COMPUTE_METRICS_REPLICAS,
+                    err,
+                    SOURCE,
+                );
+                return;
+            }
             let selected: Vec<(ObjectKey, PodInfo)> =
                 crate::metrics::selected_pods(c, &key.namespace, &selector)
                     .into_iter()
