@@ -17,6 +17,7 @@ pub mod labels;
 pub mod metrics;
 pub mod observe;
 pub mod ops;
+pub mod printers;
 pub mod prober;
 pub mod quantity;
 pub mod store;

@@ -6,10 +6,12 @@ Feature: The HPA follows the load up and down (spec H16, H17 and the upstream e2
   Scenario: H16 scale up from 1 to 3, then to the maximum of 5
     Given a deployment "web" with 1 replicas of image "php-apache:v1" requesting 500m CPU
     And deployment "web" is autoscaled from 1 to 5 replicas at 20% CPU
+    Then the horizontalpodautoscaler "web" shows targets "cpu: <unknown>/20%"
     When deployment "web" receives a total CPU load of 250m
     # 250m of 500m is 50%: ratio 2.5, so ceil(2.5 × 1) = 3.
     Then within 1 minute deployment "web" has 3 replicas
     # At 3 pods each uses 83m: 16%, ratio 0.8, ceil(0.8 × 3) = 3 again.
+    And within 1 minute the horizontalpodautoscaler "web" shows targets "cpu: 16%/20%"
     And deployment "web" keeps 3 replicas for 5 minutes
     When deployment "web" receives a total CPU load of 700m
     # 700m over 3 pods is 46%: ratio 2.3, ceil(6.9) = 7, limited to maxReplicas 5.

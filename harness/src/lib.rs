@@ -16,6 +16,7 @@ pub use backend::{Backend, ImageChange, MetricChange, ProbeEndpoint};
 /// kubectl's client-side logic (rollout status, history, undo): pure functions over API
 /// objects, the same for every backend.
 pub use kubespec_engine::kubectl;
+pub use kubespec_engine::printers;
 
 /// Deployment helpers that read API objects only (revision annotations, the new ReplicaSet).
 pub mod deployment_util {

@@ -126,6 +126,20 @@ pub(crate) fn steps() -> Vec<StepDef> {
         ),
         step!(
             Then,
+            "the horizontalpodautoscaler {string} shows targets {string}",
+            "The TARGETS column of `kubectl get hpa`: current/target per metric, e.g. `cpu: 16%/20%`, `<unknown>` before the first sample.",
+            r#"Then the horizontalpodautoscaler "web" shows targets "cpu: 16%/20%""#,
+            shows_targets
+        ),
+        step!(
+            Then,
+            "within {duration} the horizontalpodautoscaler {string} shows targets {string}",
+            "Lets time pass until the TARGETS column of `kubectl get hpa` reads this.",
+            r#"Then within 1 minute the horizontalpodautoscaler "web" shows targets "cpu: 50%/50%""#,
+            shows_targets_within
+        ),
+        step!(
+            Then,
             "the replicas of deployment {string} went through {string}",
             "The sequence of spec.replicas values since the Deployment was created (repeats folded), comma separated.",
             r#"Then the replicas of deployment "web" went through "1, 3, 5, 3""#,
@@ -516,4 +530,53 @@ async fn went_through(w: &mut World, args: Args) -> StepResult {
         fmt(&want),
         autoscaling_report(b, &name).await
     ))
+}
+
+async fn targets(b: &mut dyn Backend, name: &str) -> Result<String, String> {
+    let v = b
+        .get("horizontalpodautoscaler", name)
+        .await
+        .map_err(e)?
+        .ok_or_else(|| format!("horizontalpodautoscaler \"{name}\" not found"))?;
+    let hpa: k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler = serde_json::from_value(v)
+        .map_err(|err| {
+            format!("horizontalpodautoscaler \"{name}\" does not read as autoscaling/v2: {err}")
+        })?;
+    Ok(kubespec_harness::printers::hpa_targets(&hpa))
+}
+
+async fn shows_targets(w: &mut World, args: Args) -> StepResult {
+    let (name, want) = (args.string(0)?, args.string(1)?);
+    let b = w.backend();
+    let got = targets(b, &name).await?;
+    if got == want {
+        return Ok(());
+    }
+    Err(format!(
+        "kubectl get hpa {name} shows TARGETS {got:?}, expected {want:?}\n{}",
+        report::events(b, "horizontalpodautoscaler", &name).await
+    ))
+}
+
+async fn shows_targets_within(w: &mut World, args: Args) -> StepResult {
+    let (limit, name, want) = (args.duration(0)?, args.string(1)?, args.string(2)?);
+    let b = w.backend();
+    let deadline = b.elapsed().await + limit;
+    loop {
+        let got = targets(b, &name).await?;
+        if got == want {
+            return Ok(());
+        }
+        if !b.next_instant(deadline).await.map_err(e)? {
+            let got = targets(b, &name).await?;
+            if got == want {
+                return Ok(());
+            }
+            return Err(format!(
+                "kubectl get hpa {name} shows TARGETS {got:?} after {}, expected {want:?}\n{}",
+                fmt_duration(limit),
+                report::events(b, "horizontalpodautoscaler", &name).await
+            ));
+        }
+    }
 }
