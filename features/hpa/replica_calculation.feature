@@ -114,3 +114,94 @@ Feature: How the HPA computes a replica count (spec §5.3, H1–H5, H8)
             current:
               averageValue: 131072k
       """
+
+  Scenario: H6 a pod without a sample counts as using its full request on a scale-down
+    Given a deployment "web" with 9 replicas of image "php-apache:v1" requesting 100m CPU
+    And image "php-apache:late" starts in 20 seconds
+    When each pod of deployment "web" uses 10m CPU
+    And I apply the manifest:
+      """
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata:
+        name: web-late
+      spec:
+        replicas: 1
+        selector:
+          matchLabels: {app: web, track: late}
+        template:
+          metadata:
+            labels: {app: web, track: late}
+          spec:
+            containers:
+            - name: web
+              image: php-apache:late
+              resources:
+                requests: {cpu: 100m}
+      ---
+      apiVersion: autoscaling/v2
+      kind: HorizontalPodAutoscaler
+      metadata:
+        name: web
+      spec:
+        scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+        minReplicas: 1
+        maxReplicas: 10
+        metrics:
+        - type: Resource
+          resource:
+            name: cpu
+            target: {type: Utilization, averageUtilization: 50}
+        behavior:
+          scaleDown:
+            stabilizationWindowSeconds: 0
+      """
+    # At the sync of t=31s the late pod has run for 10 s: no sample yet, so it is missing.
+    # 9 × 10m of 900m is 10%: ratio 0.2, a scale-down, so the missing pod counts at its full
+    # 100m: 190m of 1000m is 19%, ratio 0.38, ceil(0.38 × 10) = 4 (without it: ceil(1.8) = 2).
+    Then within 1 minute deployment "web" has 4 replicas
+    And the replicas of deployment "web" went through "9, 4"
+
+  Scenario: H7 pending pods count as using nothing on a scale-up
+    Given a deployment "web" with 2 replicas of image "php-apache:v1" requesting 100m CPU
+    And image "php-apache:typo" cannot be pulled
+    When each pod of deployment "web" uses 100m CPU
+    And I apply the manifest:
+      """
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata:
+        name: web-canary
+      spec:
+        replicas: 2
+        selector:
+          matchLabels: {app: web, track: canary}
+        template:
+          metadata:
+            labels: {app: web, track: canary}
+          spec:
+            containers:
+            - name: web
+              image: php-apache:typo
+              resources:
+                requests: {cpu: 100m}
+      ---
+      apiVersion: autoscaling/v2
+      kind: HorizontalPodAutoscaler
+      metadata:
+        name: web
+      spec:
+        scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+        minReplicas: 1
+        maxReplicas: 10
+        metrics:
+        - type: Resource
+          resource:
+            name: cpu
+            target: {type: Utilization, averageUtilization: 50}
+      """
+    # The selector app=web also finds the two canary pods, Pending on their image pull. The two
+    # ready pods are at 100%: ratio 2.0, a scale-up, so the Pending pods count as using 0:
+    # 200m of 400m is 50%, ratio 1.0, and nothing changes (without them: ceil(2.0 × 2) = 4).
+    Then deployment "web" keeps 2 replicas for 3 minutes
+    And the horizontalpodautoscaler "web" shows targets "cpu: 100%/50%"
