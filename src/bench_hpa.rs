@@ -29,6 +29,9 @@ pub struct HpaMeasurement {
     pub rescales: u64,
     pub metrics_scrapes: u64,
     pub pods_created: u64,
+    /// Deployment and ReplicaSet syncs the rescales caused.
+    pub deployment_syncs: u64,
+    pub replicaset_syncs: u64,
     /// The largest spec.replicas any Deployment reached.
     pub max_replicas_seen: i32,
     pub peak_rss_mb: Option<f64>,
@@ -198,6 +201,8 @@ fn measure(workloads: u32) -> Result<HpaMeasurement, String> {
         rescales,
         metrics_scrapes: c.metrics.scrapes,
         pods_created: after.pods_created - before.pods_created,
+        deployment_syncs: after.deployment_syncs - before.deployment_syncs,
+        replicaset_syncs: after.replicaset_syncs - before.replicaset_syncs,
         max_replicas_seen,
         peak_rss_mb: crate::bench::peak_rss_mb().map(crate::bench::round3),
         us_per_sync: crate::bench::round3(wall_ms * 1000.0 / hpa_syncs.max(1) as f64),

@@ -31,6 +31,57 @@ use rustc_hash::FxHashSet as HashSet;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
+/// `workqueue.DefaultControllerRateLimiter()` as a controller's `AddRateLimited` meets it: the
+/// larger of the per-item exponential delay and the queue's token bucket (10 per second, burst
+/// 100). The per-item delay is always its first step, 5 ms, because a successful sync `Forget`s
+/// the key.
+///
+/// Worked example: a stuck Deployment re-queued at every sync gets 100 syncs 5 ms apart (the
+/// burst), then one every 100 ms as tokens come back.
+#[derive(Clone, Debug)]
+pub(crate) struct QueueRateLimiter {
+    /// Tokens × 1000, at most `BURST × 1000`; negative while reservations wait.
+    milli_tokens: i64,
+    last: Millis,
+}
+
+impl QueueRateLimiter {
+    const BURST: i64 = 100;
+    /// Milli-tokens refilled per millisecond (10 tokens a second).
+    const REFILL_PER_MS: i64 = 10;
+    const BASE_DELAY: Millis = Millis(5);
+
+    /// `RateLimiter.When`: the delay of one rate-limited add at `now`.
+    pub(crate) fn when(&mut self, now: Millis) -> Millis {
+        let elapsed = i64::try_from(now.0.saturating_sub(self.last.0)).unwrap_or(i64::MAX);
+        self.milli_tokens = self
+            .milli_tokens
+            .saturating_add(elapsed.saturating_mul(Self::REFILL_PER_MS))
+            .min(Self::BURST * 1000);
+        self.last = now;
+        self.milli_tokens -= 1000;
+        let wait = if self.milli_tokens < 0 {
+            Millis(
+                u64::try_from(-self.milli_tokens)
+                    .unwrap_or(0)
+                    .div_ceil(Self::REFILL_PER_MS as u64),
+            )
+        } else {
+            Millis::ZERO
+        };
+        wait.max(Self::BASE_DELAY)
+    }
+}
+
+impl Default for QueueRateLimiter {
+    fn default() -> Self {
+        QueueRateLimiter {
+            milli_tokens: Self::BURST * 1000,
+            last: Millis::ZERO,
+        }
+    }
+}
+
 /// How a new cluster is built.
 #[derive(Clone, Debug)]
 pub struct ClusterConfig {
@@ -172,6 +223,8 @@ pub struct Cluster {
     deployment_lane: Lane,
     service_lane: Lane,
     hpa_lane: Lane,
+    /// The Deployment queue's rate limiter (`enqueueRateLimited`).
+    pub(crate) deployment_queue_limiter: QueueRateLimiter,
     /// What the HPA controller remembers per HPA (recommendations, scale events).
     pub(crate) hpa_states: crate::controllers::hpa::controller::HpaStates,
     /// The stand-in for metrics-server and the custom and external metrics APIs.
@@ -209,6 +262,7 @@ impl Cluster {
             deployment_lane: Lane::default(),
             service_lane: Lane::default(),
             hpa_lane: Lane::default(),
+            deployment_queue_limiter: QueueRateLimiter::default(),
             hpa_states: Default::default(),
             metrics: Default::default(),
             pods_per_node: config.pods_per_node,
@@ -1019,6 +1073,20 @@ mod tests {
     use super::*;
 
     /// The uid writer gives what `format!` with the UUID layout gives for the same bytes.
+    #[test]
+    fn rate_limited_adds_burst_then_follow_the_bucket() {
+        let mut l = QueueRateLimiter::default();
+        let t = Millis::from_secs(100);
+        // The burst of 100 is spent at 5 ms each.
+        for _ in 0..100 {
+            assert_eq!(l.when(t), Millis(5));
+        }
+        // The 101st waits for a token: 100 ms.
+        assert_eq!(l.when(t), Millis(100));
+        // A second later ten tokens are back, but one reservation is still owed.
+        assert_eq!(l.when(t + Millis::from_secs(1)), Millis(5));
+    }
+
     #[test]
     fn uids_are_uuid_shaped_hex_of_the_drawn_bytes() {
         let mut c = Cluster::new(ClusterConfig {

@@ -177,12 +177,12 @@ fn requeue_stuck_deployment(c: &mut Cluster, d: &Deployment, new_status: &Deploy
     let now = c.now();
     let key = ObjectKey::of(&d.metadata);
     if due < now + Millis::from_secs(1) {
-        // Upstream re-queues rate-limited (5 ms, 10 ms, …) until the deadline passes; the first
-        // instant it can pass is one millisecond after it.
+        // Upstream re-queues rate-limited (`enqueueRateLimited`) until the deadline passes; the
+        // first instant it can pass is one millisecond after it.
         let at = if due >= now {
             due + Millis(1)
         } else {
-            now + Millis(5)
+            now + c.deployment_queue_limiter.when(now)
         };
         c.requeue_after(Work::SyncDeployment(key), at - now);
     } else {
