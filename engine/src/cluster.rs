@@ -16,7 +16,7 @@
 //! become ready at the same instant are both seen by the next Deployment sync (so a 4-replica
 //! rollout removes two old pods at once, as upstream does).
 
-use crate::controllers::{deployment, replicaset, scheduler};
+use crate::controllers::{deployment, replicaset, scheduler, statefulset};
 use crate::events::{EventLog, EventType};
 use crate::images::ImageCatalog;
 use crate::kubelet::{self, Kubelet, KubeletTimer};
@@ -63,6 +63,7 @@ pub enum Work {
     SyncDeployment(ObjectKey),
     /// The EndpointSlices of a Service.
     SyncService(ObjectKey),
+    SyncStatefulSet(ObjectKey),
 }
 
 /// Something that happens at a future instant.
@@ -167,6 +168,7 @@ pub struct Cluster {
     replicaset_lane: Lane,
     deployment_lane: Lane,
     service_lane: Lane,
+    statefulset_lane: Lane,
     pods_per_node: u32,
     /// The last cluster IP handed to a Service.
     pub(crate) next_service_ip: u32,
@@ -199,6 +201,7 @@ impl Cluster {
             replicaset_lane: Lane::default(),
             deployment_lane: Lane::default(),
             service_lane: Lane::default(),
+            statefulset_lane: Lane::default(),
             pods_per_node: config.pods_per_node,
             next_service_ip: 0,
             service_env_cache: Default::default(),
@@ -546,6 +549,13 @@ impl Cluster {
             Kind::ReplicaSet => self.delete::<k8s_openapi::api::apps::v1::ReplicaSet>(key, p),
             Kind::Pod => self.delete::<Pod>(key, p),
             Kind::Node => self.delete::<k8s_openapi::api::core::v1::Node>(key, p),
+            Kind::StatefulSet => self.delete::<k8s_openapi::api::apps::v1::StatefulSet>(key, p),
+            Kind::ControllerRevision => {
+                self.delete::<k8s_openapi::api::apps::v1::ControllerRevision>(key, p)
+            }
+            Kind::PersistentVolumeClaim => {
+                self.delete::<k8s_openapi::api::core::v1::PersistentVolumeClaim>(key, p)
+            }
         }
     }
 
@@ -555,6 +565,15 @@ impl Cluster {
             Kind::ReplicaSet => self.store.replicasets.get(key).map(|o| &o.metadata),
             Kind::Pod => self.store.pods.get(key).map(|o| &o.metadata),
             Kind::Node => self.store.nodes.get(key).map(|o| &o.metadata),
+            Kind::StatefulSet => self.store.statefulsets.get(key).map(|o| &o.metadata),
+            Kind::ControllerRevision => {
+                self.store.controllerrevisions.get(key).map(|o| &o.metadata)
+            }
+            Kind::PersistentVolumeClaim => self
+                .store
+                .persistentvolumeclaims
+                .get(key)
+                .map(|o| &o.metadata),
         }
         .and_then(|m| m.owner_references.clone())
         .unwrap_or_default();
@@ -571,6 +590,8 @@ impl Cluster {
         }
         has::<k8s_openapi::api::apps::v1::Deployment>(&self.store, uid)
             || has::<k8s_openapi::api::apps::v1::ReplicaSet>(&self.store, uid)
+            || has::<k8s_openapi::api::apps::v1::StatefulSet>(&self.store, uid)
+            || has::<Pod>(&self.store, uid)
     }
 
     fn drop_owner_ref(&mut self, kind: Kind, key: &ObjectKey, uid: &str) {
@@ -589,6 +610,13 @@ impl Cluster {
             Kind::ReplicaSet => strip::<k8s_openapi::api::apps::v1::ReplicaSet>(self, key, uid),
             Kind::Pod => strip::<Pod>(self, key, uid),
             Kind::Node => strip::<k8s_openapi::api::core::v1::Node>(self, key, uid),
+            Kind::StatefulSet => strip::<k8s_openapi::api::apps::v1::StatefulSet>(self, key, uid),
+            Kind::ControllerRevision => {
+                strip::<k8s_openapi::api::apps::v1::ControllerRevision>(self, key, uid)
+            }
+            Kind::PersistentVolumeClaim => {
+                strip::<k8s_openapi::api::core::v1::PersistentVolumeClaim>(self, key, uid)
+            }
         }
     }
 
@@ -781,10 +809,17 @@ impl Cluster {
                     Some(r) if r.kind == "ReplicaSet" => {
                         self.replicaset_lane.push_named(&key.namespace, &r.name);
                     }
+                    Some(r) if r.kind == "StatefulSet" => {
+                        self.statefulset_lane.push_named(&key.namespace, &r.name);
+                    }
                     Some(_) => {}
                     None => {
+                        let sets = statefulset::stateful_sets_for_pod(self, pod);
                         for rs in replicaset::replica_sets_for_pod(self, pod) {
                             self.enqueue(Work::SyncReplicaSet(rs));
+                        }
+                        for set in sets {
+                            self.enqueue(Work::SyncStatefulSet(set));
                         }
                     }
                 }
@@ -793,6 +828,8 @@ impl Cluster {
                 }
             }
             Kind::Node => {}
+            Kind::StatefulSet => self.enqueue(Work::SyncStatefulSet(key.clone())),
+            Kind::ControllerRevision | Kind::PersistentVolumeClaim => {}
         }
     }
 
@@ -825,6 +862,12 @@ impl Cluster {
                 for s in services {
                     self.enqueue(Work::SyncService(s));
                 }
+                if let Some(r) = controller_ref(meta).filter(|r| r.kind == "StatefulSet") {
+                    self.enqueue(Work::SyncStatefulSet(ObjectKey::new(
+                        key.namespace.clone(),
+                        r.name.clone(),
+                    )));
+                }
                 if let Some(r) = controller_ref(meta).filter(|r| r.kind == "ReplicaSet") {
                     let rs_key = ObjectKey::new(key.namespace.clone(), r.name.clone());
                     self.enqueue(Work::SyncReplicaSet(rs_key.clone()));
@@ -849,7 +892,10 @@ impl Cluster {
                     }
                 }
             }
-            Kind::Node => {}
+            Kind::Node
+            | Kind::StatefulSet
+            | Kind::ControllerRevision
+            | Kind::PersistentVolumeClaim => {}
         }
     }
 
@@ -859,6 +905,7 @@ impl Cluster {
             Work::SyncReplicaSet(k) => self.replicaset_lane.push(k),
             Work::SyncDeployment(k) => self.deployment_lane.push(k),
             Work::SyncService(k) => self.service_lane.push(k),
+            Work::SyncStatefulSet(k) => self.statefulset_lane.push(k),
         }
     }
 
@@ -917,6 +964,8 @@ impl Cluster {
                 replicaset::sync_replica_set(self, &k);
             } else if let Some(k) = self.deployment_lane.pop() {
                 deployment::sync_deployment(self, &k);
+            } else if let Some(k) = self.statefulset_lane.pop() {
+                statefulset::sync_stateful_set(self, &k);
             } else if let Some(k) = self.service_lane.pop() {
                 crate::controllers::endpointslice::sync_service(self, &k);
             } else {

@@ -67,6 +67,9 @@ pub fn resource_name(kind: Kind) -> &'static str {
         Kind::ReplicaSet => "replicasets.apps",
         Kind::Pod => "pods",
         Kind::Node => "nodes",
+        Kind::StatefulSet => "statefulsets.apps",
+        Kind::ControllerRevision => "controllerrevisions.apps",
+        Kind::PersistentVolumeClaim => "persistentvolumeclaims",
     }
 }
 
@@ -114,6 +117,9 @@ impl ApiError {
             Kind::ReplicaSet => "ReplicaSet.apps",
             Kind::Pod => "Pod",
             Kind::Node => "Node",
+            Kind::StatefulSet => "StatefulSet.apps",
+            Kind::ControllerRevision => "ControllerRevision.apps",
+            Kind::PersistentVolumeClaim => "PersistentVolumeClaim",
         };
         let list = if causes.len() == 1 {
             causes[0].to_string()
