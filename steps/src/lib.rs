@@ -16,6 +16,7 @@ mod objects;
 mod pods;
 mod rollout;
 mod services;
+mod statefulset;
 mod time;
 
 pub use world::{BackendKind, RunConfig, World};
@@ -30,6 +31,7 @@ pub fn all_steps() -> Vec<registry::StepDef> {
     all.extend(objects::steps());
     all.extend(pods::steps());
     all.extend(services::steps());
+    all.extend(statefulset::steps());
     all.extend(time::steps());
     all
 }
