@@ -8,29 +8,106 @@ use super::{history, pvc, utils};
 use crate::Cluster;
 use crate::events::EventType;
 use crate::store::ObjectKey;
-use crate::time::Millis;
 use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet, StatefulSetStatus};
 use k8s_openapi::api::core::v1::Pod;
 
 const SOURCE: &str = "statefulset-controller";
 
-/// `UpdateStatefulSet`: one sync of the set over its pods (already claimed). Returns the
-/// status written.
+/// `UpdateStatefulSet`: one sync of the set over the pods it controls (already claimed).
+/// Returns the status written.
 pub(crate) fn update_stateful_set(
     c: &mut Cluster,
     set: &StatefulSet,
     mut revisions: Vec<ControllerRevision>,
-    pods: &[Pod],
 ) -> StatefulSetStatus {
     history::sort_controller_revisions(&mut revisions);
     let (current, update, collision_count) = get_stateful_set_revisions(c, set, &revisions);
-    let status = update_pods(c, set, &current, &update, collision_count, pods);
+    let pods = pod_facts(c, set, &current, &update);
+    let live = live_revisions(c, &pods);
+    let status = update_pods(c, set, &current, &update, collision_count, &pods);
     let status = update_stateful_set_status(c, set, status);
     // Revisions may have been renumbered or created above: list them again.
     let mut revisions = super::owned_revisions(c, set);
     history::sort_controller_revisions(&mut revisions);
-    truncate_history(c, set, pods, &revisions, &current, &update);
+    truncate_history(c, set, &live, &revisions, &current, &update);
     status
+}
+
+/// What one sync needs to know about a pod, read once per sync without copying the pod
+/// (a 1,000-replica set is synced thousands of times while it scales).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Facts {
+    /// The pod's slot in the pod table.
+    pub slot: u32,
+    pub ordinal: i32,
+    /// `isRunningAndReady`.
+    pub running_ready: bool,
+    /// `isRunningAndAvailable` for the set's minReadySeconds.
+    pub available: bool,
+    pub terminating: bool,
+    /// Failed or Succeeded.
+    pub finished: bool,
+    pub pending: bool,
+    pub at_current: bool,
+    pub at_update: bool,
+    pub identity_ok: bool,
+}
+
+impl Facts {
+    /// `isUnavailable`.
+    fn unavailable(&self) -> bool {
+        !self.running_ready || self.terminating || !self.available
+    }
+}
+
+/// The facts of every pod the set controls, in key order.
+pub(crate) fn pod_facts(
+    c: &Cluster,
+    set: &StatefulSet,
+    current: &ControllerRevision,
+    update: &ControllerRevision,
+) -> Vec<Facts> {
+    let now = c.now();
+    let min_ready = utils::min_ready_seconds(set);
+    let uid = set.metadata.uid.as_deref().unwrap_or("");
+    let (cur, upd) = (
+        current.metadata.name.as_deref().unwrap_or(""),
+        update.metadata.name.as_deref().unwrap_or(""),
+    );
+    c.store
+        .pod_facts_owned_by(uid)
+        .filter_map(|(slot, _)| Some((slot, c.store.pod_by_slot(slot)?)))
+        .filter(|(_, p)| crate::store::controller_ref(&p.metadata).is_some_and(|o| o.uid == uid))
+        .map(|(slot, p)| {
+            let rev = utils::pod_revision(p);
+            Facts {
+                slot,
+                ordinal: utils::ordinal(p),
+                running_ready: utils::is_running_and_ready(p),
+                available: utils::is_running_and_available(p, min_ready, now),
+                terminating: utils::is_terminating(p),
+                finished: utils::is_finished(p),
+                pending: utils::phase(p) == "Pending",
+                at_current: rev == cur,
+                at_update: rev == upd,
+                identity_ok: utils::identity_matches(set, p),
+            }
+        })
+        .collect()
+}
+
+/// The revisions the pods are at (`truncateHistory` keeps them).
+fn live_revisions(c: &Cluster, pods: &[Facts]) -> Vec<String> {
+    let mut live: Vec<String> = Vec::new();
+    for f in pods {
+        if let Some(p) = c.store.pod_by_slot(f.slot) {
+            let rev = utils::pod_revision(p);
+            if !live.iter().any(|r| r == rev) {
+                live.push(rev.to_string());
+            }
+        }
+    }
+    live
 }
 
 /// `getStatefulSetRevisions`: the current and update revisions. The update revision is the
@@ -101,68 +178,106 @@ fn create_controller_revision(
     }
 }
 
-/// One slot of the replicas: the pod at an ordinal in range, or the pod to create there.
-enum Replica<'a> {
-    Live(&'a Pod),
-    Missing(Box<Pod>),
+/// The set's pods at one sync, split as `updateStatefulSet` splits them.
+struct Split {
+    /// In-range ordinals, by `ordinal - start`; `None` where no pod exists yet.
+    replicas: Vec<Option<Facts>>,
+    /// Valid ordinals out of range, highest first.
+    condemned: Vec<Facts>,
 }
 
-impl Replica<'_> {
-    fn pod(&self) -> &Pod {
-        match self {
-            Replica::Live(p) => p,
-            Replica::Missing(p) => p,
-        }
-    }
+/// The first unhealthy pod: a replica index, or a condemned pod's slot.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FirstUnhealthy {
+    Replica,
+    Condemned(u32),
 }
 
-/// `updateStatefulSet`: the phases of one sync. See the module doc of
-/// [`super`] for what blocks what.
+/// `updateStatefulSet`: the phases of one sync. See the module doc of [`super`] for what
+/// blocks what.
 fn update_pods(
     c: &mut Cluster,
     set: &StatefulSet,
     current: &ControllerRevision,
     update: &ControllerRevision,
     collision_count: i32,
-    pods: &[Pod],
+    pods: &[Facts],
 ) -> StatefulSetStatus {
-    let now = c.now();
-    let min_ready = utils::min_ready_seconds(set);
     let current_name = current.metadata.name.clone().unwrap_or_default();
     let update_name = update.metadata.name.clone().unwrap_or_default();
-    let current_set = utils::apply_revision(set, current);
-    let update_set = utils::apply_revision(set, update);
-
     let start = utils::start_ordinal(set);
     let count = utils::replicas(set).max(0) as usize;
-    let mut slots: Vec<Option<&Pod>> = vec![None; count];
-    let mut condemned: Vec<&Pod> = Vec::new();
-    for p in pods {
-        if utils::pod_in_ordinal_range(p, set) {
-            slots[(utils::ordinal(p) - start) as usize] = Some(p);
-        } else if utils::ordinal(p) >= 0 {
-            condemned.push(p);
+    let mut split = Split {
+        replicas: vec![None; count],
+        condemned: Vec::new(),
+    };
+    for f in pods {
+        if f.ordinal >= start && f.ordinal <= utils::end_ordinal(set) {
+            split.replicas[(f.ordinal - start) as usize] = Some(*f);
+        } else if f.ordinal >= 0 {
+            split.condemned.push(*f);
         }
     }
-    // `newVersionedStatefulSetPod`: below the partition a missing pod is made at the current
-    // revision, otherwise at the update revision.
-    let partition = utils::partition(set);
-    let current_replicas = set
-        .status
+    split
+        .condemned
+        .sort_by_key(|f| std::cmp::Reverse(f.ordinal));
+
+    // The first unhealthy pod: the lowest replica (a missing one is unhealthy), else the
+    // lowest condemned pod.
+    let first_unhealthy = if split
+        .replicas
+        .iter()
+        .any(|r| r.is_none_or(|f| f.unavailable()))
+    {
+        Some(FirstUnhealthy::Replica)
+    } else {
+        split
+            .condemned
+            .iter()
+            .rev()
+            .find(|f| f.unavailable())
+            .map(|f| FirstUnhealthy::Condemned(f.slot))
+    };
+
+    let mut status = StatefulSetStatus {
+        observed_generation: set.metadata.generation,
+        current_revision: Some(current_name.clone()),
+        update_revision: Some(update_name.clone()),
+        collision_count: Some(collision_count),
+        ..Default::default()
+    };
+    let counted = split.replicas.iter().flatten().chain(&split.condemned);
+    count_status(&mut status, counted);
+
+    let monotonic = !utils::allows_burst(set);
+    let has_claims = set
+        .spec
         .as_ref()
-        .and_then(|s| s.current_replicas)
-        .unwrap_or(0);
-    let replicas: Vec<Replica> = slots
-        .into_iter()
-        .enumerate()
-        .map(|(i, p)| match p {
-            Some(p) => Replica::Live(p),
+        .and_then(|s| s.volume_claim_templates.as_ref())
+        .is_some_and(|t| !t.is_empty());
+    let partition = utils::partition(set);
+
+    // Phase A: the replicas, in ordinal order. OrderedReady stops at the first pod that
+    // blocks; Parallel goes through all of them (upstream's slow-start batches of 1, 2, 4, …
+    // run back to back at one instant) and stops only on an error.
+    let current_set = utils::apply_revision(set, current);
+    let update_set = utils::apply_revision(set, update);
+    for (i, r) in split.replicas.iter().enumerate() {
+        let result = match r {
             None => {
+                // `newVersionedStatefulSetPod`: below the partition a missing pod is made at
+                // the current revision, otherwise at the update revision.
                 let ord = start + i as i32;
                 let below = match partition {
                     None => {
                         utils::strategy_type(set) == "RollingUpdate"
-                            && ord < start + current_replicas
+                            && ord
+                                < start
+                                    + set
+                                        .status
+                                        .as_ref()
+                                        .and_then(|s| s.current_replicas)
+                                        .unwrap_or(0)
                     }
                     Some(part) => ord < start + part,
                 };
@@ -173,74 +288,29 @@ fn update_pods(
                 };
                 let mut pod = utils::new_stateful_set_pod(set, &utils::template(from), ord);
                 utils::set_pod_revision(&mut pod, rev);
-                Replica::Missing(Box::new(pod))
+                create_stateful_pod(c, set, pod).map(|()| monotonic)
             }
-        })
-        .collect();
-    condemned.sort_by_key(|p| std::cmp::Reverse(utils::ordinal(p)));
-
-    // The first unhealthy pod: the lowest replica, else the lowest condemned pod.
-    let first_unhealthy: Option<String> = replicas
-        .iter()
-        .map(Replica::pod)
-        .chain(condemned.iter().rev().copied())
-        .find(|p| is_unavailable(p, min_ready, now))
-        .and_then(|p| p.metadata.name.clone());
-
-    let mut status = StatefulSetStatus {
-        observed_generation: set.metadata.generation,
-        current_revision: Some(current_name.clone()),
-        update_revision: Some(update_name.clone()),
-        collision_count: Some(collision_count),
-        ..Default::default()
-    };
-    let counted: Vec<&Pod> = replicas
-        .iter()
-        .filter_map(|r| match r {
-            Replica::Live(p) => Some(*p),
-            Replica::Missing(_) => None,
-        })
-        .chain(condemned.iter().copied())
-        .collect();
-    count_status(
-        &mut status,
-        &counted,
-        min_ready,
-        now,
-        &current_name,
-        &update_name,
-    );
-
-    let monotonic = !utils::allows_burst(set);
-
-    // Phase A: the replicas, in ordinal order. OrderedReady stops at the first pod that
-    // blocks; Parallel goes through all of them (upstream's slow-start batches of 1, 2, 4, …
-    // run back to back at one instant) and stops only on an error.
-    for r in &replicas {
-        match process_replica(c, set, &update_set, monotonic, r) {
+            Some(f) => process_replica(c, set, &update_set, monotonic, has_claims, f),
+        };
+        match result {
             Ok(false) => {}
             Ok(true) if !monotonic => {}
             Ok(true) | Err(()) => return status,
         }
     }
     // Phase B: the claims of condemned pods follow the retention policy.
-    for p in &condemned {
-        if !pvc::claims_match_retention_policy(c, &update_set, p) {
-            pvc::update_pod_claim_for_retention_policy(c, &update_set, p);
+    if has_claims {
+        for f in &split.condemned {
+            if let Some(p) = c.store.pod_by_slot(f.slot).cloned()
+                && !pvc::claims_match_retention_policy(c, &update_set, &p)
+            {
+                pvc::update_pod_claim_for_retention_policy(c, &update_set, &p);
+            }
         }
     }
     // Phase C: the condemned pods, highest ordinal first.
-    for p in &condemned {
-        if process_condemned(
-            c,
-            set,
-            first_unhealthy.as_deref(),
-            monotonic,
-            p,
-            min_ready,
-            now,
-        ) && monotonic
-        {
+    for f in &split.condemned {
+        if process_condemned(c, set, first_unhealthy, monotonic, f) && monotonic {
             return status;
         }
     }
@@ -249,51 +319,39 @@ fn update_pods(
         return status;
     }
     let update_min = partition.unwrap_or(0).max(0) as usize;
-    for target in (update_min..replicas.len()).rev() {
-        let p = replicas[target].pod();
-        if utils::pod_revision(p) != update_name && !utils::is_terminating(p) {
-            delete_stateful_pod(c, set, p);
+    for target in (update_min..split.replicas.len()).rev() {
+        // Every replica exists here: Phase A returned at the first missing one otherwise
+        // (OrderedReady), or created them all (Parallel) — a pod just created is pending, so
+        // unavailable, and stops the update below.
+        let Some(f) = split.replicas[target] else {
+            return status;
+        };
+        if !f.at_update && !f.terminating {
+            delete_stateful_pod(c, set, f.slot);
             status.current_replicas = Some(status.current_replicas.unwrap_or(0) - 1);
             return status;
         }
-        if is_unavailable(p, min_ready, now) {
+        if f.unavailable() {
             return status;
         }
     }
     status
 }
 
-/// `isUnavailable`, for a pod that may not have been created yet (which is unavailable).
-fn is_unavailable(p: &Pod, min_ready: i32, now: Millis) -> bool {
-    utils::is_unavailable(p, min_ready, now)
-}
-
 /// `updateStatus` over the created pods.
-fn count_status(
-    status: &mut StatefulSetStatus,
-    pods: &[&Pod],
-    min_ready: i32,
-    now: Millis,
-    current: &str,
-    update: &str,
-) {
+fn count_status<'a>(status: &mut StatefulSetStatus, pods: impl Iterator<Item = &'a Facts>) {
     let (mut replicas, mut ready, mut available, mut cur, mut upd) = (0, 0, 0, 0, 0);
-    for p in pods {
+    for f in pods {
         replicas += 1;
-        if utils::is_running_and_ready(p) {
+        if f.running_ready {
             ready += 1;
-            if utils::is_running_and_available(p, min_ready, now) {
+            if f.available {
                 available += 1;
             }
         }
-        if !utils::is_terminating(p) {
-            let rev = utils::pod_revision(p);
-            if rev == current {
-                cur += 1;
-            }
-            if rev == update {
-                upd += 1;
-            }
+        if !f.terminating {
+            cur += i32::from(f.at_current);
+            upd += i32::from(f.at_update);
         }
     }
     status.replicas = replicas;
@@ -303,60 +361,44 @@ fn count_status(
     status.updated_replicas = Some(upd);
 }
 
-/// `processReplica`: returns whether the pod blocks the sync (in OrderedReady mode), or an
-/// error when a write failed.
+/// `processReplica` for a pod that exists: returns whether it blocks the sync (in
+/// OrderedReady mode), or an error when a write failed.
 fn process_replica(
     c: &mut Cluster,
     set: &StatefulSet,
     update_set: &StatefulSet,
     monotonic: bool,
-    replica: &Replica,
+    has_claims: bool,
+    f: &Facts,
 ) -> Result<bool, ()> {
-    let now = c.now();
-    let min_ready = utils::min_ready_seconds(set);
-    let pod = match replica {
-        Replica::Missing(pod) => {
-            if pvc::pod_claim_is_stale(c, set, utils::ordinal(pod)) {
-                return Ok(true);
-            }
-            create_stateful_pod(c, set, pod)?;
-            // In Parallel mode the loop goes on with the next replica; the pod just created
-            // is Pending and has nothing more to fix.
-            return Ok(monotonic);
-        }
-        Replica::Live(pod) => *pod,
-    };
     // A pod that will not run again is deleted; a new one of the same name is created on a
     // later sync, once this one is gone.
-    if utils::is_finished(pod) {
-        if !utils::is_terminating(pod) {
-            delete_stateful_pod(c, set, pod);
+    if f.finished {
+        if !f.terminating {
+            delete_stateful_pod(c, set, f.slot);
         }
         return Ok(true);
     }
-    if utils::phase(pod) == "Pending" {
-        pvc::create_missing_claims(c, set, pod).map_err(|_| ())?;
+    if f.pending && has_claims {
+        let pod = c.store.pod_by_slot(f.slot).cloned().ok_or(())?;
+        pvc::create_missing_claims(c, set, &pod).map_err(|_| ())?;
     }
-    if utils::is_terminating(pod) && monotonic {
+    if monotonic && (f.terminating || !f.running_ready || !f.available) {
         return Ok(true);
     }
-    if !utils::is_running_and_ready(pod) && monotonic {
-        return Ok(true);
-    }
-    if !utils::is_running_and_available(pod, min_ready, now) && monotonic {
-        return Ok(true);
-    }
-    // The set's invariants: identity and claims' ownerReferences.
-    let retention_match = pvc::claims_match_retention_policy(c, update_set, pod);
-    if utils::identity_matches(set, pod) && retention_match {
+    // The set's invariants: identity and the claims' ownerReferences.
+    if f.identity_ok && !has_claims {
         return Ok(false);
     }
-    if !utils::identity_matches(set, pod) {
+    let Some(pod) = c.store.pod_by_slot(f.slot).cloned() else {
+        return Ok(false);
+    };
+    if !f.identity_ok {
         let key = ObjectKey::of(&pod.metadata);
         let _ = c.modify::<Pod>(&key, |p| utils::update_identity(set, p));
     }
-    if !retention_match {
-        pvc::update_pod_claim_for_retention_policy(c, update_set, pod);
+    if has_claims && !pvc::claims_match_retention_policy(c, update_set, &pod) {
+        pvc::update_pod_claim_for_retention_policy(c, update_set, &pod);
     }
     Ok(false)
 }
@@ -365,34 +407,27 @@ fn process_replica(
 fn process_condemned(
     c: &mut Cluster,
     set: &StatefulSet,
-    first_unhealthy: Option<&str>,
+    first_unhealthy: Option<FirstUnhealthy>,
     monotonic: bool,
-    pod: &Pod,
-    min_ready: i32,
-    now: Millis,
+    f: &Facts,
 ) -> bool {
-    if utils::is_terminating(pod) {
+    if f.terminating {
         return monotonic;
     }
-    let is_first_unhealthy = first_unhealthy == pod.metadata.name.as_deref();
-    if monotonic && !is_first_unhealthy {
-        if !utils::is_running_and_ready(pod) {
-            return true;
-        }
-        if !utils::is_running_and_available(pod, min_ready, now) {
-            return true;
-        }
+    let is_first_unhealthy = first_unhealthy == Some(FirstUnhealthy::Condemned(f.slot));
+    if monotonic && !is_first_unhealthy && (!f.running_ready || !f.available) {
+        return true;
     }
-    delete_stateful_pod(c, set, pod);
+    delete_stateful_pod(c, set, f.slot);
     true
 }
 
 /// `CreateStatefulPod`: the claims first, then the pod, each with its event.
-fn create_stateful_pod(c: &mut Cluster, set: &StatefulSet, pod: &Pod) -> Result<(), ()> {
-    pvc::create_missing_claims(c, set, pod).map_err(|_| ())?;
+fn create_stateful_pod(c: &mut Cluster, set: &StatefulSet, pod: Pod) -> Result<(), ()> {
+    pvc::create_missing_claims(c, set, &pod).map_err(|_| ())?;
     let name = pod.metadata.name.clone().unwrap_or_default();
     let set_name = set.metadata.name.clone().unwrap_or_default();
-    match c.create(pod.clone()) {
+    match c.create(pod) {
         Ok(_) => {
             let now = c.now();
             c.observer
@@ -424,10 +459,16 @@ fn create_stateful_pod(c: &mut Cluster, set: &StatefulSet, pod: &Pod) -> Result<
 }
 
 /// `DeleteStatefulPod`, with its event.
-fn delete_stateful_pod(c: &mut Cluster, set: &StatefulSet, pod: &Pod) {
-    let name = pod.metadata.name.clone().unwrap_or_default();
+fn delete_stateful_pod(c: &mut Cluster, set: &StatefulSet, slot: u32) {
+    let Some(key) = c
+        .store
+        .pod_by_slot(slot)
+        .map(|p| ObjectKey::of(&p.metadata))
+    else {
+        return;
+    };
+    let name = key.name.clone();
     let set_name = set.metadata.name.clone().unwrap_or_default();
-    let key = ObjectKey::of(&pod.metadata);
     match c.delete::<Pod>(&key, Default::default()) {
         Ok(()) => {
             let now = c.now();
@@ -485,12 +526,12 @@ fn update_stateful_set_status(
 fn truncate_history(
     c: &mut Cluster,
     set: &StatefulSet,
-    pods: &[Pod],
+    pod_revisions: &[String],
     revisions: &[ControllerRevision],
     current: &ControllerRevision,
     update: &ControllerRevision,
 ) {
-    let mut live: Vec<&str> = pods.iter().map(utils::pod_revision).collect();
+    let mut live: Vec<&str> = pod_revisions.iter().map(String::as_str).collect();
     live.push(current.metadata.name.as_deref().unwrap_or(""));
     live.push(update.metadata.name.as_deref().unwrap_or(""));
     let old: Vec<&ControllerRevision> = revisions

@@ -101,8 +101,7 @@ pub(crate) fn sync_stateful_set(c: &mut Cluster, key: &ObjectKey) {
     adopt_orphan_revisions(c, &set);
     claim_pods(c, &set);
     let revisions = owned_revisions(c, &set);
-    let pods = owned_pods(c, &set);
-    let status = control::update_stateful_set(c, &set, revisions, &pods);
+    let status = control::update_stateful_set(c, &set, revisions);
 
     let min_ready = utils::min_ready_seconds(&set);
     if min_ready > 0 && status.available_replicas != Some(utils::replicas(&set)) {
@@ -110,21 +109,14 @@ pub(crate) fn sync_stateful_set(c: &mut Cluster, key: &ObjectKey) {
         // minReadySeconds < now`; at zero latency that lands on the boundary. The engine wakes
         // at the first millisecond a ready pod is available, as the ReplicaSet controller does.
         let now = c.now();
-        let next = owned_pods(c, &set)
-            .iter()
-            .filter(|p| utils::is_running_and_ready(p))
-            .filter(|p| !utils::is_running_and_available(p, min_ready, now))
-            .filter_map(|p| {
-                let cond = p
-                    .status
-                    .as_ref()?
-                    .conditions
-                    .as_ref()?
-                    .iter()
-                    .find(|c| c.type_ == "Ready")?;
-                let since = Millis::from_time(cond.last_transition_time.as_ref()?);
-                Some(since + Millis::from_secs(min_ready as u64) + Millis(1))
-            })
+        let uid = set.metadata.uid.as_deref().unwrap_or("");
+        let next = c
+            .store
+            .pod_facts_owned_by(uid)
+            .filter(|(_, f)| f.active && f.ready)
+            .filter_map(|(_, f)| f.ready_since)
+            .map(|since| since + Millis::from_secs(min_ready as u64) + Millis(1))
+            .filter(|at| *at > now)
             .min();
         if let Some(at) = next {
             c.requeue_after(Work::SyncStatefulSet(key.clone()), at.saturating_sub(now));
@@ -163,9 +155,16 @@ fn claim_pods(c: &mut Cluster, set: &StatefulSet) {
                 .push(owner)
         });
     }
-    let release: Vec<ObjectKey> = owned_pods(c, set)
-        .iter()
-        .filter(|p| !labels::selector_matches(&spec.selector, p.metadata.labels.as_ref()))
+    // Each pod of a set has its own label set (pod-name, pod-index), so the selector is
+    // checked pod by pod, on the interned labels, without copying a pod.
+    let release: Vec<ObjectKey> = c
+        .store
+        .pod_facts_owned_by(&uid)
+        .filter(|(_, f)| {
+            !labels::selector_matches(&spec.selector, Some(c.store.label_set(f.labels)))
+        })
+        .filter_map(|(slot, _)| c.store.pod_by_slot(slot))
+        .filter(|p| controller_ref(&p.metadata).is_some_and(|o| o.uid == uid))
         .map(|p| ObjectKey::of(&p.metadata))
         .collect();
     for k in release {

@@ -159,17 +159,12 @@ pub(crate) fn update_pod_claim_for_retention_policy(c: &mut Cluster, set: &State
     }
 }
 
-/// `PodClaimIsStale`: a claim of the pod is being deleted, so the pod must wait.
-///
-/// Claims are deleted at once in the engine (no finalizers), so no claim is ever seen in that
-/// state; kept so that the main loop reads as upstream's.
-pub(crate) fn pod_claim_is_stale(_c: &Cluster, _set: &StatefulSet, _ordinal: i32) -> bool {
-    false
-}
-
 /// `createPersistentVolumeClaims`: creates the pod's missing claims, with the ownerReferences
 /// of the retention policy, and records `SuccessfulCreate` (or `FailedCreate`) for each.
 /// Existing claims are reused as they are: that is how a pod scaled back up gets its data back.
+///
+/// Claims are deleted at once in the engine (no finalizers), so upstream's wait for a claim
+/// that is still being deleted (`PodClaimIsStale`) never applies.
 pub(crate) fn create_missing_claims(
     c: &mut Cluster,
     set: &StatefulSet,

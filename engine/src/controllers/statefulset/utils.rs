@@ -133,10 +133,19 @@ pub fn pod_in_ordinal_range(pod: &Pod, set: &StatefulSet) -> bool {
 
 /// `identityMatches`: name, namespace and the pod-name label are the set's.
 pub fn identity_matches(set: &StatefulSet, pod: &Pod) -> bool {
-    let o = ordinal(pod);
-    let name = set.metadata.name.as_deref().unwrap_or("");
-    o >= 0
-        && pod.metadata.name.as_deref() == Some(pod_name(name, o).as_str())
+    // The name is `<set>-<ordinal>` with the ordinal written as getPodName writes it (no
+    // leading zeros), checked without formatting the name.
+    let canonical = pod
+        .metadata
+        .name
+        .as_deref()
+        .and_then(|n| Some((n, parent_name_and_ordinal(n)?)))
+        .is_some_and(|(n, (parent, _))| {
+            let digits = &n[parent.len() + 1..];
+            Some(parent) == set.metadata.name.as_deref()
+                && (digits == "0" || !digits.starts_with('0'))
+        });
+    canonical
         && pod.metadata.namespace == set.metadata.namespace
         && pod
             .metadata
