@@ -69,6 +69,9 @@ enum Command {
         /// minutes of cluster time).
         #[arg(long)]
         skip_probes: bool,
+        /// Leave out the StatefulSet case (OrderedReady, 0 -> 1,000 -> 0 replicas).
+        #[arg(long)]
+        skip_statefulset: bool,
     },
     /// One benchmark size, run by `bench` in a child process so peak RSS is per size.
     #[command(hide = true)]
@@ -78,6 +81,9 @@ enum Command {
         /// The probe-heavy case instead of a rolling update.
         #[arg(long)]
         probes: bool,
+        /// The StatefulSet case instead of a rolling update.
+        #[arg(long)]
+        statefulset: bool,
     },
 }
 
@@ -142,15 +148,30 @@ fn main() -> ExitCode {
             sizes,
             runs,
             skip_probes,
-        } => bench::bench(&sizes, runs as usize, json).and_then(|()| {
-            if skip_probes {
-                Ok(())
-            } else {
-                bench::bench_probes(runs as usize, json)
-            }
-        }),
-        Command::BenchOne { replicas, probes } => {
-            if probes {
+            skip_statefulset,
+        } => bench::bench(&sizes, runs as usize, json)
+            .and_then(|()| {
+                if skip_probes {
+                    Ok(())
+                } else {
+                    bench::bench_probes(runs as usize, json)
+                }
+            })
+            .and_then(|()| {
+                if skip_statefulset {
+                    Ok(())
+                } else {
+                    bench::bench_statefulset(runs as usize, json)
+                }
+            }),
+        Command::BenchOne {
+            replicas,
+            probes,
+            statefulset,
+        } => {
+            if statefulset {
+                bench::bench_one_statefulset(replicas)
+            } else if probes {
                 bench::bench_one_probes(replicas)
             } else {
                 bench::bench_one(replicas)

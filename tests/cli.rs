@@ -295,6 +295,7 @@ fn bench_json_prints_one_object_per_size() {
             "3",
             "--json",
             "--skip-probes",
+            "--skip-statefulset",
         ])
         .assert()
         .success()
@@ -348,4 +349,21 @@ fn the_probe_case_counts_every_probe() {
     // due at the very start and end of the window.
     let probes = m["probes_run"].as_u64().expect("a count");
     assert!((4 * 2 * 600..=4 * 2 * 601).contains(&probes), "{m}");
+}
+
+#[test]
+fn bench_one_statefulset_scales_up_and_down_one_pod_per_second() {
+    let out = kubespec()
+        .args(["bench-one", "--statefulset", "--replicas", "5"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let m: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("a JSON object");
+    assert_eq!(m["case"], "statefulset");
+    // OrderedReady: each pod starts in 1 s and the next is created once it is ready; on the
+    // way down each pod stops in 1 s and the next is deleted once it is gone.
+    assert_eq!(m["scale_up_s"], 5.0, "{m}");
+    assert_eq!(m["scale_down_s"], 5.0, "{m}");
+    assert_eq!(m["pods_created"], 5, "{m}");
 }
