@@ -706,9 +706,18 @@ mod properties {
     }
 
     /// Runs instant by instant to `until`, checking after each instant that every pod created
-    /// in it has all lower ordinals of the range present, running and ready.
+    /// in it has all lower ordinals of the range present, running and ready, and that no
+    /// claim (all retained) ever disappears or is replaced.
     fn run_checked(c: &mut Cluster, until: Millis) -> Result<(), TestCaseError> {
+        let claim_uids = |c: &Cluster| -> std::collections::BTreeMap<String, String> {
+            c.store
+                .persistentvolumeclaims
+                .iter()
+                .map(|(k, p)| (k.name.clone(), p.metadata.uid.clone().unwrap()))
+                .collect()
+        };
         loop {
+            let claims_before = claim_uids(c);
             let before: std::collections::BTreeSet<String> = c
                 .store
                 .pods
@@ -723,6 +732,16 @@ mod properties {
                 }
             };
             c.run_until(next);
+            let claims_after = claim_uids(c);
+            for (name, uid) in &claims_before {
+                prop_assert_eq!(
+                    claims_after.get(name),
+                    Some(uid),
+                    "retained claim {} was deleted or replaced at {}",
+                    name,
+                    c.now()
+                );
+            }
             let s = set(c, "web");
             let start = utils::start_ordinal(&s);
             for p in c.store.pods.values() {
@@ -750,6 +769,7 @@ mod properties {
             let mut c = cluster();
             c.images.update("img:2", |b| b.start = Millis::from_secs(3));
             web(&mut c, 2, |s| {
+                with_claims(s, "Retain", "Retain");
                 let t = s.spec.as_mut().unwrap().template.spec.as_mut().unwrap();
                 t.containers[0].readiness_probe = Some(k8s_openapi::api::core::v1::Probe {
                     http_get: Some(k8s_openapi::api::core::v1::HTTPGetAction {
