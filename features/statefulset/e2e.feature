@@ -178,3 +178,46 @@ Feature: StatefulSet behaviours from the upstream e2e suite
     And pod "web-2" runs image "nginx:1.27"
     And the rollout history of statefulset "web" shows revisions "2, 3"
     And the pods of statefulset "web" were deleted in order "web-2, web-1, web-0, web-2, web-1, web-0"
+
+  Scenario: should perform canary updates and phased rolling updates of template modifications
+    Given a statefulset "web" with 3 replicas of image "nginx:1.27"
+    When I patch statefulset "web" with:
+      """
+      spec:
+        updateStrategy:
+          rollingUpdate:
+            partition: 3
+      """
+    And I set the image of statefulset "web" to "nginx:1.28"
+    And 10 seconds pass
+    Then pod "web-2" runs image "nginx:1.27"
+    And the rollout status of statefulset "web" is "partitioned roll out complete: 0 new pods have been updated..."
+    # The canary: lower the partition to 2.
+    When I patch statefulset "web" with:
+      """
+      spec:
+        updateStrategy:
+          rollingUpdate:
+            partition: 2
+      """
+    Then the rollout of statefulset "web" completes within 10 seconds
+    And pod "web-2" runs image "nginx:1.28"
+    And pod "web-1" runs image "nginx:1.27"
+    # The phased roll out: partition 0 updates the rest, highest ordinal first.
+    When I patch statefulset "web" with:
+      """
+      spec:
+        updateStrategy:
+          rollingUpdate:
+            partition: 0
+      """
+    Then the rollout of statefulset "web" completes within 10 seconds
+    And pod "web-0" runs image "nginx:1.28"
+    And the pods of statefulset "web" were deleted in order "web-2, web-1, web-0"
+    And statefulset "web" has 3 current replicas
+    And the rollout history of statefulset "web" is:
+      """
+      REVISION  CHANGE-CAUSE
+      1         <none>
+      2         <none>
+      """

@@ -99,6 +99,27 @@ impl MemoryBackend {
             })
     }
 
+    /// `kubectl patch statefulset --type merge`: spec, labels and annotations.
+    fn patch_stateful_set(&mut self, name: &str, patch: &serde_json::Value) -> Result<()> {
+        let current = serde_json::to_value(self.stateful_set_ref(name)?)
+            .map_err(|e| Error::Api(e.to_string()))?;
+        let mut patched = current;
+        crate::patch::merge_patch(&mut patched, patch);
+        let new: k8s_openapi::api::apps::v1::StatefulSet = serde_json::from_value(patched)
+            .map_err(|e| {
+                Error::Api(format!(
+                    "StatefulSet.apps \"{name}\" is invalid: the patched object does not decode: {e}"
+                ))
+            })?;
+        self.cluster.update_stateful_set(&Self::key(name), |s| {
+            s.spec = new.spec;
+            s.metadata.labels = new.metadata.labels;
+            s.metadata.annotations = new.metadata.annotations;
+        })?;
+        self.cluster.settle();
+        Ok(())
+    }
+
     fn stateful_set_ref(&self, name: &str) -> Result<&k8s_openapi::api::apps::v1::StatefulSet> {
         self.cluster
             .store
@@ -387,9 +408,12 @@ impl Backend for MemoryBackend {
     }
 
     async fn patch(&mut self, kind: &str, name: &str, patch: &serde_json::Value) -> Result<()> {
+        if Kind::parse(kind) == Some(Kind::StatefulSet) {
+            return self.patch_stateful_set(name, patch);
+        }
         if Kind::parse(kind) != Some(Kind::Deployment) {
             return Err(Error::Unsupported(format!(
-                "patching a {kind} is not supported; patch a deployment"
+                "patching a {kind} is not supported; patch a deployment or a statefulset"
             )));
         }
         let key = Self::key(name);

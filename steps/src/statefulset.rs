@@ -54,6 +54,20 @@ pub(crate) fn steps() -> Vec<StepDef> {
             try_undo_to
         ),
         step!(
+            When,
+            "I patch statefulset {string} with:",
+            "kubectl patch statefulset --type merge with the docstring's YAML (containers merge by name).",
+            r#"When I patch statefulset "web" with:"#,
+            patch
+        ),
+        step!(
+            Then,
+            "the rollout history of statefulset {string} is:",
+            "The table kubectl rollout history statefulset prints (header and rows), exactly.",
+            r#"Then the rollout history of statefulset "web" is:"#,
+            history_is
+        ),
+        step!(
             Then,
             "the rollout of statefulset {string} completes within {duration}",
             "kubectl rollout status statefulset succeeds within this much cluster time.",
@@ -547,5 +561,36 @@ async fn srv_returns(w: &mut World, args: Args) -> StepResult {
         "an SRV lookup of {name} returns \"{}\", expected \"{}\"",
         got.join(", "),
         want.join(", ")
+    ))
+}
+
+async fn patch(w: &mut World, args: Args) -> StepResult {
+    let text = args.docstring()?;
+    let p = serde_saphyr::from_str::<serde_json::Value>(&text)
+        .map_err(|err| format!("the patch is not valid YAML: {err}"))?;
+    w.backend()
+        .patch("statefulset", &args.string(0)?, &p)
+        .await
+        .map_err(e)
+}
+
+async fn history_is(w: &mut World, args: Args) -> StepResult {
+    let (name, want) = (args.string(0)?, args.docstring()?);
+    let b = w.backend();
+    let got = kubectl::format_history(&b.stateful_set_rollout_history(&name).await.map_err(e)?);
+    let norm = |s: &str| {
+        s.lines()
+            .map(str::trim_end)
+            .collect::<Vec<_>>()
+            .join("\n")
+            .trim()
+            .to_string()
+    };
+    if norm(&got) == norm(&want) {
+        return Ok(());
+    }
+    Err(format!(
+        "rollout history of statefulset \"{name}\" differs:\n{}",
+        pretty_assertions::StrComparison::new(&norm(&want), &norm(&got))
     ))
 }
