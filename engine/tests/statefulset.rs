@@ -847,3 +847,95 @@ fn statefulset_runs_are_deterministic() {
     assert_eq!(ha, hb);
     assert_eq!(ha, hc);
 }
+
+/// kubectl's status lines, state by state (spec §2.2), including the branch a set reaches when
+/// `type: RollingUpdate` is given without `rollingUpdate` (defaulting then leaves it nil).
+#[test]
+fn rollout_status_lines_follow_kubectl() {
+    use k8s_openapi::api::apps::v1::{
+        RollingUpdateStatefulSetStrategy, StatefulSetStatus, StatefulSetUpdateStrategy,
+    };
+    let mut s = simple_stateful_set("db", 3, "db:1");
+    s.metadata.generation = Some(2);
+    let with = |s: &StatefulSet, st: StatefulSetStatus| {
+        let mut s = s.clone();
+        s.status = Some(st);
+        stateful_set_rollout_status(&s).line()
+    };
+    let base = StatefulSetStatus {
+        observed_generation: Some(2),
+        replicas: 3,
+        ready_replicas: Some(1),
+        ..Default::default()
+    };
+    // No rollingUpdate: the revision-based messages.
+    s.spec.as_mut().unwrap().update_strategy = Some(StatefulSetUpdateStrategy {
+        type_: Some("RollingUpdate".into()),
+        rolling_update: None,
+    });
+    assert_eq!(
+        with(
+            &s,
+            StatefulSetStatus {
+                observed_generation: Some(1),
+                ..base.clone()
+            }
+        ),
+        "Waiting for statefulset spec update to be observed..."
+    );
+    assert_eq!(with(&s, base.clone()), "Waiting for 2 pods to be ready...");
+    let ready = StatefulSetStatus {
+        ready_replicas: Some(3),
+        updated_replicas: Some(1),
+        current_replicas: Some(2),
+        current_revision: Some("db-a".into()),
+        update_revision: Some("db-b".into()),
+        ..base.clone()
+    };
+    assert_eq!(
+        with(&s, ready.clone()),
+        "waiting for statefulset rolling update to complete 1 pods at revision db-b..."
+    );
+    assert_eq!(
+        with(
+            &s,
+            StatefulSetStatus {
+                current_revision: Some("db-b".into()),
+                current_replicas: Some(3),
+                ..ready.clone()
+            }
+        ),
+        "statefulset rolling update complete 3 pods at revision db-b..."
+    );
+    // The defaulted form: partition 0.
+    s.spec.as_mut().unwrap().update_strategy = Some(StatefulSetUpdateStrategy {
+        type_: Some("RollingUpdate".into()),
+        rolling_update: Some(RollingUpdateStatefulSetStrategy {
+            partition: Some(0),
+            ..Default::default()
+        }),
+    });
+    assert_eq!(
+        with(&s, ready.clone()),
+        "Waiting for partitioned roll out to finish: 1 out of 3 new pods have been updated..."
+    );
+    // The apps/v1 defaults give rollingUpdate only when the type was empty.
+    let mut c = cluster();
+    c.apply_stateful_set({
+        let mut s = simple_stateful_set("explicit", 1, "db:1");
+        s.spec.as_mut().unwrap().update_strategy = Some(StatefulSetUpdateStrategy {
+            type_: Some("RollingUpdate".into()),
+            rolling_update: None,
+        });
+        s
+    })
+    .unwrap();
+    c.apply_stateful_set(simple_stateful_set("defaulted", 1, "db:1"))
+        .unwrap();
+    let strategy = |n: &str| set(&c, n).spec.unwrap().update_strategy.unwrap();
+    assert_eq!(strategy("explicit").rolling_update, None);
+    assert_eq!(
+        strategy("defaulted").rolling_update.unwrap().partition,
+        Some(0)
+    );
+}
