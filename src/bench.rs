@@ -370,3 +370,133 @@ pub(crate) fn peak_rss_mb() -> Option<f64> {
         .ok()?;
     Some(kb * 1024.0 / 1e6)
 }
+
+/// The StatefulSet case: one OrderedReady StatefulSet scaled from 0 to 1,000 replicas (each
+/// pod starts in 1 s, so each waits for the one before it) and back to 0 (each pod stops in
+/// 1 s, and each deletion waits for the one before it to be gone).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StatefulSetMeasurement {
+    pub case: String,
+    pub replicas: u32,
+    /// Wall time of the scale-up, until every pod is ready.
+    pub scale_up_ms: f64,
+    /// Wall time of the scale-down, until every pod is gone.
+    pub scale_down_ms: f64,
+    /// Virtual time of the scale-up and of the scale-down.
+    pub scale_up_s: f64,
+    pub scale_down_s: f64,
+    pub pods_created: u64,
+    pub events: u64,
+    pub writes: u64,
+    pub peak_rss_mb: Option<f64>,
+}
+
+const STATEFULSET_REPLICAS: u32 = 1000;
+
+/// Runs the StatefulSet case in child processes and prints the median run.
+pub fn bench_statefulset(runs: usize, json: bool) -> Result<()> {
+    let key = |m: &StatefulSetMeasurement| m.scale_up_ms + m.scale_down_ms;
+    let mut all: Vec<StatefulSetMeasurement> =
+        measure_in_children(STATEFULSET_REPLICAS, &["--statefulset"], runs, key)?;
+    let (min, max) = (key(&all[0]), key(&all[all.len() - 1]));
+    let n = all.len();
+    let m = all.swap_remove((n - 1) / 2);
+    if json {
+        let mut v = serde_json::to_value(&m).expect("a StatefulSetMeasurement serializes");
+        v["runs"] = n.into();
+        v["wall_ms_min"] = min.into();
+        v["wall_ms_max"] = max.into();
+        println!("{v}");
+    } else {
+        let rss = m
+            .peak_rss_mb
+            .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.1}"));
+        println!(
+            "\nStatefulSet: OrderedReady, 0 -> {} -> 0 replicas, each pod starts and stops in 1 s\n\
+             {:>9} {:>12} {:>14} {:>17} {:>9} {:>11} {:>12}\n\
+             {:>9} {:>12.1} {:>14.1} {:>17} {:>9.0} {:>11.0} {:>12}",
+            m.replicas,
+            "replicas",
+            "scale-up ms",
+            "scale-down ms",
+            "(min-max total)",
+            "up sim s",
+            "down sim s",
+            "peak RSS MB",
+            m.replicas,
+            m.scale_up_ms,
+            m.scale_down_ms,
+            format!("({min:.1}-{max:.1})"),
+            m.scale_up_s,
+            m.scale_down_s,
+            rss,
+        );
+    }
+    Ok(())
+}
+
+/// Measures the StatefulSet case in this process and prints one JSON line.
+pub fn bench_one_statefulset(replicas: u32) -> Result<()> {
+    let m =
+        measure_statefulset(replicas).map_err(|message| CliError::Bench { replicas, message })?;
+    println!(
+        "{}",
+        serde_json::to_string(&m).expect("a StatefulSetMeasurement serializes")
+    );
+    Ok(())
+}
+
+fn measure_statefulset(replicas: u32) -> Result<StatefulSetMeasurement, String> {
+    use kubespec_engine::ObjectKey;
+    let nodes = u64::from(replicas).div_ceil(110) as u32 + 1;
+    let mut c = Cluster::new(ClusterConfig {
+        seed: 0,
+        nodes,
+        pods_per_node: 110,
+        trace: false,
+    });
+    let want = i32::try_from(replicas).unwrap_or(i32::MAX);
+    let key: ObjectKey = c
+        .apply_stateful_set(kubespec_engine::kubectl::simple_stateful_set(
+            "bench", 0, "bench:v1",
+        ))
+        .map_err(|e| format!("creating the statefulset: {e}"))?;
+    c.settle();
+    let ready = |c: &Cluster, n: i32| {
+        c.store.statefulsets.get(&key).is_some_and(|s| {
+            let st = s.status.as_ref();
+            st.and_then(|st| st.ready_replicas).unwrap_or(0) == n
+                && st.map_or(0, |st| st.replicas) == n
+        })
+    };
+    let before = c.stats();
+    let (wall, sim) = (Instant::now(), c.now());
+    c.scale_stateful_set(&key, want)
+        .map_err(|e| format!("scaling up: {e}"))?;
+    let limit = Millis(c.now().0 + LIMIT.0);
+    if !c.run_until_condition(limit, |c| ready(c, want)) {
+        return Err(format!("the scale-up did not complete within {LIMIT}"));
+    }
+    let (scale_up_ms, scale_up_s) = (ms(wall), (c.now().0 - sim.0) as f64 / 1000.0);
+    let (wall, sim) = (Instant::now(), c.now());
+    c.scale_stateful_set(&key, 0)
+        .map_err(|e| format!("scaling down: {e}"))?;
+    let limit = Millis(c.now().0 + LIMIT.0);
+    if !c.run_until_condition(limit, |c| c.store.pods.is_empty() && ready(c, 0)) {
+        return Err(format!("the scale-down did not complete within {LIMIT}"));
+    }
+    let (scale_down_ms, scale_down_s) = (ms(wall), (c.now().0 - sim.0) as f64 / 1000.0);
+    let after = c.stats();
+    Ok(StatefulSetMeasurement {
+        case: "statefulset".into(),
+        replicas,
+        scale_up_ms: round3(scale_up_ms),
+        scale_down_ms: round3(scale_down_ms),
+        scale_up_s,
+        scale_down_s,
+        pods_created: after.pods_created - before.pods_created,
+        events: after.events - before.events,
+        writes: after.writes - before.writes,
+        peak_rss_mb: peak_rss_mb().map(round3),
+    })
+}

@@ -281,6 +281,16 @@ fn validate(object: ManifestObject) -> Result<(), String> {
                 },
             )
         }
+        ManifestObject::Generic { kind, value, .. } if kind == "StatefulSet" => {
+            // The loader has already checked it against the StatefulSet type.
+            match serde_json::from_value(value) {
+                Ok(mut s) => {
+                    defaults::default_stateful_set(&mut s);
+                    validation::validate_stateful_set(&s)
+                }
+                Err(e) => return Err(format!("StatefulSet does not decode: {e}")),
+            }
+        }
         #[allow(unreachable_patterns)]
         _ => Ok(()),
     }

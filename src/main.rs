@@ -70,6 +70,9 @@ enum Command {
         /// minutes of cluster time).
         #[arg(long)]
         skip_probes: bool,
+        /// Leave out the StatefulSet case (OrderedReady, 0 -> 1,000 -> 0 replicas).
+        #[arg(long)]
+        skip_statefulset: bool,
         /// Leave out the autoscaling case (50 Deployments with an HPA each, one hour of cluster
         /// time under a ramped load).
         #[arg(long)]
@@ -83,6 +86,9 @@ enum Command {
         /// The probe-heavy case instead of a rolling update.
         #[arg(long)]
         probes: bool,
+        /// The StatefulSet case instead of a rolling update.
+        #[arg(long)]
+        statefulset: bool,
         /// The autoscaling case (`--replicas` is the number of Deployments) instead of a
         /// rolling update.
         #[arg(long)]
@@ -151,6 +157,7 @@ fn main() -> ExitCode {
             sizes,
             runs,
             skip_probes,
+            skip_statefulset,
             skip_hpa,
         } => bench::bench(&sizes, runs as usize, json)
             .and_then(|()| {
@@ -158,6 +165,13 @@ fn main() -> ExitCode {
                     Ok(())
                 } else {
                     bench::bench_probes(runs as usize, json)
+                }
+            })
+            .and_then(|()| {
+                if skip_statefulset {
+                    Ok(())
+                } else {
+                    bench::bench_statefulset(runs as usize, json)
                 }
             })
             .and_then(|()| {
@@ -170,9 +184,12 @@ fn main() -> ExitCode {
         Command::BenchOne {
             replicas,
             probes,
+            statefulset,
             hpa,
         } => {
-            if hpa {
+            if statefulset {
+                bench::bench_one_statefulset(replicas)
+            } else if hpa {
                 bench_hpa::bench_one_hpa(replicas)
             } else if probes {
                 bench::bench_one_probes(replicas)

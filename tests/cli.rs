@@ -333,6 +333,7 @@ fn bench_json_prints_one_object_per_size() {
             "3",
             "--json",
             "--skip-probes",
+            "--skip-statefulset",
             "--skip-hpa",
         ])
         .assert()
@@ -405,4 +406,21 @@ fn bench_one_hpa_measures_an_hour_of_autoscaling() {
     assert_eq!(m["metrics_scrapes"], 240);
     assert!(m["rescales"].as_u64().unwrap() > 2, "{m}");
     assert!(m["max_replicas_seen"].as_i64().unwrap() > 2, "{m}");
+}
+
+#[test]
+fn bench_one_statefulset_scales_up_and_down_one_pod_per_second() {
+    let out = kubespec()
+        .args(["bench-one", "--statefulset", "--replicas", "5"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let m: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("a JSON object");
+    assert_eq!(m["case"], "statefulset");
+    // OrderedReady: each pod starts in 1 s and the next is created once it is ready; on the
+    // way down each pod stops in 1 s and the next is deleted once it is gone.
+    assert_eq!(m["scale_up_s"], 5.0, "{m}");
+    assert_eq!(m["scale_down_s"], 5.0, "{m}");
+    assert_eq!(m["pods_created"], 5, "{m}");
 }

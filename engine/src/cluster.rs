@@ -16,7 +16,7 @@
 //! become ready at the same instant are both seen by the next Deployment sync (so a 4-replica
 //! rollout removes two old pods at once, as upstream does).
 
-use crate::controllers::{deployment, replicaset, scheduler};
+use crate::controllers::{deployment, replicaset, scheduler, statefulset};
 use crate::events::{EventLog, EventType};
 use crate::images::ImageCatalog;
 use crate::kubelet::{self, Kubelet, KubeletTimer};
@@ -116,6 +116,7 @@ pub enum Work {
     SyncService(ObjectKey),
     /// A HorizontalPodAutoscaler's reconcile (every [`crate::controllers::hpa::SYNC_PERIOD`]).
     SyncHpa(ObjectKey),
+    SyncStatefulSet(ObjectKey),
 }
 
 /// Something that happens at a future instant.
@@ -229,6 +230,7 @@ pub struct Cluster {
     pub(crate) hpa_states: crate::controllers::hpa::controller::HpaStates,
     /// The stand-in for metrics-server and the custom and external metrics APIs.
     pub metrics: crate::metrics::MetricsModel,
+    statefulset_lane: Lane,
     pods_per_node: u32,
     /// The last cluster IP handed to a Service.
     pub(crate) next_service_ip: u32,
@@ -265,6 +267,7 @@ impl Cluster {
             deployment_queue_limiter: QueueRateLimiter::default(),
             hpa_states: Default::default(),
             metrics: Default::default(),
+            statefulset_lane: Lane::default(),
             pods_per_node: config.pods_per_node,
             next_service_ip: 0,
             service_env_cache: Default::default(),
@@ -615,6 +618,13 @@ impl Cluster {
             Kind::HorizontalPodAutoscaler => {
                 self.delete::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>(key, p)
             }
+            Kind::StatefulSet => self.delete::<k8s_openapi::api::apps::v1::StatefulSet>(key, p),
+            Kind::ControllerRevision => {
+                self.delete::<k8s_openapi::api::apps::v1::ControllerRevision>(key, p)
+            }
+            Kind::PersistentVolumeClaim => {
+                self.delete::<k8s_openapi::api::core::v1::PersistentVolumeClaim>(key, p)
+            }
         }
     }
 
@@ -627,6 +637,15 @@ impl Cluster {
             Kind::HorizontalPodAutoscaler => self
                 .store
                 .horizontal_pod_autoscalers
+                .get(key)
+                .map(|o| &o.metadata),
+            Kind::StatefulSet => self.store.statefulsets.get(key).map(|o| &o.metadata),
+            Kind::ControllerRevision => {
+                self.store.controllerrevisions.get(key).map(|o| &o.metadata)
+            }
+            Kind::PersistentVolumeClaim => self
+                .store
+                .persistentvolumeclaims
                 .get(key)
                 .map(|o| &o.metadata),
         }
@@ -645,6 +664,8 @@ impl Cluster {
         }
         has::<k8s_openapi::api::apps::v1::Deployment>(&self.store, uid)
             || has::<k8s_openapi::api::apps::v1::ReplicaSet>(&self.store, uid)
+            || has::<k8s_openapi::api::apps::v1::StatefulSet>(&self.store, uid)
+            || has::<Pod>(&self.store, uid)
     }
 
     fn drop_owner_ref(&mut self, kind: Kind, key: &ObjectKey, uid: &str) {
@@ -665,6 +686,13 @@ impl Cluster {
             Kind::Node => strip::<k8s_openapi::api::core::v1::Node>(self, key, uid),
             Kind::HorizontalPodAutoscaler => {
                 strip::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>(self, key, uid)
+            }
+            Kind::StatefulSet => strip::<k8s_openapi::api::apps::v1::StatefulSet>(self, key, uid),
+            Kind::ControllerRevision => {
+                strip::<k8s_openapi::api::apps::v1::ControllerRevision>(self, key, uid)
+            }
+            Kind::PersistentVolumeClaim => {
+                strip::<k8s_openapi::api::core::v1::PersistentVolumeClaim>(self, key, uid)
             }
         }
     }
@@ -858,10 +886,17 @@ impl Cluster {
                     Some(r) if r.kind == "ReplicaSet" => {
                         self.replicaset_lane.push_named(&key.namespace, &r.name);
                     }
+                    Some(r) if r.kind == "StatefulSet" => {
+                        self.statefulset_lane.push_named(&key.namespace, &r.name);
+                    }
                     Some(_) => {}
                     None => {
+                        let sets = statefulset::stateful_sets_for_pod(self, pod);
                         for rs in replicaset::replica_sets_for_pod(self, pod) {
                             self.enqueue(Work::SyncReplicaSet(rs));
+                        }
+                        for set in sets {
+                            self.enqueue(Work::SyncStatefulSet(set));
                         }
                     }
                 }
@@ -884,6 +919,8 @@ impl Cluster {
                     }
                 }
             }
+            Kind::StatefulSet => self.enqueue(Work::SyncStatefulSet(key.clone())),
+            Kind::ControllerRevision | Kind::PersistentVolumeClaim => {}
         }
     }
 
@@ -916,6 +953,12 @@ impl Cluster {
                 for s in services {
                     self.enqueue(Work::SyncService(s));
                 }
+                if let Some(r) = controller_ref(meta).filter(|r| r.kind == "StatefulSet") {
+                    self.enqueue(Work::SyncStatefulSet(ObjectKey::new(
+                        key.namespace.clone(),
+                        r.name.clone(),
+                    )));
+                }
                 if let Some(r) = controller_ref(meta).filter(|r| r.kind == "ReplicaSet") {
                     let rs_key = ObjectKey::new(key.namespace.clone(), r.name.clone());
                     self.enqueue(Work::SyncReplicaSet(rs_key.clone()));
@@ -940,11 +983,14 @@ impl Cluster {
                     }
                 }
             }
-            Kind::Node => {}
             Kind::HorizontalPodAutoscaler => {
                 // `reconcileKey` drops the recommendations and scale events of a deleted HPA.
                 self.hpa_states.remove(key);
             }
+            Kind::Node
+            | Kind::StatefulSet
+            | Kind::ControllerRevision
+            | Kind::PersistentVolumeClaim => {}
         }
     }
 
@@ -955,6 +1001,7 @@ impl Cluster {
             Work::SyncDeployment(k) => self.deployment_lane.push(k),
             Work::SyncService(k) => self.service_lane.push(k),
             Work::SyncHpa(k) => self.hpa_lane.push(k),
+            Work::SyncStatefulSet(k) => self.statefulset_lane.push(k),
         }
     }
 
@@ -1018,6 +1065,8 @@ impl Cluster {
                 replicaset::sync_replica_set(self, &k);
             } else if let Some(k) = self.deployment_lane.pop() {
                 deployment::sync_deployment(self, &k);
+            } else if let Some(k) = self.statefulset_lane.pop() {
+                statefulset::sync_stateful_set(self, &k);
             } else if let Some(k) = self.service_lane.pop() {
                 crate::controllers::endpointslice::sync_service(self, &k);
             } else if let Some(k) = self.hpa_lane.pop() {

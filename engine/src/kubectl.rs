@@ -447,3 +447,139 @@ mod pod_status_tests {
         assert_eq!(pod_status_column(&gone), "Terminating");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// StatefulSets: `rollout status`, `rollout history` and `rollout undo`
+// ---------------------------------------------------------------------------------------------
+
+/// A StatefulSet as the `Given a statefulset ...` step makes it: the labels `app: <name>`, one
+/// container named after the set, and the governing Service of the same name.
+pub fn simple_stateful_set(
+    name: &str,
+    replicas: i32,
+    image: &str,
+) -> k8s_openapi::api::apps::v1::StatefulSet {
+    let d = simple_deployment(name, replicas, image);
+    let spec = d.spec.unwrap_or_default();
+    k8s_openapi::api::apps::v1::StatefulSet {
+        metadata: d.metadata,
+        spec: Some(k8s_openapi::api::apps::v1::StatefulSetSpec {
+            replicas: spec.replicas,
+            selector: spec.selector,
+            template: spec.template,
+            service_name: Some(name.into()),
+            ..Default::default()
+        }),
+        status: None,
+    }
+}
+
+/// `StatefulSetStatusViewer.Status`. `--revision` is ignored for StatefulSets.
+pub fn stateful_set_rollout_status(s: &k8s_openapi::api::apps::v1::StatefulSet) -> RolloutStatus {
+    let spec = s.spec.clone().unwrap_or_default();
+    let st = s.status.clone().unwrap_or_default();
+    let strategy = spec.update_strategy.unwrap_or_default();
+    if strategy.type_.as_deref().unwrap_or("RollingUpdate") != "RollingUpdate" {
+        return RolloutStatus::Error(
+            "rollout status is only available for RollingUpdate strategy type".into(),
+        );
+    }
+    let observed = st.observed_generation.unwrap_or(0);
+    if observed == 0 || s.metadata.generation.unwrap_or(0) > observed {
+        return RolloutStatus::Waiting(
+            "Waiting for statefulset spec update to be observed...".into(),
+        );
+    }
+    let replicas = spec.replicas.unwrap_or(1);
+    let ready = st.ready_replicas.unwrap_or(0);
+    if ready < replicas {
+        return RolloutStatus::Waiting(format!(
+            "Waiting for {} pods to be ready...",
+            replicas - ready
+        ));
+    }
+    let updated = st.updated_replicas.unwrap_or(0);
+    if let Some(ru) = strategy.rolling_update
+        && let Some(partition) = ru.partition
+    {
+        if updated < replicas - partition {
+            return RolloutStatus::Waiting(format!(
+                "Waiting for partitioned roll out to finish: {updated} out of {} new pods have been updated...",
+                replicas - partition
+            ));
+        }
+        return RolloutStatus::Done(format!(
+            "partitioned roll out complete: {updated} new pods have been updated..."
+        ));
+    }
+    let update_rev = st.update_revision.unwrap_or_default();
+    let current_rev = st.current_revision.unwrap_or_default();
+    if update_rev != current_rev {
+        return RolloutStatus::Waiting(format!(
+            "waiting for statefulset rolling update to complete {updated} pods at revision {update_rev}..."
+        ));
+    }
+    RolloutStatus::Done(format!(
+        "statefulset rolling update complete {} pods at revision {current_rev}...",
+        st.current_replicas.unwrap_or(0)
+    ))
+}
+
+/// `StatefulSetHistoryViewer`: one entry per ControllerRevision of the set, by revision, with
+/// the change cause the revision copied from the set's annotations.
+pub fn stateful_set_history(
+    revisions: &[k8s_openapi::api::apps::v1::ControllerRevision],
+) -> Vec<HistoryEntry> {
+    let mut by_rev: BTreeMap<i64, String> = BTreeMap::new();
+    for r in revisions {
+        let cause = r
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("kubernetes.io/change-cause"))
+            .cloned()
+            .unwrap_or_else(|| "<none>".into());
+        by_rev.insert(r.revision, cause);
+    }
+    by_rev
+        .into_iter()
+        .map(|(revision, change_cause)| HistoryEntry {
+            revision,
+            change_cause,
+        })
+        .collect()
+}
+
+/// `StatefulSetRollbacker.Rollback`: the template of revision `to_revision` (0 = the one
+/// before the newest) to write back, `Skip` when the set already has it, or kubectl's error.
+pub fn stateful_set_undo(
+    s: &k8s_openapi::api::apps::v1::StatefulSet,
+    revisions: &[k8s_openapi::api::apps::v1::ControllerRevision],
+    to_revision: i64,
+) -> Result<Option<PodTemplateSpec>, String> {
+    use crate::controllers::statefulset::utils;
+    if to_revision < 0 {
+        return Err(format!(
+            "unable to find specified revision {to_revision} in history"
+        ));
+    }
+    let target = if to_revision == 0 {
+        if revisions.len() <= 1 {
+            return Err("no last revision to roll back to".into());
+        }
+        let mut sorted: Vec<_> = revisions.iter().collect();
+        sorted.sort_by_key(|r| r.revision);
+        sorted[sorted.len() - 2]
+    } else {
+        revisions
+            .iter()
+            .find(|r| r.revision == to_revision)
+            .ok_or_else(|| format!("unable to find specified revision {to_revision} in history"))?
+    };
+    if target.data.as_ref().map(|d| &d.0) == Some(&utils::get_patch(s)) {
+        return Ok(None);
+    }
+    utils::revision_template(target)
+        .map(Some)
+        .ok_or_else(|| format!("revision {} does not hold a pod template", target.revision))
+}

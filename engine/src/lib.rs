@@ -8,6 +8,7 @@
 pub mod api;
 pub mod cluster;
 pub mod controllers;
+pub mod dns;
 pub mod env;
 pub mod events;
 pub mod images;

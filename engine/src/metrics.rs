@@ -197,6 +197,12 @@ pub fn workload_selector(c: &Cluster, w: &Workload) -> Option<LabelSelector> {
             .get(&w.key)
             .and_then(|d| d.spec.as_ref())
             .map(|s| s.selector.clone()),
+        "StatefulSet" => c
+            .store
+            .statefulsets
+            .get(&w.key)
+            .and_then(|d| d.spec.as_ref())
+            .map(|s| s.selector.clone()),
         _ => None,
     }
 }

@@ -57,6 +57,8 @@ pub struct DeploymentHistory {
 #[derive(Debug, Default)]
 pub struct Observer {
     pub deployments: BTreeMap<ObjectKey, DeploymentHistory>,
+    /// Per StatefulSet, the pods its controller created and deleted, in order.
+    pub statefulsets: BTreeMap<ObjectKey, crate::controllers::statefulset::PodHistory>,
 }
 
 impl Observer {

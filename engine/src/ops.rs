@@ -8,8 +8,8 @@ use crate::api::{ApiError, defaults, validation};
 use crate::controllers::deployment::util;
 use crate::store::{GenericObject, Kind, ObjectKey, Resource};
 use crate::{Cluster, kubectl};
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::apps::v1::{ControllerRevision, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 
 /// Counters for benchmarks and reports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -311,6 +311,163 @@ impl Cluster {
 
     pub fn stats(&self) -> Stats {
         self.stats
+    }
+}
+
+/// User operations on StatefulSets and their claims (`kubectl apply`, `scale`, `set image`,
+/// `rollout undo`). Defaulted and validated like every user write.
+impl Cluster {
+    /// `kubectl apply` of a StatefulSet: create it, or update the live one (a manifest without
+    /// `spec.replicas` keeps the live value).
+    pub fn apply_stateful_set(&mut self, mut s: StatefulSet) -> Result<ObjectKey, ApiError> {
+        let replicas_given = s.spec.as_ref().and_then(|sp| sp.replicas).is_some();
+        defaults::default_stateful_set(&mut s);
+        let key = ObjectKey::of(&s.metadata);
+        if self.store.statefulsets.contains_key(&key) {
+            self.update_stateful_set(&key, move |live| {
+                let replicas = live.spec.as_ref().and_then(|sp| sp.replicas);
+                let mut spec = s.spec.take();
+                if !replicas_given && let Some(sp) = spec.as_mut() {
+                    sp.replicas = replicas;
+                }
+                live.spec = spec;
+                merge_map(&mut live.metadata.labels, s.metadata.labels.take());
+                merge_map(
+                    &mut live.metadata.annotations,
+                    s.metadata.annotations.take(),
+                );
+            })?;
+            return Ok(key);
+        }
+        validation::validate_stateful_set(&s)?;
+        self.create(s)
+    }
+
+    /// Changes a StatefulSet as a user would; the result is defaulted and validated. Returns
+    /// whether anything changed.
+    pub fn update_stateful_set(
+        &mut self,
+        key: &ObjectKey,
+        f: impl FnOnce(&mut StatefulSet),
+    ) -> Result<bool, ApiError> {
+        let Some(old) = self.store.statefulsets.get(key).cloned() else {
+            return Err(ApiError::not_found(Kind::StatefulSet, &key.name));
+        };
+        let mut new = old.clone();
+        f(&mut new);
+        new.metadata.name = old.metadata.name.clone();
+        new.metadata.namespace = old.metadata.namespace.clone();
+        new.status = old.status.clone();
+        defaults::default_stateful_set(&mut new);
+        validation::validate_stateful_set_update(&old, &new)?;
+        self.update(new)
+    }
+
+    /// `kubectl set image statefulset/<name> <container>=<image>`; `*` sets every container.
+    pub fn set_stateful_set_image(
+        &mut self,
+        key: &ObjectKey,
+        container: &str,
+        image: &str,
+    ) -> Result<bool, ApiError> {
+        let s = self
+            .store
+            .statefulsets
+            .get(key)
+            .ok_or_else(|| ApiError::not_found(Kind::StatefulSet, &key.name))?;
+        let known = s.spec.as_ref().is_some_and(|sp| {
+            sp.template
+                .spec
+                .iter()
+                .flat_map(|p| &p.containers)
+                .any(|c| container == "*" || c.name == container)
+        });
+        if !known {
+            return Err(ApiError::bad_request(format!(
+                "unable to find container named \"{container}\""
+            )));
+        }
+        self.update_stateful_set(key, |s| {
+            if let Some(p) = s.spec.as_mut().and_then(|sp| sp.template.spec.as_mut()) {
+                for c in p
+                    .containers
+                    .iter_mut()
+                    .filter(|c| container == "*" || c.name == container)
+                {
+                    c.image = Some(image.to_string());
+                }
+            }
+        })
+    }
+
+    /// `kubectl scale statefulset/<name> --replicas=<n>`.
+    pub fn scale_stateful_set(&mut self, key: &ObjectKey, replicas: i32) -> Result<bool, ApiError> {
+        self.update_stateful_set(key, |s| {
+            s.spec.get_or_insert_with(Default::default).replicas = Some(replicas);
+        })
+    }
+
+    /// The ControllerRevisions a StatefulSet controls.
+    pub fn stateful_set_revisions(&self, key: &ObjectKey) -> Vec<ControllerRevision> {
+        match self.store.statefulsets.get(key) {
+            Some(s) => crate::controllers::statefulset::owned_revisions(self, s),
+            None => Vec::new(),
+        }
+    }
+
+    /// `kubectl rollout undo statefulset/<name> [--to-revision=N]`; returns kubectl's message.
+    pub fn undo_stateful_set(
+        &mut self,
+        key: &ObjectKey,
+        to_revision: i64,
+    ) -> Result<String, String> {
+        let s = self
+            .store
+            .statefulsets
+            .get(key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(Kind::StatefulSet, &key.name).to_string())?;
+        let revisions = self.stateful_set_revisions(key);
+        match kubectl::stateful_set_undo(&s, &revisions, to_revision)? {
+            None => Ok(format!(
+                "skipped rollback (current template already matches revision {to_revision})"
+            )),
+            Some(template) => {
+                self.update_stateful_set(key, |s| {
+                    if let Some(sp) = s.spec.as_mut() {
+                        sp.template = template;
+                    }
+                })
+                .map_err(|e| e.to_string())?;
+                Ok(format!("statefulset.apps/{} rolled back", key.name))
+            }
+        }
+    }
+
+    /// Creates (and binds, through the default StorageClass) or updates a
+    /// PersistentVolumeClaim from a manifest.
+    pub fn apply_persistent_volume_claim(
+        &mut self,
+        mut claim: PersistentVolumeClaim,
+    ) -> Result<ObjectKey, ApiError> {
+        if claim.metadata.namespace.is_none() {
+            claim.metadata.namespace = Some("default".into());
+        }
+        let key = ObjectKey::of(&claim.metadata);
+        if let Some(live) = self.store.persistentvolumeclaims.get(&key) {
+            let mut live = live.clone();
+            merge_map(&mut live.metadata.labels, claim.metadata.labels.take());
+            merge_map(
+                &mut live.metadata.annotations,
+                claim.metadata.annotations.take(),
+            );
+            self.update(live)?;
+            return Ok(key);
+        }
+        claim.status = None;
+        let key = self.create(claim)?;
+        crate::controllers::statefulset::pvc::bind_claim(self, &key);
+        Ok(key)
     }
 }
 

@@ -6,9 +6,9 @@
 //! iteration is in key order ([`Table::iter`], and the `BTreeMap`s of the owner index), so every
 //! walk over the store is deterministic.
 
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::apps::v1::{ControllerRevision, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::core::v1::{Node, PersistentVolumeClaim, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use rustc_hash::FxHashMap;
 use rustc_hash::FxHashMap as HashMap;
@@ -54,6 +54,9 @@ pub enum Kind {
     Pod,
     Node,
     HorizontalPodAutoscaler,
+    StatefulSet,
+    ControllerRevision,
+    PersistentVolumeClaim,
 }
 
 impl Kind {
@@ -64,14 +67,19 @@ impl Kind {
             Kind::Pod => "Pod",
             Kind::Node => "Node",
             Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
+            Kind::StatefulSet => "StatefulSet",
+            Kind::ControllerRevision => "ControllerRevision",
+            Kind::PersistentVolumeClaim => "PersistentVolumeClaim",
         }
     }
 
     pub fn api_version(self) -> &'static str {
         match self {
-            Kind::Deployment | Kind::ReplicaSet => "apps/v1",
-            Kind::Pod | Kind::Node => "v1",
             Kind::HorizontalPodAutoscaler => "autoscaling/v2",
+            Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet | Kind::ControllerRevision => {
+                "apps/v1"
+            }
+            Kind::Pod | Kind::Node | Kind::PersistentVolumeClaim => "v1",
         }
     }
 
@@ -83,12 +91,18 @@ impl Kind {
             Kind::Pod => "pod",
             Kind::Node => "node",
             Kind::HorizontalPodAutoscaler => "horizontalpodautoscaler.autoscaling",
+            Kind::StatefulSet => "statefulset.apps",
+            Kind::ControllerRevision => "controllerrevision.apps",
+            Kind::PersistentVolumeClaim => "persistentvolumeclaim",
         }
     }
 
     /// Whether the API server bumps `metadata.generation` when the spec changes.
     pub fn has_generation(self) -> bool {
-        matches!(self, Kind::Deployment | Kind::ReplicaSet)
+        matches!(
+            self,
+            Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet
+        )
     }
 
     pub fn namespaced(self) -> bool {
@@ -104,6 +118,11 @@ impl Kind {
             "node" | "nodes" | "no" => Kind::Node,
             "horizontalpodautoscaler" | "horizontalpodautoscalers" | "hpa" => {
                 Kind::HorizontalPodAutoscaler
+            }
+            "statefulset" | "statefulsets" | "sts" => Kind::StatefulSet,
+            "controllerrevision" | "controllerrevisions" => Kind::ControllerRevision,
+            "persistentvolumeclaim" | "persistentvolumeclaims" | "pvc" => {
+                Kind::PersistentVolumeClaim
             }
             _ => return None,
         })
@@ -159,6 +178,32 @@ resource!(
     Kind::HorizontalPodAutoscaler,
     horizontal_pod_autoscalers
 );
+resource!(StatefulSet, Kind::StatefulSet, statefulsets);
+resource!(
+    PersistentVolumeClaim,
+    Kind::PersistentVolumeClaim,
+    persistentvolumeclaims
+);
+
+/// A ControllerRevision has no spec: its `data` and `revision` stand for it.
+impl Resource for ControllerRevision {
+    const KIND: Kind = Kind::ControllerRevision;
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    fn meta_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+    fn same_spec(&self, other: &Self) -> bool {
+        self.data == other.data && self.revision == other.revision
+    }
+    fn table(store: &Store) -> &Table<Self> {
+        &store.controllerrevisions
+    }
+    fn table_mut(store: &mut Store) -> &mut Table<Self> {
+        &mut store.controllerrevisions
+    }
+}
 
 /// The objects of one kind, by key.
 ///
@@ -291,6 +336,9 @@ pub struct Store {
     pub pods: Table<Pod>,
     pub nodes: Table<Node>,
     pub horizontal_pod_autoscalers: Table<HorizontalPodAutoscaler>,
+    pub statefulsets: Table<StatefulSet>,
+    pub controllerrevisions: Table<ControllerRevision>,
+    pub persistentvolumeclaims: Table<PersistentVolumeClaim>,
     /// Objects of passive kinds, keyed by lower-case kind then key.
     pub generic: BTreeMap<(String, ObjectKey), GenericObject>,
     /// uid of an owner → its dependents (any ownerReference, controller or not).
@@ -570,6 +618,9 @@ impl Store {
             Kind::Pod => self.pods.slot(key),
             Kind::Node => self.nodes.slot(key),
             Kind::HorizontalPodAutoscaler => self.horizontal_pod_autoscalers.slot(key),
+            Kind::StatefulSet => self.statefulsets.slot(key),
+            Kind::ControllerRevision => self.controllerrevisions.slot(key),
+            Kind::PersistentVolumeClaim => self.persistentvolumeclaims.slot(key),
         };
         let Some(slot) = slot else { return };
         for r in refs.into_iter().flatten() {

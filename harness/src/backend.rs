@@ -9,8 +9,9 @@
 use crate::Result;
 use crate::manifest::Manifest;
 use async_trait::async_trait;
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::Pod;
+use kubespec_engine::controllers::statefulset::PodHistory;
 use kubespec_engine::kubectl::{HistoryEntry, RolloutStatus};
 use kubespec_engine::observe::DeploymentHistory;
 use std::time::Duration;
@@ -222,6 +223,45 @@ pub trait Backend: Send {
         let rss = self.replica_sets_of(deployment).await?;
         Ok(kubespec_engine::kubectl::history(&rss))
     }
+
+    // ------------------------------------------------------------------ StatefulSets
+    /// A StatefulSet by name.
+    async fn stateful_set(&mut self, name: &str) -> Result<StatefulSet> {
+        match self.get("statefulset", name).await? {
+            Some(v) => serde_json::from_value(v).map_err(|e| {
+                crate::Error::Backend(format!(
+                    "statefulset {name:?} does not read as a StatefulSet: {e}"
+                ))
+            }),
+            None => Err(crate::Error::NotFound {
+                kind: "statefulsets.apps".into(),
+                name: name.into(),
+            }),
+        }
+    }
+    /// The pods the StatefulSet's controller created and deleted, in order.
+    async fn stateful_set_pod_history(&mut self, name: &str) -> Result<PodHistory>;
+    /// `kubectl scale statefulset`.
+    async fn scale_stateful_set(&mut self, name: &str, replicas: i32) -> Result<()>;
+    /// `kubectl set image statefulset`; `container` `None` sets every container.
+    async fn set_stateful_set_image(
+        &mut self,
+        name: &str,
+        container: Option<&str>,
+        image: &str,
+    ) -> Result<()>;
+    /// `kubectl rollout undo statefulset [--to-revision=N]`; returns kubectl's message.
+    async fn undo_stateful_set(&mut self, name: &str, to_revision: i64) -> Result<String>;
+    /// `kubectl rollout history statefulset`.
+    async fn stateful_set_rollout_history(&mut self, name: &str) -> Result<Vec<HistoryEntry>>;
+    async fn stateful_set_rollout_status(&mut self, name: &str) -> Result<RolloutStatus> {
+        let s = self.stateful_set(name).await?;
+        Ok(kubespec_engine::kubectl::stateful_set_rollout_status(&s))
+    }
+    /// The (pod, IP) answers of a DNS A lookup inside the cluster.
+    async fn resolve_dns(&mut self, name: &str) -> Result<Vec<(String, String)>>;
+    /// The targets of a DNS SRV lookup inside the cluster.
+    async fn srv_lookup(&mut self, name: &str) -> Result<Vec<String>>;
 
     // ------------------------------------------------------------------ time
     /// Time since the scenario started (virtual or real).

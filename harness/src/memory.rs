@@ -99,6 +99,38 @@ impl MemoryBackend {
             })
     }
 
+    /// `kubectl patch statefulset --type merge`: spec, labels and annotations.
+    fn patch_stateful_set(&mut self, name: &str, patch: &serde_json::Value) -> Result<()> {
+        let current = serde_json::to_value(self.stateful_set_ref(name)?)
+            .map_err(|e| Error::Api(e.to_string()))?;
+        let mut patched = current;
+        crate::patch::merge_patch(&mut patched, patch);
+        let new: k8s_openapi::api::apps::v1::StatefulSet = serde_json::from_value(patched)
+            .map_err(|e| {
+                Error::Api(format!(
+                    "StatefulSet.apps \"{name}\" is invalid: the patched object does not decode: {e}"
+                ))
+            })?;
+        self.cluster.update_stateful_set(&Self::key(name), |s| {
+            s.spec = new.spec;
+            s.metadata.labels = new.metadata.labels;
+            s.metadata.annotations = new.metadata.annotations;
+        })?;
+        self.cluster.settle();
+        Ok(())
+    }
+
+    fn stateful_set_ref(&self, name: &str) -> Result<&k8s_openapi::api::apps::v1::StatefulSet> {
+        self.cluster
+            .store
+            .statefulsets
+            .get(&Self::key(name))
+            .ok_or_else(|| Error::NotFound {
+                kind: "statefulsets.apps".into(),
+                name: name.into(),
+            })
+    }
+
     fn to_duration(&self, m: Millis) -> Duration {
         Duration::from_millis(m.saturating_sub(self.start).0)
     }
@@ -222,6 +254,22 @@ impl Backend for MemoryBackend {
             ManifestObject::Deployment(d) => self.cluster.apply_deployment(d)?,
             ManifestObject::ReplicaSet(rs) => self.cluster.apply_replica_set(rs)?,
             ManifestObject::Pod(p) => self.cluster.apply_pod(p)?,
+            // StatefulSets and claims are loaded (and checked) as generic objects by the
+            // manifest loader; the engine stores and acts on them typed.
+            ManifestObject::Generic { kind, value, .. } if kind == "StatefulSet" => {
+                let s = serde_json::from_value(value).map_err(|e| {
+                    Error::Api(format!("StatefulSet {name:?} does not decode: {e}"))
+                })?;
+                self.cluster.apply_stateful_set(s)?
+            }
+            ManifestObject::Generic { kind, value, .. } if kind == "PersistentVolumeClaim" => {
+                let claim = serde_json::from_value(value).map_err(|e| {
+                    Error::Api(format!(
+                        "PersistentVolumeClaim {name:?} does not decode: {e}"
+                    ))
+                })?;
+                self.cluster.apply_persistent_volume_claim(claim)?
+            }
             ManifestObject::Generic {
                 api_version,
                 kind,
@@ -265,6 +313,18 @@ impl Backend for MemoryBackend {
                 .horizontal_pod_autoscalers
                 .get(&key)
                 .map(|o| with_kind(o, "autoscaling/v2", "HorizontalPodAutoscaler")),
+            Some(Kind::StatefulSet) => s
+                .statefulsets
+                .get(&key)
+                .map(|o| with_kind(o, "apps/v1", "StatefulSet")),
+            Some(Kind::ControllerRevision) => s
+                .controllerrevisions
+                .get(&key)
+                .map(|o| with_kind(o, "apps/v1", "ControllerRevision")),
+            Some(Kind::PersistentVolumeClaim) => s
+                .persistentvolumeclaims
+                .get(&key)
+                .map(|o| with_kind(o, "v1", "PersistentVolumeClaim")),
             None => {
                 let k = kind.to_ascii_lowercase();
                 let k = k
@@ -454,9 +514,12 @@ impl Backend for MemoryBackend {
     }
 
     async fn patch(&mut self, kind: &str, name: &str, patch: &serde_json::Value) -> Result<()> {
+        if Kind::parse(kind) == Some(Kind::StatefulSet) {
+            return self.patch_stateful_set(name, patch);
+        }
         if Kind::parse(kind) != Some(Kind::Deployment) {
             return Err(Error::Unsupported(format!(
-                "patching a {kind} is not supported; patch a deployment"
+                "patching a {kind} is not supported; patch a deployment or a statefulset"
             )));
         }
         let key = Self::key(name);
@@ -518,6 +581,67 @@ impl Backend for MemoryBackend {
             .map_err(Error::Kubectl)?;
         self.cluster.settle();
         Ok(msg)
+    }
+
+    async fn stateful_set_pod_history(
+        &mut self,
+        name: &str,
+    ) -> Result<kubespec_engine::controllers::statefulset::PodHistory> {
+        self.stateful_set_ref(name)?;
+        Ok(self
+            .cluster
+            .observer
+            .statefulsets
+            .get(&Self::key(name))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn scale_stateful_set(&mut self, name: &str, replicas: i32) -> Result<()> {
+        self.cluster
+            .scale_stateful_set(&Self::key(name), replicas)?;
+        self.cluster.settle();
+        Ok(())
+    }
+
+    async fn set_stateful_set_image(
+        &mut self,
+        name: &str,
+        container: Option<&str>,
+        image: &str,
+    ) -> Result<()> {
+        self.cluster
+            .set_stateful_set_image(&Self::key(name), container.unwrap_or("*"), image)?;
+        self.cluster.settle();
+        Ok(())
+    }
+
+    async fn undo_stateful_set(&mut self, name: &str, to_revision: i64) -> Result<String> {
+        self.stateful_set_ref(name)?;
+        let msg = self
+            .cluster
+            .undo_stateful_set(&Self::key(name), to_revision)
+            .map_err(Error::Kubectl)?;
+        self.cluster.settle();
+        Ok(msg)
+    }
+
+    async fn stateful_set_rollout_history(
+        &mut self,
+        name: &str,
+    ) -> Result<Vec<kubespec_engine::kubectl::HistoryEntry>> {
+        self.stateful_set_ref(name)?;
+        Ok(kubespec_engine::kubectl::stateful_set_history(
+            &self.cluster.stateful_set_revisions(&Self::key(name)),
+        ))
+    }
+
+    async fn resolve_dns(&mut self, name: &str) -> Result<Vec<(String, String)>> {
+        Ok(kubespec_engine::dns::resolve(&self.cluster, name))
+    }
+
+    async fn srv_lookup(&mut self, name: &str) -> Result<Vec<String>> {
+        Ok(kubespec_engine::dns::srv(&self.cluster, name))
     }
 
     async fn elapsed(&mut self) -> Duration {

@@ -17,6 +17,7 @@ mod objects;
 mod pods;
 mod rollout;
 mod services;
+mod statefulset;
 mod time;
 
 pub use world::{BackendKind, RunConfig, World};
@@ -32,6 +33,7 @@ pub fn all_steps() -> Vec<registry::StepDef> {
     all.extend(pods::steps());
     all.extend(services::steps());
     all.extend(hpa::steps());
+    all.extend(statefulset::steps());
     all.extend(time::steps());
     all
 }

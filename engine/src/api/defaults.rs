@@ -263,6 +263,50 @@ fn image_tag(image: &str) -> &str {
     }
 }
 
+/// Mirrors `SetObjectDefaults_StatefulSet`: `SetDefaults_StatefulSet` (apps/v1), then the pod
+/// template and the claim templates' volume modes.
+///
+/// - `spec.podManagementPolicy` `OrderedReady`;
+/// - `spec.updateStrategy.type` `RollingUpdate`, with `rollingUpdate: {}` **only when the type
+///   was empty**: a manifest that says `type: RollingUpdate` and nothing more keeps
+///   `rollingUpdate` nil (which changes what `kubectl rollout status` prints);
+/// - `rollingUpdate.partition` 0 when `rollingUpdate` is set;
+/// - `persistentVolumeClaimRetentionPolicy` `{whenDeleted: Retain, whenScaled: Retain}`
+///   (StatefulSetAutoDeletePVC, GA in 1.32);
+/// - `spec.replicas` 1, `spec.revisionHistoryLimit` 10.
+pub fn default_stateful_set(s: &mut k8s_openapi::api::apps::v1::StatefulSet) {
+    use k8s_openapi::api::apps::v1::{
+        RollingUpdateStatefulSetStrategy, StatefulSetPersistentVolumeClaimRetentionPolicy,
+    };
+    default_namespace(&mut s.metadata);
+    let spec = s.spec.get_or_insert_with(Default::default);
+    set_if_empty(&mut spec.pod_management_policy, "OrderedReady");
+    let strategy = spec.update_strategy.get_or_insert_with(Default::default);
+    if strategy.type_.as_deref().is_none_or(str::is_empty) {
+        strategy.type_ = Some("RollingUpdate".into());
+        strategy
+            .rolling_update
+            .get_or_insert_with(RollingUpdateStatefulSetStrategy::default);
+    }
+    if strategy.type_.as_deref() == Some("RollingUpdate")
+        && let Some(ru) = strategy.rolling_update.as_mut()
+    {
+        set_if_none(&mut ru.partition, 0);
+    }
+    let policy = spec
+        .persistent_volume_claim_retention_policy
+        .get_or_insert_with(StatefulSetPersistentVolumeClaimRetentionPolicy::default);
+    set_if_empty(&mut policy.when_deleted, "Retain");
+    set_if_empty(&mut policy.when_scaled, "Retain");
+    set_if_none(&mut spec.replicas, 1);
+    set_if_none(&mut spec.revision_history_limit, 10);
+    default_pod_template(&mut spec.template);
+    for claim in spec.volume_claim_templates.iter_mut().flatten() {
+        let cs = claim.spec.get_or_insert_with(Default::default);
+        set_if_empty(&mut cs.volume_mode, "Filesystem");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

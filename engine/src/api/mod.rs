@@ -69,6 +69,9 @@ pub fn resource_name(kind: Kind) -> &'static str {
         Kind::Pod => "pods",
         Kind::Node => "nodes",
         Kind::HorizontalPodAutoscaler => "horizontalpodautoscalers.autoscaling",
+        Kind::StatefulSet => "statefulsets.apps",
+        Kind::ControllerRevision => "controllerrevisions.apps",
+        Kind::PersistentVolumeClaim => "persistentvolumeclaims",
     }
 }
 
@@ -117,6 +120,9 @@ impl ApiError {
             Kind::Pod => "Pod",
             Kind::Node => "Node",
             Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler.autoscaling",
+            Kind::StatefulSet => "StatefulSet.apps",
+            Kind::ControllerRevision => "ControllerRevision.apps",
+            Kind::PersistentVolumeClaim => "PersistentVolumeClaim",
         };
         let list = if causes.len() == 1 {
             causes[0].to_string()

@@ -1336,6 +1336,168 @@ pub(super) fn name_of(meta: &ObjectMeta) -> String {
     meta.name.clone().unwrap_or_default()
 }
 
+// ---------------------------------------------------------------------------------------------
+// apps: StatefulSet (pkg/apis/apps/validation/validation.go)
+// ---------------------------------------------------------------------------------------------
+
+/// Mirrors `ValidateStatefulSet`: object metadata, then `ValidateStatefulSetSpec`.
+///
+/// # Errors
+/// An `Invalid` [`ApiError`] listing every offending field.
+pub fn validate_stateful_set(s: &k8s_openapi::api::apps::v1::StatefulSet) -> Result<(), ApiError> {
+    let mut e = Errors::default();
+    validate_object_meta(&mut e, &s.metadata, true, "metadata");
+    validate_stateful_set_spec(&mut e, &s.spec.clone().unwrap_or_default(), "spec");
+    e.finish(Kind::StatefulSet, &name_of(&s.metadata))
+}
+
+/// Mirrors `ValidateStatefulSetUpdate`: the new object must be valid, and only `replicas`,
+/// `ordinals`, `template`, `updateStrategy`, `revisionHistoryLimit`,
+/// `persistentVolumeClaimRetentionPolicy` and `minReadySeconds` may change.
+///
+/// # Errors
+/// An `Invalid` [`ApiError`] listing every offending field.
+pub fn validate_stateful_set_update(
+    old: &k8s_openapi::api::apps::v1::StatefulSet,
+    new: &k8s_openapi::api::apps::v1::StatefulSet,
+) -> Result<(), ApiError> {
+    let mut e = Errors::default();
+    validate_object_meta_update(&mut e, &old.metadata, &new.metadata, "metadata");
+    let new_spec = new.spec.clone().unwrap_or_default();
+    validate_stateful_set_spec(&mut e, &new_spec, "spec");
+    let mut old_spec = old.spec.clone().unwrap_or_default();
+    old_spec.replicas = new_spec.replicas;
+    old_spec.ordinals = new_spec.ordinals.clone();
+    old_spec.template = new_spec.template.clone();
+    old_spec.update_strategy = new_spec.update_strategy.clone();
+    old_spec.revision_history_limit = new_spec.revision_history_limit;
+    old_spec.persistent_volume_claim_retention_policy =
+        new_spec.persistent_volume_claim_retention_policy.clone();
+    old_spec.min_ready_seconds = new_spec.min_ready_seconds;
+    if old_spec != new_spec {
+        e.forbidden(
+            "spec",
+            "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+        );
+    }
+    e.finish(Kind::StatefulSet, &name_of(&new.metadata))
+}
+
+/// Mirrors `ValidateStatefulSetSpec`.
+fn validate_stateful_set_spec(
+    e: &mut Errors,
+    spec: &k8s_openapi::api::apps::v1::StatefulSetSpec,
+    p: &str,
+) {
+    match spec.pod_management_policy.as_deref() {
+        Some("OrderedReady" | "Parallel") => {}
+        None | Some("") => e.required(format!("{p}.podManagementPolicy"), ""),
+        Some(other) => e.invalid(
+            format!("{p}.podManagementPolicy"),
+            go_quote(other),
+            "must be 'OrderedReady' or 'Parallel'",
+        ),
+    }
+    let strategy = spec.update_strategy.clone().unwrap_or_default();
+    let sp = format!("{p}.updateStrategy");
+    match strategy.type_.as_deref() {
+        Some("OnDelete") => {
+            if strategy.rolling_update.is_some() {
+                e.invalid(
+                    format!("{sp}.rollingUpdate"),
+                    serde_json::to_string(&strategy.rolling_update).unwrap_or_default(),
+                    "only allowed for updateStrategy 'RollingUpdate'",
+                );
+            }
+        }
+        Some("RollingUpdate") => {
+            if let Some(ru) = &strategy.rolling_update {
+                e.nonnegative(
+                    &format!("{sp}.rollingUpdate.partition"),
+                    ru.partition.unwrap_or(0).into(),
+                );
+            }
+        }
+        None | Some("") => e.required(&sp, ""),
+        Some(_) => e.invalid(
+            &sp,
+            serde_json::to_string(&strategy).unwrap_or_default(),
+            "must be 'RollingUpdate' or 'OnDelete'",
+        ),
+    }
+    if let Some(policy) = &spec.persistent_volume_claim_retention_policy {
+        for (field, value) in [
+            ("whenDeleted", &policy.when_deleted),
+            ("whenScaled", &policy.when_scaled),
+        ] {
+            let v = value.as_deref().unwrap_or("");
+            if v != "Retain" && v != "Delete" {
+                e.not_supported(
+                    format!("{p}.persistentVolumeClaimRetentionPolicy.{field}"),
+                    go_quote(v),
+                    &["Retain", "Delete"],
+                );
+            }
+        }
+    }
+    e.nonnegative(&format!("{p}.replicas"), spec.replicas.unwrap_or(0).into());
+    e.nonnegative(
+        &format!("{p}.minReadySeconds"),
+        spec.min_ready_seconds.unwrap_or(0).into(),
+    );
+    if let Some(start) = spec.ordinals.as_ref().and_then(|o| o.start) {
+        e.nonnegative(&format!("{p}.ordinals.start"), start.into());
+    }
+    let path = format!("{p}.selector");
+    let s = &spec.selector;
+    if selector_is_nil(s) {
+        e.required(&path, "");
+    } else {
+        validate_label_selector(e, s, &path);
+        let n = s.match_labels.as_ref().map_or(0, BTreeMap::len)
+            + s.match_expressions.as_ref().map_or(0, Vec::len);
+        if n == 0 {
+            e.invalid(
+                &path,
+                selector_json(s),
+                "empty selector is invalid for statefulset",
+            );
+        }
+    }
+    match label_selector_as_selector(s) {
+        None => e.invalid(&path, selector_json(s), "invalid label selector"),
+        Some(selector) => {
+            // `ValidatePodTemplateSpecForStatefulSet`.
+            let t = &spec.template;
+            let tp = format!("{p}.template");
+            let labels = t.metadata.as_ref().and_then(|m| m.labels.as_ref());
+            if !selector.is_empty() && !selector.matches(labels) {
+                e.invalid(
+                    format!("{tp}.metadata.labels"),
+                    json_map(labels),
+                    "`selector` does not match template `labels`",
+                );
+            }
+            validate_pod_template_spec(e, t, &tp);
+            let ps = t.spec.clone().unwrap_or_default();
+            let restart = ps.restart_policy.as_deref().unwrap_or("");
+            if restart != "Always" {
+                e.not_supported(
+                    format!("{tp}.spec.restartPolicy"),
+                    json_str(restart),
+                    &["Always"],
+                );
+            }
+            if ps.active_deadline_seconds.is_some() {
+                e.forbidden(
+                    format!("{tp}.spec.activeDeadlineSeconds"),
+                    "activeDeadlineSeconds in StatefulSet is not Supported",
+                );
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

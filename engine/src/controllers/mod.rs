@@ -5,3 +5,4 @@ pub mod endpointslice;
 pub mod hpa;
 pub mod replicaset;
 pub mod scheduler;
+pub mod statefulset;

@@ -134,11 +134,23 @@ pub fn get_scale(
                 selector: spec.map(|s| s.selector.clone()),
             })
         }
-        _ => Err(not_found("statefulsets.apps")),
+        _ => {
+            let sts = c
+                .store
+                .statefulsets
+                .get(&key)
+                .ok_or_else(|| not_found("statefulsets.apps"))?;
+            let spec = sts.spec.as_ref();
+            Ok(Scale {
+                spec_replicas: spec.and_then(|s| s.replicas).unwrap_or(1),
+                status_replicas: sts.status.as_ref().map_or(0, |s| s.replicas),
+                selector: spec.map(|s| s.selector.clone()),
+            })
+        }
     }
 }
 
-/// Writes `spec.replicas` through the scale subresource.
+/// Writes `spec.replicas` through the scale subresource (`kind` is one [`known_kind`] accepts).
 pub fn update_scale(
     c: &mut Cluster,
     namespace: &str,
@@ -157,7 +169,11 @@ pub fn update_scale(
                 rs.spec.get_or_insert_with(Default::default).replicas = Some(replicas);
             })
             .map(|_| ()),
-        _ => return Err(format!("statefulsets.apps \"{}\" not found", r.name)),
+        _ => c
+            .modify::<k8s_openapi::api::apps::v1::StatefulSet>(&key, |sts| {
+                sts.spec.get_or_insert_with(Default::default).replicas = Some(replicas);
+            })
+            .map(|_| ()),
     };
     result.map_err(|e| e.message)
 }
