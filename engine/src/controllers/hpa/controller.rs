@@ -298,9 +298,15 @@ fn failure(
     hpa_key: &ObjectKey,
     reason: Reason,
     condition_error: String,
-    outer_error: String,
+    prefix: &str,
 ) -> Outcome {
-    // `getUnableComputeReplicaCountCondition` records the event with the inner error.
+    // `computeReplicasForMetric` wraps the error once more for the FailedComputeMetricsReplicas
+    // event; `getUnableComputeReplicaCountCondition` records the inner one.
+    let outer_error = if prefix.is_empty() {
+        condition_error.clone()
+    } else {
+        format!("{prefix}: {condition_error}")
+    };
     c.record_event_for::<HorizontalPodAutoscaler>(
         hpa_key,
         EventType::Warning,
@@ -423,25 +429,13 @@ fn resource_metric(
             ),
             Err(e) => {
                 let inner = format!("failed to get {resource} usage: {e}");
-                failure(
-                    c,
-                    inputs.key,
-                    reason,
-                    inner.clone(),
-                    format!("{outer}: {inner}"),
-                )
+                failure(c, inputs.key, reason, inner, &outer)
             }
         };
     }
     let Some(target_utilization) = target.average_utilization else {
         let inner = "invalid resource metric source: neither an average utilization target nor an average value (usage) target was set".to_string();
-        return failure(
-            c,
-            inputs.key,
-            reason,
-            inner.clone(),
-            format!("{outer}: {inner}"),
-        );
+        return failure(c, inputs.key, reason, inner, &outer);
     };
     let result = resource_samples(c, inputs, resource, container).and_then(|m| {
         calc.get_resource_replicas(
@@ -473,13 +467,7 @@ fn resource_metric(
         ),
         Err(e) => {
             let inner = format!("failed to get {resource} utilization: {e}");
-            failure(
-                c,
-                inputs.key,
-                reason,
-                inner.clone(),
-                format!("{outer}: {inner}"),
-            )
+            failure(c, inputs.key, reason, inner, &outer)
         }
     }
 }
@@ -562,8 +550,8 @@ fn compute_metric(
                     c,
                     inputs.key,
                     Reason::FailedGetPodsMetric,
-                    e.clone(),
-                    format!("failed to get pods metric value: {e}"),
+                    e,
+                    "failed to get pods metric value",
                 ),
             }
         }
@@ -586,7 +574,7 @@ fn compute_metric(
                     d.kind, inputs.key.namespace, d.name, d.name
                 )
             });
-            let outer = |e: &str| format!("failed to get object metric value: {e}");
+            let outer = "failed to get object metric value".to_string();
             let object_status = |current: MetricValueStatus, described: bool| MetricStatus {
                 type_: "Object".into(),
                 object: Some(ObjectMetricStatus {
@@ -630,13 +618,7 @@ fn compute_metric(
                             true,
                         ),
                     ),
-                    Err(e) => failure(
-                        c,
-                        inputs.key,
-                        Reason::FailedGetObjectMetric,
-                        e.clone(),
-                        outer(&e),
-                    ),
+                    Err(e) => failure(c, inputs.key, Reason::FailedGetObjectMetric, e, &outer),
                 }
             } else if o.target.type_ == "AverageValue"
                 && let Some(target) = target_milli(o.target.average_value.as_ref())
@@ -669,24 +651,12 @@ fn compute_metric(
                     }
                     Err(e) => {
                         let inner = format!("failed to get {name} object metric: {e}");
-                        failure(
-                            c,
-                            inputs.key,
-                            Reason::FailedGetObjectMetric,
-                            inner.clone(),
-                            outer(&inner),
-                        )
+                        failure(c, inputs.key, Reason::FailedGetObjectMetric, inner, &outer)
                     }
                 }
             } else {
                 let e = "invalid object metric source: neither a value target nor an average value target was set".to_string();
-                failure(
-                    c,
-                    inputs.key,
-                    Reason::FailedGetObjectMetric,
-                    e.clone(),
-                    outer(&e),
-                )
+                failure(c, inputs.key, Reason::FailedGetObjectMetric, e, &outer)
             }
         }
         "External" => {
@@ -698,7 +668,7 @@ fn compute_metric(
                 "unable to get external metric {}/{name}/{selector}: no metrics returned from external metrics API",
                 inputs.key.namespace
             );
-            let outer = |e: &str| format!("failed to get {name} external metric value: {e}");
+            let outer = format!("failed to get {name} external metric value");
             let status = |current: MetricValueStatus| MetricStatus {
                 type_: "External".into(),
                 external: Some(ExternalMetricStatus {
@@ -715,8 +685,8 @@ fn compute_metric(
                         c,
                         inputs.key,
                         Reason::FailedGetExternalMetric,
-                        inner.clone(),
-                        outer(&inner),
+                        inner,
+                        &outer,
                     );
                 }
                 let (replicas, u) = calc.get_external_per_pod_metric_replicas(
@@ -759,25 +729,19 @@ fn compute_metric(
                             c,
                             inputs.key,
                             Reason::FailedGetExternalMetric,
-                            inner.clone(),
-                            outer(&inner),
+                            inner,
+                            &outer,
                         )
                     }
                 }
             } else {
                 let e = "invalid external metric source: neither a value target nor an average value target was set".to_string();
-                failure(
-                    c,
-                    inputs.key,
-                    Reason::FailedGetExternalMetric,
-                    e.clone(),
-                    outer(&e),
-                )
+                failure(c, inputs.key, Reason::FailedGetExternalMetric, e, &outer)
             }
         }
         other => {
             let e = format!("unknown metric source type \"{other}\"");
-            failure(c, inputs.key, Reason::InvalidMetricSourceType, e.clone(), e)
+            failure(c, inputs.key, Reason::InvalidMetricSourceType, e, "")
         }
     }
 }
