@@ -25,6 +25,7 @@ use crate::events::EventType;
 use crate::metrics::{Resource, Workload};
 use crate::store::ObjectKey;
 use crate::time::Millis;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::{
     ContainerResourceMetricStatus, CrossVersionObjectReference, ExternalMetricStatus,
     HorizontalPodAutoscaler, HorizontalPodAutoscalerStatus, MetricIdentifier, MetricSpec,
@@ -106,48 +107,60 @@ pub fn get_scale(
         ));
     }
     let key = ObjectKey::new(namespace, r.name.clone());
-    let not_found = |resource: &str| format!("{resource} \"{}\" not found", r.name);
-    match r.kind.as_str() {
-        "Deployment" => {
-            let d = c
-                .store
-                .deployments
-                .get(&key)
-                .ok_or_else(|| not_found("deployments.apps"))?;
-            let spec = d.spec.as_ref();
-            Ok(Scale {
-                spec_replicas: spec.and_then(|s| s.replicas).unwrap_or(1),
-                status_replicas: d.status.as_ref().and_then(|s| s.replicas).unwrap_or(0),
-                selector: spec.map(|s| s.selector.clone()),
-            })
+    let found = match r.kind.as_str() {
+        "Deployment" => scale_of::<Deployment>(c, &key),
+        "ReplicaSet" => scale_of::<ReplicaSet>(c, &key),
+        _ => scale_of::<StatefulSet>(c, &key),
+    };
+    found.ok_or_else(|| {
+        let resource = crate::api::resource_name(
+            crate::store::Kind::parse(&r.kind).unwrap_or(crate::store::Kind::StatefulSet),
+        );
+        format!("{resource} \"{}\" not found", r.name)
+    })
+}
+
+/// The workloads with a scale subresource: `spec.replicas` (1 when unset), `status.replicas`
+/// and `spec.selector`.
+trait Scalable: crate::store::Resource {
+    fn scale(&self) -> Scale;
+    fn set_replicas(&mut self, replicas: i32);
+}
+
+macro_rules! scalable {
+    ($ty:ty, $status_replicas:expr) => {
+        impl Scalable for $ty {
+            fn scale(&self) -> Scale {
+                let spec = self.spec.as_ref();
+                Scale {
+                    spec_replicas: spec.and_then(|s| s.replicas).unwrap_or(1),
+                    status_replicas: self.status.as_ref().map_or(0, $status_replicas),
+                    selector: spec.map(|s| s.selector.clone()),
+                }
+            }
+            fn set_replicas(&mut self, replicas: i32) {
+                self.spec.get_or_insert_with(Default::default).replicas = Some(replicas);
+            }
         }
-        "ReplicaSet" => {
-            let rs = c
-                .store
-                .replicasets
-                .get(&key)
-                .ok_or_else(|| not_found("replicasets.apps"))?;
-            let spec = rs.spec.as_ref();
-            Ok(Scale {
-                spec_replicas: spec.and_then(|s| s.replicas).unwrap_or(1),
-                status_replicas: rs.status.as_ref().map_or(0, |s| s.replicas),
-                selector: spec.map(|s| s.selector.clone()),
-            })
-        }
-        _ => {
-            let sts = c
-                .store
-                .statefulsets
-                .get(&key)
-                .ok_or_else(|| not_found("statefulsets.apps"))?;
-            let spec = sts.spec.as_ref();
-            Ok(Scale {
-                spec_replicas: spec.and_then(|s| s.replicas).unwrap_or(1),
-                status_replicas: sts.status.as_ref().map_or(0, |s| s.replicas),
-                selector: spec.map(|s| s.selector.clone()),
-            })
-        }
-    }
+    };
+}
+
+scalable!(Deployment, |s| s.replicas.unwrap_or(0));
+scalable!(ReplicaSet, |s| s.replicas);
+scalable!(StatefulSet, |s| s.replicas);
+
+fn scale_of<T: Scalable>(c: &Cluster, key: &ObjectKey) -> Option<Scale> {
+    T::table(&c.store).get(key).map(T::scale)
+}
+
+fn set_replicas<T: Scalable>(
+    c: &mut Cluster,
+    key: &ObjectKey,
+    replicas: i32,
+) -> Result<(), String> {
+    c.modify::<T>(key, |o| o.set_replicas(replicas))
+        .map(|_| ())
+        .map_err(|e| e.message)
 }
 
 /// Writes `spec.replicas` through the scale subresource (`kind` is one [`known_kind`] accepts).
@@ -158,24 +171,11 @@ pub fn update_scale(
     replicas: i32,
 ) -> Result<(), String> {
     let key = ObjectKey::new(namespace, r.name.clone());
-    let result = match r.kind.as_str() {
-        "Deployment" => c
-            .modify::<k8s_openapi::api::apps::v1::Deployment>(&key, |d| {
-                d.spec.get_or_insert_with(Default::default).replicas = Some(replicas);
-            })
-            .map(|_| ()),
-        "ReplicaSet" => c
-            .modify::<k8s_openapi::api::apps::v1::ReplicaSet>(&key, |rs| {
-                rs.spec.get_or_insert_with(Default::default).replicas = Some(replicas);
-            })
-            .map(|_| ()),
-        _ => c
-            .modify::<k8s_openapi::api::apps::v1::StatefulSet>(&key, |sts| {
-                sts.spec.get_or_insert_with(Default::default).replicas = Some(replicas);
-            })
-            .map(|_| ()),
-    };
-    result.map_err(|e| e.message)
+    match r.kind.as_str() {
+        "Deployment" => set_replicas::<Deployment>(c, &key, replicas),
+        "ReplicaSet" => set_replicas::<ReplicaSet>(c, &key, replicas),
+        _ => set_replicas::<StatefulSet>(c, &key, replicas),
+    }
 }
 
 /// What the calculator needs of a pod.
