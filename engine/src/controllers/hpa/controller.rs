@@ -844,16 +844,19 @@ pub(crate) fn sync_hpa(c: &mut Cluster, key: &ObjectKey) {
             // `hpasControllingPodsUnderSelector`: every HPA whose last selector matches one of
             // these pods' label sets.
             c.hpa_states.1.insert(key.clone(), selector.clone());
-            let label_sets: Vec<BTreeMap<String, String>> = {
-                let mut sets: Vec<BTreeMap<String, String>> =
-                    crate::metrics::selected_pods(c, &key.namespace, &selector)
-                        .into_iter()
-                        .map(|(_, p)| p.metadata.labels.clone().unwrap_or_default())
-                        .collect();
-                sets.sort();
-                sets.dedup();
-                sets
+            let (pod_keys, pods, mut label_sets) = {
+                let mut keys = Vec::new();
+                let mut infos = Vec::new();
+                let mut sets: Vec<BTreeMap<String, String>> = Vec::new();
+                for (k, p) in crate::metrics::selected_pods(c, &key.namespace, &selector) {
+                    sets.push(p.metadata.labels.clone().unwrap_or_default());
+                    infos.push(pod_info(p));
+                    keys.push(k);
+                }
+                (keys, infos, sets)
             };
+            label_sets.sort();
+            label_sets.dedup();
             let controlling: Vec<String> = c
                 .hpa_states
                 .1
@@ -896,12 +899,6 @@ pub(crate) fn sync_hpa(c: &mut Cluster, key: &ObjectKey) {
                 );
                 return;
             }
-            let selected: Vec<(ObjectKey, PodInfo)> =
-                crate::metrics::selected_pods(c, &key.namespace, &selector)
-                    .into_iter()
-                    .map(|(k, p)| (k, pod_info(p)))
-                    .collect();
-            let (pod_keys, pods): (Vec<ObjectKey>, Vec<PodInfo>) = selected.into_iter().unzip();
             let inputs = Inputs {
                 key,
                 spec_replicas: current,
