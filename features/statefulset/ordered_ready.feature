@@ -39,7 +39,7 @@ Feature: StatefulSet OrderedReady scaling
   @S2
   Scenario: a pod that never gets ready halts the scale-up
     Given image "never:1" never becomes ready
-    And the manifest:
+    When I apply the manifest:
       """
       apiVersion: apps/v1
       kind: StatefulSet
@@ -61,7 +61,7 @@ Feature: StatefulSet OrderedReady scaling
                 httpGet: {path: /ready, port: 80}
                 periodSeconds: 1
       """
-    When 5 minutes pass
+    And 5 minutes pass
     Then pod "web-0" exists
     And pod "web-1" does not exist
     And statefulset "web" has 1 total replicas
@@ -85,7 +85,7 @@ Feature: StatefulSet OrderedReady scaling
 
   @S11
   Scenario: minReadySeconds delays the next pod and availability
-    Given the manifest:
+    When I apply the manifest:
       """
       apiVersion: apps/v1
       kind: StatefulSet
@@ -105,7 +105,7 @@ Feature: StatefulSet OrderedReady scaling
             - name: web
               image: nginx:1.27
       """
-    When 1 second passes
+    And 1 second passes
     Then statefulset "web" has 1 ready replicas
     And statefulset "web" has 0 available replicas
     When 10 seconds pass

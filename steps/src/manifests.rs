@@ -134,6 +134,14 @@ pub(crate) async fn settle(b: &mut dyn Backend, manifests: &[Manifest]) -> Resul
                         .is_done();
                 }
             },
+            ManifestObject::Generic { kind, .. } if kind == "StatefulSet" => loop {
+                if stateful_set_ready(b, &name).await? {
+                    break true;
+                }
+                if !b.next_instant(deadline).await.map_err(|e| e.to_string())? {
+                    break stateful_set_ready(b, &name).await?;
+                }
+            },
             ManifestObject::Pod(_) => loop {
                 if pod_ready(b, &name).await? {
                     break true;
@@ -147,6 +155,9 @@ pub(crate) async fn settle(b: &mut dyn Backend, manifests: &[Manifest]) -> Resul
         if !settled {
             let detail = match &m.object {
                 ManifestObject::Deployment(_) => report::deployment(b, &name).await,
+                ManifestObject::Generic { kind, .. } if kind == "StatefulSet" => {
+                    report::events(b, "statefulset", &name).await
+                }
                 _ => report::events(b, "pod", &name).await,
             };
             return Err(format!(
@@ -156,6 +167,17 @@ pub(crate) async fn settle(b: &mut dyn Backend, manifests: &[Manifest]) -> Resul
         }
     }
     Ok(())
+}
+
+/// A StatefulSet has settled when its controller has seen the latest spec and every replica is
+/// ready (whatever its update strategy; a partition may leave old pods, which count).
+async fn stateful_set_ready(b: &mut dyn Backend, name: &str) -> Result<bool, String> {
+    let s = b.stateful_set(name).await.map_err(|e| e.to_string())?;
+    let st = s.status.unwrap_or_default();
+    let observed = st.observed_generation.unwrap_or(0);
+    Ok(observed > 0
+        && observed >= s.metadata.generation.unwrap_or(0)
+        && st.ready_replicas.unwrap_or(0) == s.spec.and_then(|sp| sp.replicas).unwrap_or(1))
 }
 
 async fn pod_ready(b: &mut dyn Backend, name: &str) -> Result<bool, String> {
