@@ -40,8 +40,8 @@ pub const RESOLUTION: Millis = Millis::from_secs(15);
 /// The resource a load is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Resource {
-    Cpu,
-    Memory,
+    Cpu = 0,
+    Memory = 1,
 }
 
 impl Resource {
@@ -207,25 +207,9 @@ pub fn workload_selector(c: &Cluster, w: &Workload) -> Option<LabelSelector> {
     }
 }
 
-/// The pods of `namespace` that `selector` matches, in name order.
-pub fn selected_pods<'a>(
-    c: &'a Cluster,
-    namespace: &str,
-    selector: &LabelSelector,
-) -> Vec<(ObjectKey, &'a Pod)> {
-    c.store.pods_selected(namespace, selector)
-}
-
 fn is_running(p: &Pod) -> bool {
     p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
         && p.metadata.deletion_timestamp.is_none()
-}
-
-fn is_ready(p: &Pod) -> bool {
-    p.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
 /// Whether every app container of `p` was running at `since`: the pod has two CPU readings.
@@ -303,28 +287,31 @@ pub(crate) fn scrape(c: &mut Cluster) {
     let now = c.now();
     let since = now.saturating_sub(RESOLUTION);
     // Usage per pod and resource, from the loads and fixed usages.
-    let mut usage: BTreeMap<(ObjectKey, Resource), i64> = BTreeMap::new();
+    // Usage per pod: [cpu, memory].
+    let mut usage: BTreeMap<ObjectKey, [i64; 2]> = BTreeMap::new();
     for ((w, resource), shape) in &c.metrics.loads {
         let Some(selector) = workload_selector(c, w) else {
             continue;
         };
-        let ready: Vec<ObjectKey> = selected_pods(c, &w.key.namespace, &selector)
+        let ready: Vec<ObjectKey> = c
+            .store
+            .pods_selected(&w.key.namespace, &selector)
             .into_iter()
-            .filter(|(_, p)| is_running(p) && is_ready(p))
+            .filter(|(_, p)| is_running(p) && crate::controllers::replicaset::is_pod_ready(p))
             .map(|(k, _)| k)
             .collect();
         let n = ready.len();
         for (k, share) in ready.into_iter().zip(shares(shape.at(now), n)) {
-            *usage.entry((k, *resource)).or_default() += share;
+            usage.entry(k).or_default()[*resource as usize] += share;
         }
     }
     for ((w, resource), each) in &c.metrics.per_pod {
         let Some(selector) = workload_selector(c, w) else {
             continue;
         };
-        for (k, p) in selected_pods(c, &w.key.namespace, &selector) {
+        for (k, p) in c.store.pods_selected(&w.key.namespace, &selector) {
             if is_running(p) {
-                usage.insert((k, *resource), *each);
+                usage.entry(k).or_default()[*resource as usize] = *each;
             }
         }
     }
@@ -333,11 +320,7 @@ pub(crate) fn scrape(c: &mut Cluster) {
         if !is_running(p) || !running_since(p, since) {
             continue;
         }
-        let cpu = usage.get(&(k.clone(), Resource::Cpu)).copied().unwrap_or(0);
-        let memory = usage
-            .get(&(k.clone(), Resource::Memory))
-            .copied()
-            .unwrap_or(0);
+        let [cpu, memory] = usage.get(k).copied().unwrap_or_default();
         let cpu_split = split(cpu, &container_requests(p, Resource::Cpu));
         let mem_split = split(memory, &container_requests(p, Resource::Memory));
         let containers = p

@@ -848,7 +848,7 @@ pub(crate) fn sync_hpa(c: &mut Cluster, key: &ObjectKey) {
                 let mut keys = Vec::new();
                 let mut infos = Vec::new();
                 let mut sets: Vec<BTreeMap<String, String>> = Vec::new();
-                for (k, p) in crate::metrics::selected_pods(c, &key.namespace, &selector) {
+                for (k, p) in c.store.pods_selected(&key.namespace, &selector) {
                     sets.push(p.metadata.labels.clone().unwrap_or_default());
                     infos.push(pod_info(p));
                     keys.push(k);
