@@ -15,12 +15,15 @@ use kubespec_engine::observe::DeploymentHistory;
 use kubespec_engine::prober::ProbeKind;
 use kubespec_engine::store::{GenericObject, Kind};
 use kubespec_engine::{Cluster, ClusterConfig, Millis, ObjectKey, Propagation};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 const NAMESPACE: &str = "default";
 
 pub struct MemoryBackend {
-    cluster: Cluster,
+    /// Shared so that a server can serve the same cluster to controllers (see
+    /// [`MemoryBackend::shared`]); the backend holds the lock for one operation at a time.
+    cluster: Arc<Mutex<Cluster>>,
     start: Millis,
 }
 
@@ -28,7 +31,7 @@ impl MemoryBackend {
     /// The key of pod `name`, or NotFound when there is no such pod.
     fn existing_pod(&self, name: &str) -> Result<ObjectKey> {
         let key = Self::key(name);
-        if !self.cluster.store.pods.contains_key(&key) {
+        if !self.c().store.pods.contains_key(&key) {
             return Err(Error::NotFound {
                 kind: "pods".into(),
                 name: name.into(),
@@ -40,7 +43,10 @@ impl MemoryBackend {
     pub fn new(config: ClusterConfig) -> Self {
         let cluster = Cluster::new(config);
         let start = cluster.now();
-        MemoryBackend { cluster, start }
+        MemoryBackend {
+            cluster: Arc::new(Mutex::new(cluster)),
+            start,
+        }
     }
 
     /// A default cluster (3 nodes) with this seed.
@@ -51,9 +57,23 @@ impl MemoryBackend {
         })
     }
 
-    /// The simulated cluster, for reports and tests.
-    pub fn cluster(&self) -> &Cluster {
-        &self.cluster
+    /// The simulated cluster, for reports and tests. Do not hold it across another call.
+    pub fn cluster(&self) -> MutexGuard<'_, Cluster> {
+        self.c()
+    }
+
+    /// The cluster itself, to share with a server.
+    pub fn shared(&self) -> Arc<Mutex<Cluster>> {
+        self.cluster.clone()
+    }
+
+    /// The cluster, locked for one operation. A panic in an earlier holder leaves the engine
+    /// as it was then; going on is better than failing every later step.
+    ///
+    /// NOTE: `std::sync::Mutex` is not reentrant. Never call a method that locks (most do)
+    /// while a guard from this is alive in the same scope.
+    fn c(&self) -> MutexGuard<'_, Cluster> {
+        self.cluster.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn key(name: &str) -> ObjectKey {
@@ -78,21 +98,21 @@ impl MemoryBackend {
                 "deployments.apps \"{deployment}\" is {state}"
             )));
         }
-        self.cluster
-            .update_deployment(&Self::key(deployment), |d| {
-                // Resuming clears the field, as kubectl's patch does.
-                d.spec.get_or_insert_with(Default::default).paused = paused.then_some(true)
-            })?;
-        self.cluster.settle();
+        self.c().update_deployment(&Self::key(deployment), |d| {
+            // Resuming clears the field, as kubectl's patch does.
+            d.spec.get_or_insert_with(Default::default).paused = paused.then_some(true)
+        })?;
+        self.c().settle();
         let done = if paused { "paused" } else { "resumed" };
         Ok(format!("deployment.apps/{deployment} {done}"))
     }
 
-    fn deployment_ref(&self, name: &str) -> Result<&Deployment> {
-        self.cluster
+    fn deployment_ref(&self, name: &str) -> Result<Deployment> {
+        self.c()
             .store
             .deployments
             .get(&Self::key(name))
+            .cloned()
             .ok_or_else(|| Error::NotFound {
                 kind: "deployments.apps".into(),
                 name: name.into(),
@@ -111,20 +131,21 @@ impl MemoryBackend {
                     "StatefulSet.apps \"{name}\" is invalid: the patched object does not decode: {e}"
                 ))
             })?;
-        self.cluster.update_stateful_set(&Self::key(name), |s| {
+        self.c().update_stateful_set(&Self::key(name), |s| {
             s.spec = new.spec;
             s.metadata.labels = new.metadata.labels;
             s.metadata.annotations = new.metadata.annotations;
         })?;
-        self.cluster.settle();
+        self.c().settle();
         Ok(())
     }
 
-    fn stateful_set_ref(&self, name: &str) -> Result<&k8s_openapi::api::apps::v1::StatefulSet> {
-        self.cluster
+    fn stateful_set_ref(&self, name: &str) -> Result<k8s_openapi::api::apps::v1::StatefulSet> {
+        self.c()
             .store
             .statefulsets
             .get(&Self::key(name))
+            .cloned()
             .ok_or_else(|| Error::NotFound {
                 kind: "statefulsets.apps".into(),
                 name: name.into(),
@@ -142,7 +163,7 @@ impl MemoryBackend {
 
 impl std::fmt::Debug for MemoryBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "MemoryBackend(t={})", self.cluster.now())
+        write!(f, "MemoryBackend(t={})", self.c().now())
     }
 }
 
@@ -163,7 +184,7 @@ impl Backend for MemoryBackend {
 
     async fn set_image_behaviour(&mut self, image: &str, change: ImageChange) -> Result<()> {
         let ms = |d: Duration| Millis(d.as_millis() as u64);
-        self.cluster.images.update(image, |b| match change {
+        self.c().images.update(image, |b| match change {
             ImageChange::StartsIn(d) => b.start = ms(d),
             ImageChange::StopsIn(d) => b.stop = ms(d),
             ImageChange::CrashesOnStart => {
@@ -197,7 +218,7 @@ impl Backend for MemoryBackend {
         service: &str,
     ) -> Result<Vec<k8s_openapi::api::discovery::v1::EndpointSlice>> {
         Ok(kubespec_engine::controllers::endpointslice::slices_of(
-            &self.cluster,
+            &self.c(),
             &Self::key(service),
         ))
     }
@@ -208,7 +229,7 @@ impl Backend for MemoryBackend {
         container: &str,
     ) -> Result<Option<Vec<(String, String)>>> {
         let key = self.existing_pod(pod)?;
-        Ok(self.cluster.container_env(&key, container))
+        Ok(self.c().container_env(&key, container))
     }
 
     async fn container_command(
@@ -218,7 +239,7 @@ impl Backend for MemoryBackend {
     ) -> Result<Option<Vec<String>>> {
         let key = self.existing_pod(pod)?;
         Ok(self
-            .cluster
+            .c()
             .container_command(&key, container)
             .map(<[String]>::to_vec))
     }
@@ -229,7 +250,7 @@ impl Backend for MemoryBackend {
         container: &str,
     ) -> Result<Option<Vec<(String, String)>>> {
         let key = self.existing_pod(pod)?;
-        Ok(self.cluster.container_files(&key, container))
+        Ok(self.c().container_files(&key, container))
     }
 
     async fn set_probe_endpoint(
@@ -242,7 +263,7 @@ impl Backend for MemoryBackend {
             ProbeEndpoint::Readiness => ProbeKind::Readiness,
             ProbeEndpoint::Liveness => ProbeKind::Liveness,
         };
-        self.cluster
+        self.c()
             .set_probe_endpoint(&Self::key(pod), kind, passing)?;
         Ok(())
     }
@@ -251,16 +272,16 @@ impl Backend for MemoryBackend {
         let kind = manifest.object.kind().to_string();
         let name = manifest.object.name().unwrap_or("").to_string();
         let key = match manifest.object.clone() {
-            ManifestObject::Deployment(d) => self.cluster.apply_deployment(d)?,
-            ManifestObject::ReplicaSet(rs) => self.cluster.apply_replica_set(rs)?,
-            ManifestObject::Pod(p) => self.cluster.apply_pod(p)?,
+            ManifestObject::Deployment(d) => self.c().apply_deployment(d)?,
+            ManifestObject::ReplicaSet(rs) => self.c().apply_replica_set(rs)?,
+            ManifestObject::Pod(p) => self.c().apply_pod(p)?,
             // StatefulSets and claims are loaded (and checked) as generic objects by the
             // manifest loader; the engine stores and acts on them typed.
             ManifestObject::Generic { kind, value, .. } if kind == "StatefulSet" => {
                 let s = serde_json::from_value(value).map_err(|e| {
                     Error::Api(format!("StatefulSet {name:?} does not decode: {e}"))
                 })?;
-                self.cluster.apply_stateful_set(s)?
+                self.c().apply_stateful_set(s)?
             }
             ManifestObject::Generic { kind, value, .. } if kind == "PersistentVolumeClaim" => {
                 let claim = serde_json::from_value(value).map_err(|e| {
@@ -268,33 +289,32 @@ impl Backend for MemoryBackend {
                         "PersistentVolumeClaim {name:?} does not decode: {e}"
                     ))
                 })?;
-                self.cluster.apply_persistent_volume_claim(claim)?
+                self.c().apply_persistent_volume_claim(claim)?
             }
             ManifestObject::Generic {
                 api_version,
                 kind,
                 value,
-            } if kind == "HorizontalPodAutoscaler" => {
-                self.cluster.apply_hpa(&api_version, value)?
-            }
+            } if kind == "HorizontalPodAutoscaler" => self.c().apply_hpa(&api_version, value)?,
             ManifestObject::Generic {
                 api_version,
                 kind,
                 value,
-            } => self.cluster.apply_generic(GenericObject {
+            } => self.c().apply_generic(GenericObject {
                 api_version,
                 kind,
                 value,
             }),
         };
-        self.cluster.settle();
+        self.c().settle();
         let name = if key.name.is_empty() { name } else { key.name };
         Ok(format!("{}/{name}", kind.to_ascii_lowercase()))
     }
 
     async fn get(&mut self, kind: &str, name: &str) -> Result<Option<serde_json::Value>> {
         let key = Self::key(name);
-        let s = &self.cluster.store;
+        let c = self.c();
+        let s = &c.store;
         Ok(match Kind::parse(kind) {
             Some(Kind::Deployment) => s
                 .deployments
@@ -338,18 +358,18 @@ impl Backend for MemoryBackend {
     }
 
     async fn deployment(&mut self, name: &str) -> Result<Deployment> {
-        self.deployment_ref(name).cloned()
+        self.deployment_ref(name)
     }
 
     async fn replica_sets_of(&mut self, deployment: &str) -> Result<Vec<ReplicaSet>> {
         let d = self.deployment_ref(deployment)?;
         let uid = d.metadata.uid.clone().unwrap_or_default();
         Ok(self
-            .cluster
+            .c()
             .store
             .replicasets_owned_by(&uid)
             .into_iter()
-            .filter(|rs| util::is_controlled_by(rs, d))
+            .filter(|rs| util::is_controlled_by(rs, &d))
             .cloned()
             .collect())
     }
@@ -359,7 +379,7 @@ impl Backend for MemoryBackend {
         let mut pods = Vec::new();
         for rs in rss {
             let uid = rs.metadata.uid.unwrap_or_default();
-            pods.extend(self.cluster.store.pods_owned_by(&uid).cloned());
+            pods.extend(self.c().store.pods_owned_by(&uid).cloned());
         }
         Ok(pods)
     }
@@ -374,7 +394,7 @@ impl Backend for MemoryBackend {
             ObjectKey::new("default", name)
         };
         Ok(self
-            .cluster
+            .c()
             .events
             .about(kind, &key)
             .map(|e| EventView {
@@ -392,7 +412,7 @@ impl Backend for MemoryBackend {
     async fn deployment_history(&mut self, name: &str) -> Result<DeploymentHistory> {
         self.deployment_ref(name)?;
         Ok(self
-            .cluster
+            .c()
             .observer
             .deployments
             .get(&Self::key(name))
@@ -419,7 +439,7 @@ impl Backend for MemoryBackend {
             Resource::parse(r)
                 .ok_or_else(|| Error::Backend(format!("unknown resource {r:?}: cpu or memory")))
         };
-        let now = self.cluster.now();
+        let now = self.c().now();
         match change {
             MetricChange::Load {
                 kind,
@@ -435,7 +455,7 @@ impl Backend for MemoryBackend {
                         .collect(),
                     interpolate: ramp,
                 };
-                self.cluster
+                self.c()
                     .set_load(workload(&kind, &name)?, resource(&r)?, shape);
             }
             MetricChange::PodUsage {
@@ -444,7 +464,7 @@ impl Backend for MemoryBackend {
                 resource: r,
                 each,
             } => self
-                .cluster
+                .c()
                 .set_pod_usage(workload(&kind, &name)?, resource(&r)?, each),
             MetricChange::PodsMetric {
                 kind,
@@ -452,7 +472,7 @@ impl Backend for MemoryBackend {
                 metric,
                 value,
             } => self
-                .cluster
+                .c()
                 .set_pods_metric(workload(&kind, &name)?, &metric, value),
             MetricChange::ObjectMetric {
                 kind,
@@ -460,13 +480,13 @@ impl Backend for MemoryBackend {
                 metric,
                 value,
             } => self
-                .cluster
+                .c()
                 .set_object_metric(&kind, Self::key(&name), &metric, value),
             MetricChange::External { metric, value } => {
-                self.cluster.set_external_metric(&metric, value)
+                self.c().set_external_metric(&metric, value)
             }
         }
-        self.cluster.settle();
+        self.c().settle();
         Ok(())
     }
 
@@ -476,7 +496,7 @@ impl Backend for MemoryBackend {
                 self.deployment_ref(name)?;
                 let mut out: Vec<(Duration, i32)> = Vec::new();
                 for s in self
-                    .cluster
+                    .c()
                     .observer
                     .deployments
                     .get(&Self::key(name))
@@ -498,10 +518,10 @@ impl Backend for MemoryBackend {
     async fn delete(&mut self, kind: &str, name: &str) -> Result<()> {
         let key = Self::key(name);
         match Kind::parse(kind) {
-            Some(k) => self.cluster.delete_kind(k, &key, Propagation::Background)?,
+            Some(k) => self.c().delete_kind(k, &key, Propagation::Background)?,
             None => {
                 let k = kind.to_ascii_lowercase();
-                if !self.cluster.delete_generic(&k, &key) {
+                if !self.c().delete_generic(&k, &key) {
                     return Err(Error::NotFound {
                         kind: k,
                         name: name.into(),
@@ -509,7 +529,7 @@ impl Backend for MemoryBackend {
                 }
             }
         }
-        self.cluster.settle();
+        self.c().settle();
         Ok(())
     }
 
@@ -532,12 +552,12 @@ impl Backend for MemoryBackend {
                 "Deployment.apps \"{name}\" is invalid: the patched object does not decode: {e}"
             ))
         })?;
-        self.cluster.update_deployment(&key, |d| {
+        self.c().update_deployment(&key, |d| {
             d.spec = new.spec;
             d.metadata.labels = new.metadata.labels;
             d.metadata.annotations = new.metadata.annotations;
         })?;
-        self.cluster.settle();
+        self.c().settle();
         Ok(())
     }
 
@@ -547,21 +567,17 @@ impl Backend for MemoryBackend {
         container: Option<&str>,
         image: &str,
     ) -> Result<()> {
-        self.cluster.set_deployment_image(
-            &Self::key(deployment),
-            container.unwrap_or("*"),
-            image,
-        )?;
-        self.cluster.settle();
+        self.c()
+            .set_deployment_image(&Self::key(deployment), container.unwrap_or("*"), image)?;
+        self.c().settle();
         Ok(())
     }
 
     async fn scale(&mut self, deployment: &str, replicas: i32) -> Result<()> {
-        self.cluster
-            .update_deployment(&Self::key(deployment), |d| {
-                d.spec.get_or_insert_with(Default::default).replicas = Some(replicas);
-            })?;
-        self.cluster.settle();
+        self.c().update_deployment(&Self::key(deployment), |d| {
+            d.spec.get_or_insert_with(Default::default).replicas = Some(replicas);
+        })?;
+        self.c().settle();
         Ok(())
     }
 
@@ -576,10 +592,10 @@ impl Backend for MemoryBackend {
     async fn undo(&mut self, deployment: &str, to_revision: i64) -> Result<String> {
         self.deployment_ref(deployment)?;
         let msg = self
-            .cluster
+            .c()
             .undo_deployment(&Self::key(deployment), to_revision)
             .map_err(Error::Kubectl)?;
-        self.cluster.settle();
+        self.c().settle();
         Ok(msg)
     }
 
@@ -589,7 +605,7 @@ impl Backend for MemoryBackend {
     ) -> Result<kubespec_engine::controllers::statefulset::PodHistory> {
         self.stateful_set_ref(name)?;
         Ok(self
-            .cluster
+            .c()
             .observer
             .statefulsets
             .get(&Self::key(name))
@@ -598,9 +614,8 @@ impl Backend for MemoryBackend {
     }
 
     async fn scale_stateful_set(&mut self, name: &str, replicas: i32) -> Result<()> {
-        self.cluster
-            .scale_stateful_set(&Self::key(name), replicas)?;
-        self.cluster.settle();
+        self.c().scale_stateful_set(&Self::key(name), replicas)?;
+        self.c().settle();
         Ok(())
     }
 
@@ -610,19 +625,19 @@ impl Backend for MemoryBackend {
         container: Option<&str>,
         image: &str,
     ) -> Result<()> {
-        self.cluster
+        self.c()
             .set_stateful_set_image(&Self::key(name), container.unwrap_or("*"), image)?;
-        self.cluster.settle();
+        self.c().settle();
         Ok(())
     }
 
     async fn undo_stateful_set(&mut self, name: &str, to_revision: i64) -> Result<String> {
         self.stateful_set_ref(name)?;
         let msg = self
-            .cluster
+            .c()
             .undo_stateful_set(&Self::key(name), to_revision)
             .map_err(Error::Kubectl)?;
-        self.cluster.settle();
+        self.c().settle();
         Ok(msg)
     }
 
@@ -632,38 +647,40 @@ impl Backend for MemoryBackend {
     ) -> Result<Vec<kubespec_engine::kubectl::HistoryEntry>> {
         self.stateful_set_ref(name)?;
         Ok(kubespec_engine::kubectl::stateful_set_history(
-            &self.cluster.stateful_set_revisions(&Self::key(name)),
+            &self.c().stateful_set_revisions(&Self::key(name)),
         ))
     }
 
     async fn resolve_dns(&mut self, name: &str) -> Result<Vec<(String, String)>> {
-        Ok(kubespec_engine::dns::resolve(&self.cluster, name))
+        Ok(kubespec_engine::dns::resolve(&self.c(), name))
     }
 
     async fn srv_lookup(&mut self, name: &str) -> Result<Vec<String>> {
-        Ok(kubespec_engine::dns::srv(&self.cluster, name))
+        Ok(kubespec_engine::dns::srv(&self.c(), name))
     }
 
     async fn elapsed(&mut self) -> Duration {
-        self.to_duration(self.cluster.now())
+        self.to_duration(self.c().now())
     }
 
     async fn advance(&mut self, d: Duration) -> Result<()> {
-        let until = self.cluster.now() + Millis(d.as_millis() as u64);
-        self.cluster.run_until(until);
+        let until = self.c().now() + Millis(d.as_millis() as u64);
+        self.c().run_until(until);
         Ok(())
     }
 
     async fn next_instant(&mut self, deadline: Duration) -> Result<bool> {
         let deadline = self.to_millis(deadline);
-        match self.cluster.next_timer_at() {
+        // Bound first: a guard in the scrutinee would live through the arms, which lock again.
+        let next = self.c().next_timer_at();
+        match next {
             Some(at) if at <= deadline => {
-                self.cluster.run_until(at);
+                self.c().run_until(at);
                 Ok(true)
             }
             _ => {
-                if self.cluster.now() < deadline {
-                    self.cluster.run_until(deadline);
+                if self.c().now() < deadline {
+                    self.c().run_until(deadline);
                 }
                 Ok(false)
             }
