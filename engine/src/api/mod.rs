@@ -8,6 +8,7 @@
 
 pub mod autoscaling;
 pub mod defaults;
+pub mod patch;
 pub mod validation;
 
 use crate::store::Kind;
@@ -31,6 +32,8 @@ pub enum Reason {
     Invalid,
     BadRequest,
     Conflict,
+    /// 415: a patch type the kind does not support (strategic merge on a custom resource).
+    UnsupportedMediaType,
 }
 
 impl fmt::Display for Reason {
@@ -41,6 +44,7 @@ impl fmt::Display for Reason {
             Reason::Invalid => "Invalid",
             Reason::BadRequest => "BadRequest",
             Reason::Conflict => "Conflict",
+            Reason::UnsupportedMediaType => "UnsupportedMediaType",
         })
     }
 }
