@@ -395,10 +395,16 @@ pub struct ManagedFieldsEntry {
 impl ManagedFieldsEntry {
     /// Upstream's `BuildManagerIdentifier`: appliers are one manager across versions, updaters
     /// one per version.
-    fn same_manager(&self, manager: &str, operation: &str, api_version: &str) -> bool {
+    fn same_manager(
+        &self,
+        manager: &str,
+        operation: &str,
+        api_version: &str,
+        subresource: Option<&str>,
+    ) -> bool {
         self.manager == manager
             && self.operation == operation
-            && self.subresource.is_none()
+            && self.subresource.as_deref() == subresource
             && (operation == "Apply" || self.api_version == api_version)
     }
 
@@ -599,7 +605,8 @@ pub fn apply(
         (None, None) => Vec::new(),
     };
 
-    let mine = |e: &ManagedFieldsEntry| e.same_manager(field_manager, "Apply", ty.api_version);
+    let mine =
+        |e: &ManagedFieldsEntry| e.same_manager(field_manager, "Apply", ty.api_version, None);
 
     // Conflicts: fields of the configuration owned by another manager with another value.
     let mut conflicts: Vec<(usize, Path)> = Vec::new();
@@ -753,21 +760,27 @@ fn visit_list_items(
 ) -> Vec<Value> {
     let lpe: Vec<Option<PathElement>> = lhs.iter().map(&pe).collect();
     let rpe: Vec<Option<PathElement>> = rhs.iter().map(&pe).collect();
-    let in_rhs = |p: &Option<PathElement>| p.is_some() && rpe.contains(p);
-    let in_lhs = |p: &Option<PathElement>| p.is_some() && lpe.contains(p);
-    let find_l = |p: &Option<PathElement>| lpe.iter().position(|q| q == p);
+    let rhs_set: BTreeSet<&PathElement> = rpe.iter().flatten().collect();
+    let mut lhs_pos: BTreeMap<&PathElement, usize> = BTreeMap::new();
+    for (i, p) in lpe.iter().enumerate() {
+        if let Some(p) = p {
+            lhs_pos.entry(p).or_insert(i);
+        }
+    }
+    let in_rhs = |p: &Option<PathElement>| p.as_ref().is_some_and(|p| rhs_set.contains(p));
+    let find_l = |p: &Option<PathElement>| p.as_ref().and_then(|p| lhs_pos.get(p).copied());
 
     let mut shared: std::collections::VecDeque<&Option<PathElement>> =
-        rpe.iter().filter(|p| in_lhs(p)).collect();
+        rpe.iter().filter(|p| find_l(p).is_some()).collect();
     let mut next_shared = shared.pop_front();
-    let mut merged: Vec<&Option<PathElement>> = Vec::new();
+    let mut merged: BTreeSet<&PathElement> = BTreeSet::new();
     let mut out = Vec::with_capacity(lhs.len() + rhs.len());
     let (mut li, mut ri) = (0, 0);
     while li < lhs.len() || ri < rhs.len() {
         if li < lhs.len() && ri < rhs.len() {
             let p = &lpe[li];
-            if p.is_some() && *p == rpe[ri] {
-                merged.push(p);
+            if let Some(q) = p.as_ref().filter(|_| *p == rpe[ri]) {
+                merged.insert(q);
                 out.push(merge(&lhs[li], &rhs[ri]));
                 li += 1;
                 ri += 1;
@@ -785,15 +798,17 @@ fn visit_list_items(
                 out.push(lhs[li].clone());
                 li += 1;
                 continue;
-            } else if merged.contains(&p) {
+            } else if p.as_ref().is_some_and(|q| merged.contains(q)) {
                 li += 1;
                 continue;
             }
         }
         if ri < rhs.len() {
             let p = &rpe[ri];
-            merged.push(p);
-            match find_l(p).filter(|_| p.is_some()) {
+            if let Some(q) = p {
+                merged.insert(q);
+            }
+            match find_l(p) {
                 Some(i) => out.push(merge(&lhs[i], &rhs[ri])),
                 None => out.push(rhs[ri].clone()),
             }
@@ -811,9 +826,23 @@ fn visit_list_items(
 /// field it added or changed (from every other manager), and fields it removed are owned by no
 /// one. `old` is `None` for a create. Returns `new` with its `metadata.managedFields`.
 ///
-/// The managed fields come from `new` when the writer sent its own (non-empty and decodable),
-/// from `old` otherwise.
+/// The managed fields come from `new` when the writer sent its own (changed, and decodable),
+/// from `old` otherwise. As upstream, `managedFields: [{}]` strips them all (an empty list does
+/// not, so that clients unaware of the field never strip it).
 pub fn update_managed_fields(old: Option<&Value>, new: &Value, manager: &str, now: &str) -> Value {
+    update_managed_fields_for(old, new, manager, None, now)
+}
+
+/// [`update_managed_fields`] for a write through a subresource (`Some("status")`,
+/// `Some("scale")`): the entry records it, and is a different manager from the same name's
+/// writes to the main resource.
+pub fn update_managed_fields_for(
+    old: Option<&Value>,
+    new: &Value,
+    manager: &str,
+    subresource: Option<&str>,
+    now: &str,
+) -> Value {
     let schema = schema_of(new);
     let api_version = new
         .get("apiVersion")
@@ -822,10 +851,14 @@ pub fn update_managed_fields(old: Option<&Value>, new: &Value, manager: &str, no
         .to_string();
     let empty = Value::Object(Map::new());
     let old_obj = old.unwrap_or(&empty);
+    let sent = new.pointer("/metadata/managedFields");
+    if sent.is_some_and(|v| *v == serde_json::json!([{}])) {
+        let mut out = new.clone();
+        set_managed_fields(&mut out, Vec::new());
+        return out;
+    }
     let mut entries = managed_fields(new)
-        .filter(|_| {
-            new.pointer("/metadata/managedFields") != old_obj.pointer("/metadata/managedFields")
-        })
+        .filter(|_| sent != old_obj.pointer("/metadata/managedFields"))
         .or_else(|| managed_fields(old_obj))
         .unwrap_or_default();
 
@@ -853,7 +886,7 @@ pub fn update_managed_fields(old: Option<&Value>, new: &Value, manager: &str, no
     }
     let idx = entries
         .iter()
-        .position(|e| e.same_manager(manager, "Update", &api_version));
+        .position(|e| e.same_manager(manager, "Update", &api_version, subresource));
     if !changed.is_empty() || idx.is_some() {
         let e = match idx {
             Some(i) => &mut entries[i],
@@ -863,7 +896,7 @@ pub fn update_managed_fields(old: Option<&Value>, new: &Value, manager: &str, no
                     operation: "Update".into(),
                     api_version: api_version.clone(),
                     time: None,
-                    subresource: None,
+                    subresource: subresource.map(str::to_string),
                     fields: FieldSet::default(),
                 });
                 let last = entries.len() - 1;

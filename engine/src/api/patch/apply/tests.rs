@@ -440,3 +440,41 @@ fn custom_resources_have_atomic_lists() {
     let obj = apply(ty, Some(&obj), &cfg2, "op", false, T2).unwrap();
     assert_eq!(obj["spec"], json!({"items": [{"name": "b"}]}));
 }
+
+#[test]
+fn managed_fields_reset_only_with_a_single_empty_entry() {
+    let obj = apply_ok(None, &config(3, "nginx:1"), "kubectl", false, T1);
+    let mut cleared = obj.clone();
+    cleared["metadata"]["managedFields"] = json!([{}]);
+    let out = update_managed_fields(Some(&obj), &cleared, "kubectl-edit", T2);
+    assert!(out["metadata"].get("managedFields").is_none(), "{out}");
+    // An empty list is a client unaware of the field: the stored entries stay.
+    let mut unaware = obj.clone();
+    unaware["metadata"]["managedFields"] = json!([]);
+    let out = update_managed_fields(Some(&obj), &unaware, "kubectl-edit", T2);
+    assert_eq!(
+        out["metadata"]["managedFields"],
+        obj["metadata"]["managedFields"]
+    );
+}
+
+#[test]
+fn status_writes_are_their_own_manager() {
+    let obj = update_managed_fields(None, &config(3, "nginx:1"), "kube-controller-manager", T1);
+    let mut with_status = obj.clone();
+    with_status["status"] = json!({"replicas": 3});
+    let out = update_managed_fields_for(
+        Some(&obj),
+        &with_status,
+        "kube-controller-manager",
+        Some("status"),
+        T2,
+    );
+    let entries = out["metadata"]["managedFields"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    let status = entries
+        .iter()
+        .find(|e| e["subresource"] == "status")
+        .unwrap();
+    assert_eq!(status["fieldsV1"], json!({"f:status": {"f:replicas": {}}}));
+}
