@@ -69,6 +69,42 @@ fn kubectl_set_image_is_a_strategic_patch() {
     assert_eq!(d.spec.unwrap().replicas, Some(2));
 }
 
+/// The Kubernetes docs' task "Update API Objects in Place Using kubectl patch": the new
+/// container comes first (no `$setElementOrder` in a hand-written patch), and tolerations, which
+/// have no patch strategy, are replaced.
+#[test]
+fn kubernetes_docs_patch_demo() {
+    let live = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "patch-demo"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "nginx"}},
+                 "template": {"metadata": {"labels": {"app": "nginx"}}, "spec": {
+                     "containers": [{"name": "patch-demo-ctr", "image": "nginx"}],
+                     "tolerations": [{"effect": "NoSchedule", "key": "dedicated", "value": "test-team"}]}}}
+    });
+    let out = run(
+        Some(&live),
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "patch-demo-ctr-2", "image": "redis"}]}}}}),
+        &PatchType::Strategic,
+        T1,
+    )
+    .unwrap();
+    assert_eq!(
+        out["spec"]["template"]["spec"]["containers"],
+        json!([{"name": "patch-demo-ctr-2", "image": "redis"}, {"name": "patch-demo-ctr", "image": "nginx"}])
+    );
+    let out = run(
+        Some(&out),
+        json!({"spec": {"template": {"spec": {"tolerations": [{"effect": "NoSchedule", "key": "disktype", "value": "ssd"}]}}}}),
+        &PatchType::Strategic,
+        T1,
+    )
+    .unwrap();
+    assert_eq!(
+        out["spec"]["template"]["spec"]["tolerations"],
+        json!([{"effect": "NoSchedule", "key": "disktype", "value": "ssd"}])
+    );
+}
+
 #[test]
 fn kubectl_rollout_pause_and_scale_patches() {
     let paused = run(

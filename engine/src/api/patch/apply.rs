@@ -410,7 +410,10 @@ impl ManagedFieldsEntry {
 
     /// As upstream's `printManager` in conflict messages.
     fn printed(&self) -> String {
-        let name = Value::String(self.manager.clone()).to_string();
+        let mut name = Value::String(self.manager.clone()).to_string();
+        if let Some(sub) = &self.subresource {
+            name = format!("{name} with subresource {}", Value::String(sub.clone()));
+        }
         if self.operation != "Update" {
             return name;
         }

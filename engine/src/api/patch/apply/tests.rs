@@ -477,4 +477,10 @@ fn status_writes_are_their_own_manager() {
         .find(|e| e["subresource"] == "status")
         .unwrap();
     assert_eq!(status["fieldsV1"], json!({"f:status": {"f:replicas": {}}}));
+    // Conflict messages name the subresource, as upstream's `printManager`.
+    let e = ManagedFieldsEntry::from_json(status).unwrap();
+    assert_eq!(
+        e.printed(),
+        format!("\"kube-controller-manager\" with subresource \"status\" using apps/v1 at {T2}")
+    );
 }
