@@ -160,6 +160,17 @@ fn refusals_map_to_upstream_statuses() {
         api.message
             .starts_with("the body of the request was in an unknown format")
     );
+    // A patch that replaces the object with a non-object: 400.
+    let e = run(Some(&live), json!(["x"]), &PatchType::Merge, T1).unwrap_err();
+    assert_eq!(e.reason(), Reason::BadRequest);
+    let e = run(
+        Some(&live),
+        json!([{"op":"replace","path":"","value":3}]),
+        &PatchType::Json,
+        T1,
+    )
+    .unwrap_err();
+    assert_eq!(e.reason(), Reason::BadRequest);
     // Patching nothing: 404 (apply creates instead).
     assert_eq!(
         run(None, json!({}), &PatchType::Merge, T1).unwrap_err(),

@@ -504,7 +504,13 @@ fn schema_of(obj: &Value) -> Schema {
 fn has_status_subresource(ty: TypeRef<'_>) -> bool {
     !matches!(
         ty.kind,
-        "ConfigMap" | "Secret" | "Event" | "Endpoints" | "EndpointSlice" | "ControllerRevision"
+        "ConfigMap"
+            | "Secret"
+            | "Event"
+            | "Endpoints"
+            | "EndpointSlice"
+            | "ControllerRevision"
+            | "PodTemplate"
     ) && schema_for(ty.api_version, ty.kind).is_some()
 }
 
@@ -574,7 +580,10 @@ pub fn apply(
             ty.kind
         )));
     }
-    if config.pointer("/metadata/managedFields").is_some() {
+    if config
+        .pointer("/metadata/managedFields")
+        .is_some_and(|v| !v.is_null())
+    {
         return Err(PatchError::BadRequest(
             "metadata.managedFields must be nil".into(),
         ));
@@ -587,7 +596,18 @@ pub fn apply(
     {
         m.remove("status");
     }
-    let config_set = field_set(&config, schema, true)?;
+    let config_set = field_set(&config, schema, true).map_err(|e| {
+        // As upstream's typed-patch error: `(apps/v1, Kind=Deployment)`, `(/v1, Kind=Pod)`.
+        let gv = if ty.api_version.contains('/') {
+            ty.api_version.to_string()
+        } else {
+            format!("/{}", ty.api_version)
+        };
+        PatchError::BadRequest(format!(
+            "failed to create typed patch object ({gv}, Kind={}): {e}",
+            ty.kind
+        ))
+    })?;
 
     let empty = Value::Object(Map::new());
     let live_obj = live.unwrap_or(&empty);

@@ -159,6 +159,23 @@ pub fn patch(
     patch_type: &PatchType,
     now: &str,
 ) -> Result<Value> {
+    let out = patch_value(ty, live, body, patch_type, now)?;
+    if !out.is_object() {
+        // A merge patch or a JSON patch of the root can replace the object with anything.
+        return Err(PatchError::BadRequest(format!(
+            "the patched object is not a JSON object: {out}"
+        )));
+    }
+    Ok(out)
+}
+
+fn patch_value(
+    ty: TypeRef<'_>,
+    live: Option<&Value>,
+    body: &[u8],
+    patch_type: &PatchType,
+    now: &str,
+) -> Result<Value> {
     match patch_type {
         PatchType::Json => {
             let live = live.ok_or(PatchError::NotFound)?;

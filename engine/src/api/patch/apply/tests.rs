@@ -392,7 +392,14 @@ fn bad_apply_bodies() {
     let mut no_key = config(1, "x");
     no_key["spec"]["template"]["spec"]["containers"] = json!([{"image": "x"}]);
     let e = apply(DEPLOY, None, &no_key, "m", false, T1).unwrap_err();
-    assert!(e.to_string().contains("omits key field \"name\""), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "failed to create typed patch object (apps/v1, Kind=Deployment): .spec.template.spec.containers: element 0: associative list with keys has an element that omits key field \"name\" (and doesn't have default value)"
+    );
+    // A null managedFields is no managedFields.
+    let mut null_managed = config(1, "x");
+    null_managed["metadata"]["managedFields"] = Value::Null;
+    apply_ok(None, &null_managed, "m", false, T1);
     assert_eq!(
         apply(DEPLOY, None, &json!([1]), "m", false, T1)
             .unwrap_err()

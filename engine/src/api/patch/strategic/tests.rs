@@ -525,3 +525,68 @@ fn go_fmt_matches_go() {
     assert_eq!(go_fmt(&json!(1.5)), "1.5");
     assert_eq!(go_fmt(&json!(1e21)), "1e+21");
 }
+
+mod properties {
+    use super::{Schema, Value, item, json, strategic_merge_patch};
+    use crate::api::patch::merge::merge_patch;
+    use proptest::prelude::*;
+
+    /// JSON without `$` keys and without `null` (nulls are added as object members below).
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            any::<bool>().prop_map(Value::Bool),
+            (-5i64..5).prop_map(|n| json!(n)),
+            "[a-c]{0,2}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+                prop::collection::btree_map("[a-d]", prop::option::of(inner), 0..4).prop_map(|m| {
+                    Value::Object(
+                        m.into_iter()
+                            .map(|(k, v)| (k, v.unwrap_or(Value::Null)))
+                            .collect(),
+                    )
+                }),
+            ]
+        })
+    }
+
+    fn arb_object() -> impl Strategy<Value = Value> {
+        arb_json().prop_map(|v| match v {
+            Value::Object(_) => v,
+            other => json!({ "a": other }),
+        })
+    }
+
+    /// Nulls only as object members outside lists: where RFC 7386 and upstream's
+    /// `discardNullValuesFromPatch` agree.
+    fn no_nulls_in_lists(v: &Value, in_list: bool) -> bool {
+        match v {
+            Value::Null => !in_list,
+            Value::Array(a) => a.iter().all(|x| no_nulls_in_lists(x, true)),
+            Value::Object(m) => m.values().all(|x| no_nulls_in_lists(x, in_list)),
+            _ => true,
+        }
+    }
+
+    proptest! {
+        /// Without patch metadata and directives, a strategic merge patch is a JSON merge patch.
+        #[test]
+        fn without_metadata_strategic_is_merge(
+            a in arb_object().prop_filter("no nulls in the live object", |v| !v.to_string().contains("null")),
+            p in arb_object().prop_filter("nulls outside lists only", |v| no_nulls_in_lists(v, false)),
+        ) {
+            let smp = strategic_merge_patch(&a, &p, Schema::UNKNOWN).unwrap();
+            prop_assert_eq!(smp, merge_patch(&a, &p));
+        }
+
+        /// Patching with the live object itself changes nothing, whatever the metadata.
+        #[test]
+        fn self_patch_is_identity_for_named_lists(names in prop::collection::btree_set("[a-e]", 0..5), v in 0i64..3) {
+            let list: Vec<Value> = names.iter().map(|n| json!({"name": n, "v": v})).collect();
+            let live = json!({"mergingList": list, "mergingIntList": [1, 2, 3]});
+            prop_assert_eq!(strategic_merge_patch(&live, &live, item()).unwrap(), live);
+        }
+    }
+}
