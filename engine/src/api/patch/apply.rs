@@ -466,16 +466,21 @@ pub fn managed_fields(obj: &Value) -> Option<Vec<ManagedFieldsEntry>> {
 }
 
 /// Writes `entries` to `obj.metadata.managedFields`, sorted as upstream's
-/// `sortEncodedManagedFields` (operation, time, manager, apiVersion); empty sets are dropped.
+/// `sortEncodedManagedFields` (operation, time, manager, apiVersion, subresource); empty sets
+/// are dropped.
 fn set_managed_fields(obj: &mut Value, mut entries: Vec<ManagedFieldsEntry>) {
     entries.retain(|e| !e.fields.is_empty());
     entries.sort_by(|a, b| {
-        (&a.operation, &a.time, &a.manager, &a.api_version).cmp(&(
-            &b.operation,
-            &b.time,
-            &b.manager,
-            &b.api_version,
-        ))
+        let key = |e: &'_ ManagedFieldsEntry| {
+            (
+                e.operation.clone(),
+                e.time.clone(),
+                e.manager.clone(),
+                e.api_version.clone(),
+                e.subresource.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
     });
     let Value::Object(root) = obj else {
         return;
@@ -525,8 +530,12 @@ pub fn decode_apply_body(body: &[u8]) -> Result<Value> {
     }
     let text = std::str::from_utf8(body)
         .map_err(|e| PatchError::BadRequest(format!("error decoding YAML: {e}")))?;
-    serde_saphyr::from_str::<Value>(text)
-        .map_err(|e| PatchError::BadRequest(format!("error decoding YAML: {e}")))
+    serde_saphyr::from_str::<Value>(text).map_err(|e| {
+        // The parser's message carries a source snippet on further lines; a Status has one line.
+        let e = e.to_string();
+        let first = e.lines().next().unwrap_or_default();
+        PatchError::BadRequest(format!("error decoding YAML: {first}"))
+    })
 }
 
 /// Drops `null` members, at any depth.

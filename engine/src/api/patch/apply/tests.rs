@@ -491,3 +491,21 @@ fn status_writes_are_their_own_manager() {
         format!("\"kube-controller-manager\" with subresource \"status\" using apps/v1 at {T2}")
     );
 }
+
+/// The YAML parser's depth limits refuse what would otherwise recurse deeply here.
+#[test]
+fn deeply_nested_bodies_are_bad_requests() {
+    let deep = format!("{}1{}", "[".repeat(20_000), "]".repeat(20_000));
+    let e = decode_apply_body(deep.as_bytes()).unwrap_err();
+    assert_eq!(e.code(), 400);
+    assert!(!e.to_string().contains('\n'), "one line: {e}");
+    let mut nested = String::from("apiVersion: apps/v1\nkind: Deployment\nspec:\n");
+    for depth in 1..2_000 {
+        nested.push_str(&" ".repeat(depth * 2));
+        nested.push_str("a:\n");
+    }
+    assert_eq!(
+        decode_apply_body(nested.as_bytes()).unwrap_err().code(),
+        400
+    );
+}
