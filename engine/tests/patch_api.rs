@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 const DEPLOY: TypeRef<'static> = TypeRef {
     api_version: "apps/v1",
     kind: "Deployment",
+    openapi_schema: None,
 };
 const T1: &str = "2026-03-01T10:00:00Z";
 const T2: &str = "2026-03-01T10:05:00Z";

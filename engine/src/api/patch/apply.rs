@@ -4,10 +4,11 @@
 //!
 //! A field is named by a path of [`PathElement`]s (`.spec.template.spec.containers[name="web"]
 //! .image`); a manager owns a [`FieldSet`] of such paths, stored as `fieldsV1`
-//! (`{"f:spec":{"f:replicas":{}}}`). The schema ([`meta`]) decides how lists are named:
-//! associative lists (`+listType=map`) by their keys (`k:{"name":"web"}`), sets by value
-//! (`v:"x"`), and every other list is atomic: one leaf owned whole. Maps are granular unless the
-//! struct is `+structType=atomic` (label selectors).
+//! (`{"f:spec":{"f:replicas":{}}}`). The schema decides how lists are named: associative lists
+//! (`+listType=map`) by their keys (`k:{"name":"web"}`), sets by value (`v:"x"`), and every
+//! other list is atomic: one leaf owned whole. Maps are granular unless the struct is
+//! `+structType=atomic` (label selectors). The schema is [`meta`] for the built-in kinds, and a
+//! custom resource's OpenAPI schema when the caller passes one ([`TypeRef::openapi_schema`]).
 //!
 //! Kept from upstream:
 //! - apply merges the configuration into the live object (associative lists element-wise, in
@@ -23,8 +24,8 @@
 //!   status subresource is ignored by an apply to the main resource.
 //!
 //! Left out: `null` in an applied configuration (dropped, as if absent), ownership of a field
-//! through an ancestor owned as a leaf, versions other than the stored one, and subresource
-//! writers (entries are kept but never created with `subresource`).
+//! through an ancestor owned as a leaf, conversion between versions (an applier's fields are
+//! kept in the version it applied), and the cap of ten update managers (`ancient-changes`).
 //!
 //! [`meta`]: super::meta
 
@@ -221,16 +222,19 @@ fn is_stripped(p: &[PathElement]) -> bool {
     }
 }
 
-/// The key of an associative list element; a missing `protocol` is its default `TCP` (the one
-/// list-map key with a default among the served kinds).
-fn key_of(elem: &Value, keys: &[&str]) -> Option<PathElement> {
+/// The key fields of an associative list (`+listMapKey`), each with its default as compact JSON:
+/// upstream fills a missing key from the schema's default (`protocol: TCP` on ports).
+type Keys<'a> = Vec<(&'a str, Option<String>)>;
+
+/// The key of an associative list element, or `None` when a key without default is missing.
+fn key_of(elem: &Value, keys: &[(&str, Option<String>)]) -> Option<PathElement> {
     let m = elem.as_object()?;
     let mut kv = Vec::with_capacity(keys.len());
-    for k in keys {
-        let v = match m.get(*k) {
-            Some(v) => v.to_string(),
-            None if *k == "protocol" => "\"TCP\"".to_string(),
-            None => return None,
+    for (k, default) in keys {
+        let v = match (m.get(*k), default) {
+            (Some(v), _) => v.to_string(),
+            (None, Some(d)) => d.clone(),
+            (None, None) => return None,
         };
         kv.push((k.to_string(), v));
     }
@@ -238,13 +242,125 @@ fn key_of(elem: &Value, keys: &[&str]) -> Option<PathElement> {
     Some(PathElement::Key(kv))
 }
 
-/// The set of fields `v` sets (`ToFieldSet`). With `strict`, an associative list element
-/// without its keys is an error (an applied configuration); otherwise it is named by index (a
-/// stored object).
-pub fn field_set(v: &Value, schema: Schema, strict: bool) -> Result<FieldSet> {
+/// How a list field is owned and merged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ListKind<'a> {
+    Atomic,
+    Set,
+    Map(Keys<'a>),
+}
+
+/// A position in the schema apply walks: the built-in table ([`meta`]), or a custom resource's
+/// OpenAPI v3 schema (`x-kubernetes-list-type`, `x-kubernetes-list-map-keys`,
+/// `x-kubernetes-map-type`), as structured-merge-diff reads a CRD's.
+///
+/// [`meta`]: super::meta
+#[derive(Clone, Copy, Debug)]
+enum Node<'a> {
+    Builtin(Schema),
+    OpenApi(Option<&'a Value>),
+}
+
+impl<'a> Node<'a> {
+    fn for_type(ty: TypeRef<'a>) -> Node<'a> {
+        match (schema_for(ty.api_version, ty.kind), ty.openapi_schema) {
+            (Some(s), _) => Node::Builtin(s),
+            (None, Some(v)) => Node::OpenApi(Some(v)),
+            (None, None) => Node::Builtin(Schema::UNKNOWN),
+        }
+    }
+
+    /// The OpenAPI schema of property `name` of an object schema (or of its map values).
+    fn property(v: &'a Value, name: &str) -> Option<&'a Value> {
+        v.get("properties")
+            .and_then(|p| p.get(name))
+            .or_else(|| v.get("additionalProperties").filter(|a| a.is_object()))
+    }
+
+    /// The schema of field `name`'s value, or of each element when it is a list.
+    fn child(self, name: &str) -> Node<'a> {
+        match self {
+            Node::Builtin(s) => Node::Builtin(s.child(name)),
+            Node::OpenApi(v) => {
+                let f = v.and_then(|v| Self::property(v, name));
+                Node::OpenApi(match f {
+                    Some(f) if f.get("type").and_then(Value::as_str) == Some("array") => {
+                        f.get("items")
+                    }
+                    other => other,
+                })
+            }
+        }
+    }
+
+    fn list_kind(self, name: &str) -> ListKind<'a> {
+        match self {
+            Node::Builtin(s) => match s.field(name).list_type {
+                ListType::Atomic => ListKind::Atomic,
+                ListType::Set => ListKind::Set,
+                ListType::Map(keys) => ListKind::Map(
+                    keys.iter()
+                        .map(|k| (*k, (*k == "protocol").then(|| "\"TCP\"".to_string())))
+                        .collect(),
+                ),
+            },
+            Node::OpenApi(v) => {
+                let Some(f) = v.and_then(|v| Self::property(v, name)) else {
+                    return ListKind::Atomic;
+                };
+                match f.get("x-kubernetes-list-type").and_then(Value::as_str) {
+                    Some("set") => ListKind::Set,
+                    Some("map") => {
+                        let keys: Keys<'a> = f
+                            .get("x-kubernetes-list-map-keys")
+                            .and_then(Value::as_array)
+                            .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>())
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|k| {
+                                let default = f
+                                    .pointer("/items/properties")
+                                    .and_then(|p| p.get(k))
+                                    .and_then(|p| p.get("default"))
+                                    .map(Value::to_string);
+                                (k, default)
+                            })
+                            .collect();
+                        // A map list without keys cannot name its items: atomic.
+                        if keys.is_empty() {
+                            ListKind::Atomic
+                        } else {
+                            ListKind::Map(keys)
+                        }
+                    }
+                    _ => ListKind::Atomic,
+                }
+            }
+        }
+    }
+
+    /// `+structType=atomic` / `x-kubernetes-map-type: atomic`.
+    fn is_atomic(self) -> bool {
+        match self {
+            Node::Builtin(s) => s.is_atomic(),
+            Node::OpenApi(v) => v.is_some_and(|v| {
+                v.get("x-kubernetes-map-type").and_then(Value::as_str) == Some("atomic")
+            }),
+        }
+    }
+}
+
+/// The set of fields `v`, an object of type `ty`, sets (`ToFieldSet`). With `strict`, an
+/// associative list element without its keys is an error (an applied configuration); otherwise
+/// it is named by index (a stored object).
+pub fn field_set(ty: TypeRef<'_>, v: &Value, strict: bool) -> Result<FieldSet> {
+    field_set_at(Node::for_type(ty), v, strict)
+}
+
+fn field_set_at(node: Node<'_>, v: &Value, strict: bool) -> Result<FieldSet> {
     let mut out = BTreeSet::new();
     if let Value::Object(m) = v {
-        walk_map(m, schema, &mut Vec::new(), &mut out, strict)?;
+        walk_map(m, node, &mut Vec::new(), &mut out, strict)?;
     }
     out.retain(|p| !is_stripped(p));
     Ok(FieldSet(out))
@@ -252,7 +368,7 @@ pub fn field_set(v: &Value, schema: Schema, strict: bool) -> Result<FieldSet> {
 
 fn walk_map(
     m: &Map<String, Value>,
-    schema: Schema,
+    schema: Node<'_>,
     prefix: &mut Path,
     out: &mut BTreeSet<Path>,
     strict: bool,
@@ -267,7 +383,7 @@ fn walk_map(
 
 fn walk_value(
     v: &Value,
-    parent: Schema,
+    parent: Node<'_>,
     name: &str,
     prefix: &mut Path,
     out: &mut BTreeSet<Path>,
@@ -278,28 +394,28 @@ fn walk_value(
         Value::Object(m) if !m.is_empty() && !sub.is_atomic() => {
             walk_map(m, sub, prefix, out, strict)?;
         }
-        Value::Array(items) if !items.is_empty() => match parent.field(name).list_type {
-            ListType::Atomic => {
+        Value::Array(items) if !items.is_empty() => match parent.list_kind(name) {
+            ListKind::Atomic => {
                 out.insert(prefix.clone());
             }
-            ListType::Set => {
+            ListKind::Set => {
                 for item in items {
                     prefix.push(PathElement::Value(item.to_string()));
                     out.insert(prefix.clone());
                     prefix.pop();
                 }
             }
-            ListType::Map(keys) => {
+            ListKind::Map(keys) => {
                 for (i, item) in items.iter().enumerate() {
-                    let pe = match key_of(item, keys) {
+                    let pe = match key_of(item, &keys) {
                         Some(pe) => pe,
                         None if strict => {
                             return Err(PatchError::BadRequest(format!(
                                 "{}: element {i}: associative list with keys has an element that omits key field {:?} (and doesn't have default value)",
                                 path_string(prefix),
                                 keys.iter()
-                                    .find(|k| item.get(**k).is_none())
-                                    .copied()
+                                    .find(|(k, _)| item.get(*k).is_none())
+                                    .map(|(k, _)| *k)
                                     .unwrap_or_default()
                             )));
                         }
@@ -343,8 +459,13 @@ fn is_json_text(v: &Value, text: &str) -> bool {
     serde_json::to_string(v).is_ok_and(|t| t == text)
 }
 
+/// Whether `elem` is the element `kv` names. A missing `protocol` matches its default `TCP`
+/// (the one defaulted key among the built-in kinds).
 fn matches_key(elem: &Value, kv: &[(String, String)]) -> bool {
-    let keys: Vec<&str> = kv.iter().map(|(k, _)| k.as_str()).collect();
+    let keys: Keys<'_> = kv
+        .iter()
+        .map(|(k, _)| (k.as_str(), (k == "protocol").then(|| "\"TCP\"".to_string())))
+        .collect();
     matches!(key_of(elem, &keys), Some(PathElement::Key(k)) if k == kv)
 }
 
@@ -500,11 +621,6 @@ fn set_managed_fields(obj: &mut Value, mut entries: Vec<ManagedFieldsEntry>) {
     }
 }
 
-fn schema_of(obj: &Value) -> Schema {
-    let s = |k: &str| obj.get(k).and_then(Value::as_str).unwrap_or_default();
-    schema_for(s("apiVersion"), s("kind")).unwrap_or(Schema::UNKNOWN)
-}
-
 /// Kinds whose `status` is a subresource: writes to the main resource leave it alone.
 fn has_status_subresource(ty: TypeRef<'_>) -> bool {
     !matches!(
@@ -597,7 +713,7 @@ pub fn apply(
             "metadata.managedFields must be nil".into(),
         ));
     }
-    let schema = schema_for(ty.api_version, ty.kind).unwrap_or(Schema::UNKNOWN);
+    let schema = Node::for_type(ty);
     let mut config = config.clone();
     drop_nulls(&mut config);
     if has_status_subresource(ty)
@@ -605,7 +721,7 @@ pub fn apply(
     {
         m.remove("status");
     }
-    let config_set = field_set(&config, schema, true).map_err(|e| {
+    let config_set = field_set_at(schema, &config, true).map_err(|e| {
         // As upstream's typed-patch error: `(apps/v1, Kind=Deployment)`, `(/v1, Kind=Pod)`.
         let gv = if ty.api_version.contains('/') {
             ty.api_version.to_string()
@@ -624,7 +740,7 @@ pub fn apply(
         (_, Some(e)) => e,
         // An object nobody applied to yet: its fields belong to "before-first-apply".
         (Some(l), None) => {
-            let fields = field_set(l, schema, false)?;
+            let fields = field_set_at(schema, l, false)?;
             vec![ManagedFieldsEntry {
                 manager: BEFORE_FIRST_APPLY.into(),
                 operation: "Update".into(),
@@ -741,15 +857,13 @@ fn conflict_error(entries: &[ManagedFieldsEntry], conflicts: &[(usize, Path)]) -
 
 /// Merges `rhs` (the configuration) into `lhs` (the live value); `list` is the list type when
 /// both are lists.
-fn merge_value(lhs: &Value, rhs: &Value, schema: Schema, list: Option<ListType>) -> Value {
+fn merge_value(lhs: &Value, rhs: &Value, schema: Node<'_>, list: Option<ListKind<'_>>) -> Value {
     match (lhs, rhs) {
         (Value::Object(l), Value::Object(r)) if !schema.is_atomic() => {
             let mut out = l.clone();
             for (k, rv) in r {
                 let merged = match l.get(k) {
-                    Some(lv) => {
-                        merge_value(lv, rv, schema.child(k), Some(schema.field(k).list_type))
-                    }
+                    Some(lv) => merge_value(lv, rv, schema.child(k), Some(schema.list_kind(k))),
                     None => rv.clone(),
                 };
                 out.insert(k.clone(), merged);
@@ -757,16 +871,16 @@ fn merge_value(lhs: &Value, rhs: &Value, schema: Schema, list: Option<ListType>)
             Value::Object(out)
         }
         (Value::Array(l), Value::Array(r)) => match list {
-            Some(ListType::Set) => Value::Array(visit_list_items(
+            Some(ListKind::Set) => Value::Array(visit_list_items(
                 l,
                 r,
                 |v| Some(PathElement::Value(v.to_string())),
                 |_, r| r.clone(),
             )),
-            Some(ListType::Map(keys)) => Value::Array(visit_list_items(
+            Some(ListKind::Map(keys)) => Value::Array(visit_list_items(
                 l,
                 r,
-                |v| key_of(v, keys),
+                |v| key_of(v, &keys),
                 |lv, rv| merge_value(lv, rv, schema, None),
             )),
             _ => rhs.clone(),
@@ -862,25 +976,31 @@ fn visit_list_items(
 /// from `old` otherwise. As upstream, `managedFields: [{}]` strips them all (an empty list does
 /// not, so that clients unaware of the field never strip it).
 pub fn update_managed_fields(old: Option<&Value>, new: &Value, manager: &str, now: &str) -> Value {
-    update_managed_fields_for(old, new, manager, None, now)
+    let s = |k: &str| new.get(k).and_then(Value::as_str).unwrap_or_default();
+    record_update(
+        TypeRef::new(s("apiVersion"), s("kind")),
+        old,
+        new,
+        manager,
+        None,
+        now,
+    )
 }
 
-/// [`update_managed_fields`] for a write through a subresource (`Some("status")`,
-/// `Some("scale")`): the entry records it, and is a different manager from the same name's
-/// writes to the main resource.
-pub fn update_managed_fields_for(
+/// [`update_managed_fields`] with everything explicit: the type (and so a custom resource's
+/// OpenAPI schema, see [`TypeRef::with_openapi_schema`]), and the subresource written through
+/// (`Some("status")`, `Some("scale")`), which makes the entry a different manager from the same
+/// name's writes to the main resource.
+pub fn record_update(
+    ty: TypeRef<'_>,
     old: Option<&Value>,
     new: &Value,
     manager: &str,
     subresource: Option<&str>,
     now: &str,
 ) -> Value {
-    let schema = schema_of(new);
-    let api_version = new
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let schema = Node::for_type(ty);
+    let api_version = ty.api_version.to_string();
     let empty = Value::Object(Map::new());
     let old_obj = old.unwrap_or(&empty);
     let sent = new.pointer("/metadata/managedFields");
@@ -895,8 +1015,8 @@ pub fn update_managed_fields_for(
         .unwrap_or_default();
 
     // A stored object always names its list elements (by index when keys are missing).
-    let old_set = field_set(old_obj, schema, false).unwrap_or_default();
-    let new_set = field_set(new, schema, false).unwrap_or_default();
+    let old_set = field_set_at(schema, old_obj, false).unwrap_or_default();
+    let new_set = field_set_at(schema, new, false).unwrap_or_default();
     let changed: BTreeSet<Path> = new_set
         .0
         .iter()

@@ -37,16 +37,34 @@ pub enum PatchType {
     Apply { field_manager: String, force: bool },
 }
 
-/// The group/version and kind of the object being patched: `apps/v1` `Deployment`.
+/// The group/version and kind of the object being patched: `apps/v1` `Deployment`; for a custom
+/// resource, optionally its version's OpenAPI schema.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TypeRef<'a> {
     pub api_version: &'a str,
     pub kind: &'a str,
+    /// A custom resource's `openAPIV3Schema`: server-side apply then reads
+    /// `x-kubernetes-list-type`, `x-kubernetes-list-map-keys` and `x-kubernetes-map-type` from it
+    /// (without one, its lists are atomic). Ignored for built-in kinds, whose metadata is
+    /// [`meta`].
+    pub openapi_schema: Option<&'a Value>,
 }
 
 impl<'a> TypeRef<'a> {
     pub fn new(api_version: &'a str, kind: &'a str) -> Self {
-        TypeRef { api_version, kind }
+        TypeRef {
+            api_version,
+            kind,
+            openapi_schema: None,
+        }
+    }
+
+    /// This type with a custom resource's `openAPIV3Schema`.
+    pub fn with_openapi_schema(self, schema: &'a Value) -> Self {
+        TypeRef {
+            openapi_schema: Some(schema),
+            ..self
+        }
     }
 }
 

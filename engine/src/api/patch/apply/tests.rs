@@ -7,6 +7,7 @@ use serde_json::json;
 const DEPLOY: TypeRef<'static> = TypeRef {
     api_version: "apps/v1",
     kind: "Deployment",
+    openapi_schema: None,
 };
 const T1: &str = "2026-01-01T00:00:00Z";
 const T2: &str = "2026-01-01T00:01:00Z";
@@ -470,7 +471,8 @@ fn status_writes_are_their_own_manager() {
     let obj = update_managed_fields(None, &config(3, "nginx:1"), "kube-controller-manager", T1);
     let mut with_status = obj.clone();
     with_status["status"] = json!({"replicas": 3});
-    let out = update_managed_fields_for(
+    let out = record_update(
+        DEPLOY,
         Some(&obj),
         &with_status,
         "kube-controller-manager",
@@ -508,4 +510,74 @@ fn deeply_nested_bodies_are_bad_requests() {
         decode_apply_body(nested.as_bytes()).unwrap_err().code(),
         400
     );
+}
+
+/// A custom resource whose schema declares a list-map (with a defaulted key), a set and an
+/// atomic map: apply follows it as structured-merge-diff does for a CRD.
+#[test]
+fn custom_resources_follow_their_openapi_schema() {
+    let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+        "routes": {"type": "array", "x-kubernetes-list-type": "map",
+                   "x-kubernetes-list-map-keys": ["name", "port"],
+                   "items": {"type": "object", "properties": {
+                       "name": {"type": "string"}, "port": {"type": "integer", "default": 80},
+                       "weight": {"type": "integer"}}}},
+        "tags": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
+        "selector": {"type": "object", "x-kubernetes-map-type": "atomic"},
+        "plain": {"type": "array", "items": {"type": "string"}}
+    }}}});
+    let ty = TypeRef::new("example.com/v1", "Route").with_openapi_schema(&schema);
+    let cfg = |routes: Value, tags: Value| {
+        json!({"apiVersion": "example.com/v1", "kind": "Route", "metadata": {"name": "r"},
+               "spec": {"routes": routes, "tags": tags, "selector": {"a": "1"}, "plain": ["x"]}})
+    };
+    let obj = apply(
+        ty,
+        None,
+        &cfg(json!([{"name": "a", "weight": 1}]), json!(["t1"])),
+        "alice",
+        false,
+        T1,
+    )
+    .unwrap();
+    pretty_assertions::assert_eq!(
+        entry(&obj, "alice").unwrap()["fieldsV1"],
+        json!({"f:spec": {
+            "f:plain": {},
+            "f:routes": {"k:{\"name\":\"a\",\"port\":80}": {".": {}, "f:name": {}, "f:weight": {}}},
+            "f:selector": {},
+            "f:tags": {"v:\"t1\"": {}}
+        }})
+    );
+    // Bob adds his own route and tag; Alice's stay.
+    let obj = apply(
+        ty,
+        Some(&obj),
+        &cfg(json!([{"name": "b", "port": 81}]), json!(["t2"])),
+        "bob",
+        false,
+        T2,
+    )
+    .unwrap();
+    assert_eq!(
+        obj["spec"]["routes"],
+        json!([{"name": "a", "weight": 1}, {"name": "b", "port": 81}])
+    );
+    assert_eq!(obj["spec"]["tags"], json!(["t1", "t2"]));
+    // The selector is atomic: Bob's differs from Alice's as a whole, a conflict on the map.
+    let mut other = cfg(json!([]), json!([]));
+    other["spec"]["selector"] = json!({"b": "2"});
+    let e = apply(ty, Some(&obj), &other, "bob", false, T2).unwrap_err();
+    assert!(e.to_string().contains(".spec.selector"), "{e}");
+    // Without its key, a route is refused.
+    let e = apply(
+        ty,
+        None,
+        &cfg(json!([{"weight": 1}]), json!([])),
+        "m",
+        false,
+        T1,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("omits key field \"name\""), "{e}");
 }
