@@ -12,9 +12,10 @@
 //! for apply. That is exactly upstream's behaviour for untagged fields, so leaving a field out is
 //! never wrong for lists of scalars, `command`, `args`, `tolerations` and the like.
 //!
-//! The OpenAPI generator reads the same table ([`Schema::fields`]) to emit
-//! `x-kubernetes-patch-strategy`, `x-kubernetes-patch-merge-key`, `x-kubernetes-list-type` and
-//! `x-kubernetes-list-map-keys`.
+//! The OpenAPI generator reads the same table ([`Schema::fields`], [`Field::openapi_extensions`],
+//! [`Type::openapi_extensions`]) to emit `x-kubernetes-patch-strategy`,
+//! `x-kubernetes-patch-merge-key`, `x-kubernetes-list-type`, `x-kubernetes-list-map-keys` and
+//! `x-kubernetes-map-type`.
 
 /// `patchStrategy` of a field.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -97,6 +98,32 @@ pub struct Field {
     pub elem: Option<&'static Type>,
 }
 
+impl Field {
+    /// The OpenAPI extensions upstream publishes for this field:
+    /// `x-kubernetes-patch-strategy`, `x-kubernetes-patch-merge-key`, `x-kubernetes-list-type`
+    /// and `x-kubernetes-list-map-keys`, each only when it applies.
+    pub fn openapi_extensions(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::Value;
+        let mut m = serde_json::Map::new();
+        if let Some(s) = self.strategy.as_tag() {
+            m.insert("x-kubernetes-patch-strategy".into(), Value::from(s));
+        }
+        if let Some(k) = self.merge_key {
+            m.insert("x-kubernetes-patch-merge-key".into(), Value::from(k));
+        }
+        if let Some(t) = self.list_type {
+            m.insert("x-kubernetes-list-type".into(), Value::from(t.as_str()));
+            if let ListType::Map(keys) = t {
+                m.insert(
+                    "x-kubernetes-list-map-keys".into(),
+                    Value::from(keys.to_vec()),
+                );
+            }
+        }
+        m
+    }
+}
+
 /// A struct type: its notable fields (see the module's invariant).
 #[derive(Debug)]
 pub struct Type {
@@ -104,6 +131,17 @@ pub struct Type {
     /// `+structType=atomic`: apply owns and replaces the struct as a whole.
     pub atomic: bool,
     pub fields: &'static [Field],
+}
+
+impl Type {
+    /// `x-kubernetes-map-type: atomic` for an atomic struct, nothing otherwise.
+    pub fn openapi_extensions(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        if self.atomic {
+            m.insert("x-kubernetes-map-type".into(), "atomic".into());
+        }
+        m
+    }
 }
 
 /// A position in the schema tree: a struct, or nothing known (a custom field, a map value).
@@ -801,6 +839,39 @@ mod tests {
         }
         assert!(schema_for("example.com/v1", "Widget").is_none());
         assert!(schema_for("v1", "Deployment").is_none());
+    }
+
+    #[test]
+    fn openapi_extensions_as_upstream_publishes_them() {
+        let ports = CONTAINER.fields.iter().find(|f| f.name == "ports").unwrap();
+        assert_eq!(
+            serde_json::Value::Object(ports.openapi_extensions()),
+            serde_json::json!({
+                "x-kubernetes-list-map-keys": ["containerPort", "protocol"],
+                "x-kubernetes-list-type": "map",
+                "x-kubernetes-patch-merge-key": "containerPort",
+                "x-kubernetes-patch-strategy": "merge"
+            })
+        );
+        let finalizers = OBJECT_META
+            .fields
+            .iter()
+            .find(|f| f.name == "finalizers")
+            .unwrap();
+        assert_eq!(
+            serde_json::Value::Object(finalizers.openapi_extensions()),
+            serde_json::json!({"x-kubernetes-list-type": "set", "x-kubernetes-patch-strategy": "merge"})
+        );
+        let template = DEPLOYMENT_SPEC
+            .fields
+            .iter()
+            .find(|f| f.name == "template")
+            .unwrap();
+        assert!(template.openapi_extensions().is_empty());
+        assert_eq!(
+            serde_json::Value::Object(LABEL_SELECTOR.openapi_extensions()),
+            serde_json::json!({"x-kubernetes-map-type": "atomic"})
+        );
     }
 
     #[test]
