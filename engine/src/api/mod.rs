@@ -34,6 +34,8 @@ pub enum Reason {
     Conflict,
     /// 415: a patch type the kind does not support (strategic merge on a custom resource).
     UnsupportedMediaType,
+    /// 413: a request too large to handle (a JSON patch of more than 10000 operations).
+    RequestEntityTooLarge,
 }
 
 impl fmt::Display for Reason {
@@ -45,6 +47,7 @@ impl fmt::Display for Reason {
             Reason::BadRequest => "BadRequest",
             Reason::Conflict => "Conflict",
             Reason::UnsupportedMediaType => "UnsupportedMediaType",
+            Reason::RequestEntityTooLarge => "RequestEntityTooLarge",
         })
     }
 }

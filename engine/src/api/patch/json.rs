@@ -24,7 +24,8 @@ pub enum Op {
 /// # Errors
 ///
 /// `BadRequest` when the body is not JSON, not an array, or an operation lacks `op`, `path`,
-/// `from` or `value`, or names an unknown op.
+/// `from` or `value`, or names an unknown op; `TooLarge` (413) beyond
+/// [`MAX_JSON_PATCH_OPERATIONS`] operations.
 pub fn decode(body: &[u8]) -> Result<Vec<Op>> {
     let doc = super::decode_json(body)?;
     decode_value(&doc)
@@ -37,8 +38,18 @@ pub fn decode_value(doc: &Value) -> Result<Vec<Op>> {
             "json: cannot unmarshal object into Go value of type jsonpatch.Patch".into(),
         ));
     };
-    items.iter().map(decode_op).collect()
+    let ops: Vec<Op> = items.iter().map(decode_op).collect::<Result<_>>()?;
+    if ops.len() > MAX_JSON_PATCH_OPERATIONS {
+        return Err(PatchError::TooLarge(format!(
+            "The allowed maximum operations in a JSON patch is {MAX_JSON_PATCH_OPERATIONS}, got {}",
+            ops.len()
+        )));
+    }
+    Ok(ops)
 }
+
+/// Upstream's `maxJSONPatchOperations` (apiserver `handlers/patch.go`).
+pub const MAX_JSON_PATCH_OPERATIONS: usize = 10_000;
 
 fn decode_op(item: &Value) -> Result<Op> {
     let Value::Object(m) = item else {
@@ -424,6 +435,19 @@ mod tests {
         );
         assert_eq!(check_err(doc, json!([{"path":"/a"}])).code(), 400);
         assert_eq!(decode(b"[{").unwrap_err().code(), 400);
+    }
+
+    #[test]
+    fn more_than_ten_thousand_operations_is_too_large() {
+        let op = json!({"op":"test","path":"/a","value":1});
+        let ok = Value::Array(vec![op.clone(); MAX_JSON_PATCH_OPERATIONS]);
+        assert_eq!(decode_value(&ok).unwrap().len(), MAX_JSON_PATCH_OPERATIONS);
+        let e = decode_value(&Value::Array(vec![op; MAX_JSON_PATCH_OPERATIONS + 1])).unwrap_err();
+        assert_eq!(e.code(), 413);
+        assert_eq!(
+            e.to_string(),
+            "The allowed maximum operations in a JSON patch is 10000, got 10001"
+        );
     }
 
     #[test]

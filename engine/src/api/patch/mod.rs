@@ -99,6 +99,9 @@ pub enum PatchError {
         "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
     )]
     UnsupportedMediaType,
+    /// 413: a JSON patch with more operations than upstream's `maxJSONPatchOperations`.
+    #[error("{0}")]
+    TooLarge(String),
     /// 404: a JSON, merge or strategic patch of an object that does not exist.
     #[error("the object to patch does not exist")]
     NotFound,
@@ -114,6 +117,7 @@ impl PatchError {
             PatchError::Unprocessable(_) => Reason::Invalid,
             PatchError::Conflict { .. } => Reason::Conflict,
             PatchError::UnsupportedMediaType => Reason::UnsupportedMediaType,
+            PatchError::TooLarge(_) => Reason::RequestEntityTooLarge,
             PatchError::NotFound => Reason::NotFound,
         }
     }
@@ -125,6 +129,7 @@ impl PatchError {
             PatchError::Unprocessable(_) => 422,
             PatchError::Conflict { .. } => 409,
             PatchError::UnsupportedMediaType => 415,
+            PatchError::TooLarge(_) => 413,
             PatchError::NotFound => 404,
         }
     }
@@ -170,6 +175,26 @@ pub(crate) fn decode_json(body: &[u8]) -> Result<Value> {
 ///
 /// See [`PatchError`]: a malformed body, a JSON patch that does not apply, an apply conflict, or a
 /// strategic merge patch of a kind without patch metadata.
+///
+/// # Example
+///
+/// `kubectl set image deployment/web web=nginx:1.11` sends a strategic merge patch; the other
+/// container is kept, because containers merge by `name`:
+///
+/// ```
+/// use kubespec_engine::api::patch::{PatchType, TypeRef, patch};
+/// use serde_json::json;
+///
+/// let live = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+///     "spec": {"template": {"spec": {"containers": [
+///         {"name": "web", "image": "nginx:1.10"}, {"name": "log", "image": "busybox"}]}}}});
+/// let body = br#"{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:1.11"}]}}}}"#;
+/// let out = patch(TypeRef::new("apps/v1", "Deployment"), Some(&live), body,
+///                 &PatchType::Strategic, "2026-01-01T00:00:00Z")?;
+/// assert_eq!(out["spec"]["template"]["spec"]["containers"], json!([
+///     {"name": "web", "image": "nginx:1.11"}, {"name": "log", "image": "busybox"}]));
+/// # Ok::<(), kubespec_engine::api::patch::PatchError>(())
+/// ```
 pub fn patch(
     ty: TypeRef<'_>,
     live: Option<&Value>,
