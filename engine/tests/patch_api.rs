@@ -233,6 +233,54 @@ fn server_side_apply_workflow() {
     assert_eq!(managers, ["kubectl"]);
 }
 
+/// Content types and query parameters as kubectl and kube-rs send them.
+#[test]
+fn patch_type_from_request() {
+    let t = |ct: &str, fm: Option<&str>, force: Option<bool>| {
+        PatchType::from_request(ct, fm, force, true)
+    };
+    assert_eq!(
+        t("application/json-patch+json", None, None),
+        Ok(PatchType::Json)
+    );
+    assert_eq!(
+        t(
+            "application/merge-patch+json; charset=utf-8",
+            Some("kubectl-patch"),
+            None
+        ),
+        Ok(PatchType::Merge)
+    );
+    assert_eq!(
+        t("application/strategic-merge-patch+json", None, None),
+        Ok(PatchType::Strategic)
+    );
+    assert_eq!(
+        t("application/apply-patch+yaml", Some("kubectl"), Some(true)),
+        Ok(apply_as("kubectl", true))
+    );
+    let e = t("application/apply-patch+yaml", None, None).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"
+    );
+    assert_eq!(e.code(), 422);
+    let api: ApiError = t("application/merge-patch+json", None, Some(false))
+        .unwrap_err()
+        .into();
+    assert_eq!(api.reason, Reason::Invalid);
+    assert_eq!(api.causes[0].field, "force");
+    let e = t("text/plain", None, None).unwrap_err();
+    assert_eq!(e.code(), 415);
+    assert!(
+        e.to_string()
+            .ends_with("application/strategic-merge-patch+json"),
+        "{e}"
+    );
+    let custom = PatchType::from_request("text/plain", None, None, false).unwrap_err();
+    assert!(!custom.to_string().contains("strategic"), "{custom}");
+}
+
 /// kube-rs `Patch::Apply` sends JSON; kubectl sends YAML.
 #[test]
 fn apply_accepts_yaml() {

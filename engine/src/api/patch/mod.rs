@@ -2,8 +2,8 @@
 //! and server-side apply, over plain JSON. See [`patch`] for the entry point.
 //!
 //! Pure functions of (live object, patch body, patch type, time): no store, no clock. The server
-//! reads the live object, calls [`patch`], then defaults, validates and stores the result as it
-//! would an update. Ordinary writes (create, update, and JSON/merge/strategic patches) record
+//! turns the request into a [`PatchType`] ([`PatchType::from_request`]), reads the live object,
+//! calls [`patch`], then defaults, validates and stores the result as it would an update. Ordinary writes (create, update, and JSON/merge/strategic patches) record
 //! their field ownership with [`apply::update_managed_fields`], as upstream's field manager does
 //! for every non-apply request.
 //!
@@ -94,11 +94,18 @@ pub enum PatchError {
         message: String,
         conflicts: Vec<Conflict>,
     },
-    /// 415: strategic merge patch on a kind without patch metadata (a custom resource).
+    /// 415: a `Content-Type` that is no patch type, or strategic merge patch on a kind without
+    /// patch metadata (a custom resource). `strategic`: whether the kind accepts strategic merge
+    /// patches (the message lists it then).
     #[error(
-        "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
+        "the body of the request was in an unknown format - accepted media types include: {}",
+        accepted_media_types(*strategic)
     )]
-    UnsupportedMediaType,
+    UnsupportedMediaType { strategic: bool },
+    /// 422: `PatchOptions` that do not fit the patch type (`ValidatePatchOptions`): `force`
+    /// without apply, apply without `fieldManager`. One (field, detail) per error.
+    #[error("{}", invalid_options_message(causes))]
+    InvalidOptions { causes: Vec<(String, String)> },
     /// 413: a JSON patch with more operations than upstream's `maxJSONPatchOperations`.
     #[error("{0}")]
     TooLarge(String),
@@ -116,7 +123,8 @@ impl PatchError {
             PatchError::BadRequest(_) => Reason::BadRequest,
             PatchError::Unprocessable(_) => Reason::Invalid,
             PatchError::Conflict { .. } => Reason::Conflict,
-            PatchError::UnsupportedMediaType => Reason::UnsupportedMediaType,
+            PatchError::UnsupportedMediaType { .. } => Reason::UnsupportedMediaType,
+            PatchError::InvalidOptions { .. } => Reason::Invalid,
             PatchError::TooLarge(_) => Reason::RequestEntityTooLarge,
             PatchError::NotFound => Reason::NotFound,
         }
@@ -128,10 +136,88 @@ impl PatchError {
             PatchError::BadRequest(_) => 400,
             PatchError::Unprocessable(_) => 422,
             PatchError::Conflict { .. } => 409,
-            PatchError::UnsupportedMediaType => 415,
+            PatchError::UnsupportedMediaType { .. } => 415,
+            PatchError::InvalidOptions { .. } => 422,
             PatchError::TooLarge(_) => 413,
             PatchError::NotFound => 404,
         }
+    }
+}
+
+fn accepted_media_types(strategic: bool) -> String {
+    let mut types = vec![JSON_PATCH, MERGE_PATCH, APPLY_PATCH];
+    if strategic {
+        types.push(STRATEGIC_MERGE_PATCH);
+    }
+    types.join(", ")
+}
+
+/// `PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: ...`, as
+/// `errors.NewInvalid` words one error, and `[a, b]` for several.
+fn invalid_options_message(causes: &[(String, String)]) -> String {
+    let each: Vec<String> = causes.iter().map(|(f, d)| format!("{f}: {d}")).collect();
+    let body = match each.as_slice() {
+        [one] => one.clone(),
+        _ => format!("[{}]", each.join(", ")),
+    };
+    format!("PatchOptions.meta.k8s.io \"\" is invalid: {body}")
+}
+
+pub const JSON_PATCH: &str = "application/json-patch+json";
+pub const MERGE_PATCH: &str = "application/merge-patch+json";
+pub const STRATEGIC_MERGE_PATCH: &str = "application/strategic-merge-patch+json";
+pub const APPLY_PATCH: &str = "application/apply-patch+yaml";
+
+impl PatchType {
+    /// The patch type of a PATCH request: its `Content-Type` (parameters such as `charset` are
+    /// ignored) and its `fieldManager` and `force` query parameters, checked as upstream's
+    /// `ValidatePatchOptions` does. `strategic`: whether the kind has patch metadata (see
+    /// [`meta::schema_for`]), for the 415's list of accepted types.
+    ///
+    /// # Errors
+    ///
+    /// `UnsupportedMediaType` for any other `Content-Type`; `InvalidOptions` for `force` without
+    /// apply, or apply without a `fieldManager`.
+    pub fn from_request(
+        content_type: &str,
+        field_manager: Option<&str>,
+        force: Option<bool>,
+        strategic: bool,
+    ) -> Result<PatchType> {
+        let media = content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let is_apply = media == APPLY_PATCH;
+        let mut causes = Vec::new();
+        if !is_apply && force.is_some() {
+            causes.push((
+                "force".to_string(),
+                "Forbidden: may not be specified for non-apply patch".to_string(),
+            ));
+        }
+        if is_apply && field_manager.is_none_or(str::is_empty) {
+            causes.push((
+                "fieldManager".to_string(),
+                "Required value: is required for apply patch".to_string(),
+            ));
+        }
+        let ty = match media.as_str() {
+            JSON_PATCH => PatchType::Json,
+            MERGE_PATCH => PatchType::Merge,
+            STRATEGIC_MERGE_PATCH => PatchType::Strategic,
+            APPLY_PATCH => PatchType::Apply {
+                field_manager: field_manager.unwrap_or_default().to_string(),
+                force: force.unwrap_or(false),
+            },
+            _ => return Err(PatchError::UnsupportedMediaType { strategic }),
+        };
+        if !causes.is_empty() {
+            return Err(PatchError::InvalidOptions { causes });
+        }
+        Ok(ty)
     }
 }
 
@@ -145,6 +231,13 @@ impl From<PatchError> for ApiError {
                 .map(|c| FieldError {
                     field: c.field.clone(),
                     detail: format!("conflict with {}", c.manager),
+                })
+                .collect(),
+            PatchError::InvalidOptions { causes } => causes
+                .iter()
+                .map(|(field, detail)| FieldError {
+                    field: field.clone(),
+                    detail: detail.clone(),
                 })
                 .collect(),
             _ => Vec::new(),
@@ -232,7 +325,7 @@ fn patch_value(
         }
         PatchType::Strategic => {
             let schema = meta::schema_for(ty.api_version, ty.kind)
-                .ok_or(PatchError::UnsupportedMediaType)?;
+                .ok_or(PatchError::UnsupportedMediaType { strategic: false })?;
             let live = live.ok_or(PatchError::NotFound)?;
             let p = decode_json(body)?;
             strategic::strategic_merge_patch(live, &p, schema)
