@@ -100,7 +100,8 @@ fn decode_op(item: &Value) -> Result<Op> {
     })
 }
 
-/// Applies `ops` in order to a copy of `doc` (RFC 6902 §4), as `jsonpatch.Patch.Apply`.
+/// Applies `ops` in order to a copy of `doc` (RFC 6902 §4), as `jsonpatch.Patch.Apply`
+/// (`gopkg.in/evanphx/json-patch.v4`, the apiserver's), with its error messages.
 ///
 /// # Errors
 ///
@@ -116,28 +117,52 @@ pub fn apply(doc: &Value, ops: &[Op]) -> Result<Value> {
 
 fn apply_op(doc: &mut Value, op: &Op) -> Result<()> {
     match op {
-        Op::Add { path, value } => add(doc, path, value.clone()),
-        Op::Remove { path } => remove(doc, path).map(drop),
+        Op::Add { path, value } => add(doc, path, value.clone(), "add"),
+        Op::Remove { path } => remove(doc, path, "remove").map(drop),
+        Op::Replace { path, value } if path.is_empty() => {
+            // The root (RFC 6901 `""`) is the whole document.
+            *doc = value.clone();
+            Ok(())
+        }
         Op::Replace { path, value } => {
-            let slot = get_mut(doc, path)?;
+            let (parent, last) = parent_mut(doc, path, "replace")?;
+            let slot = match parent {
+                Value::Object(m) => m.get_mut(&last),
+                Value::Array(a) => {
+                    let i = parse_index(&last, a.len())?;
+                    a.get_mut(i)
+                }
+                _ => None,
+            };
+            let Some(slot) = slot else {
+                return Err(unprocessable(format!(
+                    "replace operation does not apply: doc is missing key: {path}: missing value"
+                )));
+            };
             *slot = value.clone();
             Ok(())
         }
         Op::Move { from, path } => {
             if path != from && path.starts_with(&format!("{from}/")) {
                 return Err(unprocessable(format!(
-                    "move operation: \"from\" {from:?} is a proper prefix of \"path\" {path:?}"
+                    "move operation does not apply: \"from\" {from} is a proper prefix of \"path\" {path}"
                 )));
             }
-            let v = remove(doc, from)?;
-            add(doc, path, v)
+            let v = remove(doc, from, "move")?;
+            add(doc, path, v, "move")
         }
         Op::Copy { from, path } => {
-            let v = get_mut(doc, from)?.clone();
-            add(doc, path, v)
+            let Some(v) = get(doc, from)? else {
+                return Err(unprocessable(format!(
+                    "copy operation does not apply: doc is missing from path: {from}: missing value"
+                )));
+            };
+            let v = v.clone();
+            add(doc, path, v, "copy")
         }
         Op::Test { path, value } => {
-            let actual = get_mut(doc, path)?;
+            // A missing value tests equal to `null`, as upstream's container `get` answers nil.
+            let actual = get(doc, path)?.map(|v| &*v).unwrap_or(&Value::Null);
             if actual == value {
                 Ok(())
             } else {
@@ -189,8 +214,8 @@ pub fn parse_pointer(pointer: &str) -> Result<Vec<String>> {
         .collect()
 }
 
-/// An array index: digits without a leading zero (RFC 6901 §4).
-fn parse_index(token: &str, len: usize, path: &str) -> Result<usize> {
+/// An array index below `len`: digits without a leading zero (RFC 6901 §4).
+fn parse_index(token: &str, len: usize) -> Result<usize> {
     let valid = !token.is_empty()
         && token.bytes().all(|b| b.is_ascii_digit())
         && (token == "0" || !token.starts_with('0'));
@@ -202,93 +227,102 @@ fn parse_index(token: &str, len: usize, path: &str) -> Result<usize> {
     match i {
         Some(i) if i < len => Ok(i),
         _ => Err(unprocessable(format!(
-            "unable to access invalid index: {token} in {path}"
+            "Unable to access invalid index: {token}: invalid index referenced"
         ))),
     }
 }
 
-fn missing(path: &str) -> PatchError {
-    unprocessable(format!("doc is missing path: \"{path}\": missing value"))
+/// Steps into `cur` by one token; `Ok(None)` when the member is missing.
+fn step<'a>(cur: &'a mut Value, token: &str) -> Result<Option<&'a mut Value>> {
+    Ok(match cur {
+        Value::Object(m) => m.get_mut(token),
+        Value::Array(a) => {
+            let i = parse_index(token, a.len())?;
+            a.get_mut(i)
+        }
+        _ => None,
+    })
 }
 
-/// The value at `path`.
-fn get_mut<'a>(doc: &'a mut Value, path: &str) -> Result<&'a mut Value> {
-    let tokens = parse_pointer(path)?;
+/// The value at `path`, `None` when it is missing.
+fn get<'a>(doc: &'a mut Value, path: &str) -> Result<Option<&'a mut Value>> {
     let mut cur = doc;
-    for t in &tokens {
-        cur = match cur {
-            Value::Object(m) => m.get_mut(t).ok_or_else(|| missing(path))?,
-            Value::Array(a) => {
-                let i = parse_index(t, a.len(), path)?;
-                &mut a[i]
-            }
-            _ => return Err(missing(path)),
-        };
+    for t in parse_pointer(path)? {
+        match step(cur, &t)? {
+            Some(next) => cur = next,
+            None => return Ok(None),
+        }
     }
-    Ok(cur)
+    Ok(Some(cur))
 }
 
-/// The container of the last token of `path`, and that token.
-fn parent_mut<'a>(doc: &'a mut Value, path: &str) -> Result<(&'a mut Value, String)> {
+/// The container of the last token of `path`, and that token; `op` words the error when the
+/// container is missing (`add operation does not apply: doc is missing path: "/a/b": ...`).
+fn parent_mut<'a>(doc: &'a mut Value, path: &str, op: &str) -> Result<(&'a mut Value, String)> {
     let mut tokens = parse_pointer(path)?;
+    let missing = || {
+        unprocessable(format!(
+            "{op} operation does not apply: doc is missing path: \"{path}\": missing value"
+        ))
+    };
     let Some(last) = tokens.pop() else {
-        return Err(unprocessable(format!("path {path:?} has no parent")));
+        return Err(missing());
     };
     let mut cur = doc;
     for t in &tokens {
-        cur = match cur {
-            Value::Object(m) => m.get_mut(t).ok_or_else(|| missing(path))?,
-            Value::Array(a) => {
-                let i = parse_index(t, a.len(), path)?;
-                &mut a[i]
-            }
-            _ => return Err(missing(path)),
-        };
+        cur = step(cur, t)?.ok_or_else(missing)?;
+    }
+    if !(cur.is_object() || cur.is_array()) {
+        return Err(missing());
     }
     Ok((cur, last))
 }
 
 /// RFC 6902 §4.1: into an object, sets the member; into an array, inserts before the index, or
 /// appends for `-`; the root path replaces the document.
-fn add(doc: &mut Value, path: &str, value: Value) -> Result<()> {
+fn add(doc: &mut Value, path: &str, value: Value, op: &str) -> Result<()> {
     if path.is_empty() {
         *doc = value;
         return Ok(());
     }
-    let (parent, last) = parent_mut(doc, path)?;
+    let (parent, last) = parent_mut(doc, path, op)?;
     match parent {
         Value::Object(m) => {
             m.insert(last, value);
-            Ok(())
         }
         Value::Array(a) => {
             if last == "-" {
                 a.push(value);
-                return Ok(());
+            } else {
+                // Inserting at index len appends; anything beyond is out of range.
+                let i = parse_index(&last, a.len() + 1)?;
+                a.insert(i, value);
             }
-            // Inserting at index len appends; anything beyond is out of range.
-            let i = parse_index(&last, a.len() + 1, path)?;
-            a.insert(i, value);
-            Ok(())
         }
-        _ => Err(missing(path)),
+        _ => {}
     }
+    Ok(())
 }
 
 /// RFC 6902 §4.2: removes and returns the value at `path`, which must exist.
-fn remove(doc: &mut Value, path: &str) -> Result<Value> {
+fn remove(doc: &mut Value, path: &str, op: &str) -> Result<Value> {
     if path.is_empty() {
         return Ok(std::mem::take(doc));
     }
-    let (parent, last) = parent_mut(doc, path)?;
-    match parent {
-        Value::Object(m) => m.remove(&last).ok_or_else(|| missing(path)),
+    let (parent, last) = parent_mut(doc, path, op)?;
+    let removed = match parent {
+        Value::Object(m) => m.remove(&last),
         Value::Array(a) => {
-            let i = parse_index(&last, a.len(), path)?;
-            Ok(a.remove(i))
+            let i = parse_index(&last, a.len())?;
+            Some(a.remove(i))
         }
-        _ => Err(missing(path)),
-    }
+        _ => None,
+    };
+    removed.ok_or_else(|| {
+        unprocessable(format!(
+            "Unable to remove nonexistent key: {last}: missing value"
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -388,7 +422,37 @@ mod tests {
         assert_eq!(e.code(), 422);
         assert!(e.to_string().contains("test failed"), "{e}");
         assert_eq!(
-            check_err(doc.clone(), json!([{"op":"remove","path":"/nope"}])).code(),
+            check_err(doc.clone(), json!([{"op":"remove","path":"/nope"}])).to_string(),
+            "Unable to remove nonexistent key: nope: missing value"
+        );
+        assert_eq!(
+            check_err(
+                doc.clone(),
+                json!([{"op":"replace","path":"/nope","value":1}])
+            )
+            .to_string(),
+            "replace operation does not apply: doc is missing key: /nope: missing value"
+        );
+        assert_eq!(
+            check_err(doc.clone(), json!([{"op":"add","path":"/a/b","value":1}])).to_string(),
+            "add operation does not apply: doc is missing path: \"/a/b\": missing value"
+        );
+        assert_eq!(
+            check_err(doc.clone(), json!([{"op":"remove","path":"/foo/5"}])).to_string(),
+            "Unable to access invalid index: 5: invalid index referenced"
+        );
+        assert_eq!(
+            check_err(doc.clone(), json!([{"op":"copy","from":"/x","path":"/y"}])).to_string(),
+            "copy operation does not apply: doc is missing from path: /x: missing value"
+        );
+        // `test` of a missing member against null passes; against anything else fails.
+        check(
+            doc.clone(),
+            json!([{"op":"test","path":"/nope","value":null}]),
+            doc.clone(),
+        );
+        assert_eq!(
+            check_err(doc.clone(), json!([{"op":"test","path":"/nope","value":1}])).code(),
             422
         );
         assert_eq!(

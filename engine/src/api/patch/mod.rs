@@ -3,9 +3,10 @@
 //!
 //! Pure functions of (live object, patch body, patch type, time): no store, no clock. The server
 //! turns the request into a [`PatchType`] ([`PatchType::from_request`]), reads the live object,
-//! calls [`patch`], then defaults, validates and stores the result as it would an update. Ordinary writes (create, update, and JSON/merge/strategic patches) record
-//! their field ownership with [`apply::update_managed_fields`], as upstream's field manager does
-//! for every non-apply request.
+//! calls [`patch`], then defaults, validates and stores the result as it would an update.
+//! Ordinary writes (create, update, and JSON/merge/strategic patches) record their field
+//! ownership with [`apply::update_managed_fields`] (or [`apply::record_update`]), as upstream's
+//! field manager does for every non-apply request.
 //!
 //! | upstream                                                        | here            |
 //! |-----------------------------------------------------------------|-----------------|
@@ -109,7 +110,8 @@ pub enum PatchError {
     /// 413: a JSON patch with more operations than upstream's `maxJSONPatchOperations`.
     #[error("{0}")]
     TooLarge(String),
-    /// 404: a JSON, merge or strategic patch of an object that does not exist.
+    /// 404: a JSON, merge or strategic patch of an object that does not exist. The server words
+    /// the `Status` itself (`deployments.apps "web" not found`), as it knows the resource.
     #[error("the object to patch does not exist")]
     NotFound,
 }
