@@ -797,6 +797,17 @@ pub fn apply(
         remove_at(&mut out, p);
     }
 
+    // A no-op apply (same object, same fields) changes nothing, not even the entry's time:
+    // upstream writes nothing then, and the resourceVersion stays.
+    if let Some(l) = live
+        && entries.iter().any(&mine)
+        && previous == config_set
+        && without_managed_fields(&out) == without_managed_fields(l)
+        && managed_fields(l).is_some()
+    {
+        return Ok(l.clone());
+    }
+
     entries.retain(|e| !mine(e));
     entries.push(ManagedFieldsEntry {
         manager: field_manager.into(),
@@ -808,6 +819,14 @@ pub fn apply(
     });
     set_managed_fields(&mut out, entries);
     Ok(out)
+}
+
+fn without_managed_fields(v: &Value) -> Value {
+    let mut v = v.clone();
+    if let Some(Value::Object(meta)) = v.get_mut("metadata") {
+        meta.remove("managedFields");
+    }
+    v
 }
 
 /// Whether `p` is a key field of an associative list element (`[name="web"].name`): it goes

@@ -102,6 +102,17 @@ fn applying_again_without_a_field_removes_it() {
 }
 
 #[test]
+fn a_no_op_apply_changes_nothing_not_even_the_time() {
+    let obj = apply_ok(None, &config(3, "nginx:1"), "kubectl", false, T1);
+    let again = apply_ok(Some(&obj), &config(3, "nginx:1"), "kubectl", false, T2);
+    assert_eq!(again, obj);
+    assert_eq!(entry(&again, "kubectl").unwrap()["time"], T1);
+    // A change stamps the new time.
+    let changed = apply_ok(Some(&obj), &config(4, "nginx:1"), "kubectl", false, T2);
+    assert_eq!(entry(&changed, "kubectl").unwrap()["time"], T2);
+}
+
+#[test]
 fn dropping_a_container_removes_the_element() {
     let mut cfg = config(3, "nginx:1");
     cfg["spec"]["template"]["spec"]["containers"] =
