@@ -8,6 +8,7 @@
 
 pub mod autoscaling;
 pub mod defaults;
+pub mod patch;
 pub mod table;
 pub mod validation;
 
@@ -32,6 +33,10 @@ pub enum Reason {
     Invalid,
     BadRequest,
     Conflict,
+    /// 415: a patch type the kind does not support (strategic merge on a custom resource).
+    UnsupportedMediaType,
+    /// 413: a request too large to handle (a JSON patch of more than 10000 operations).
+    RequestEntityTooLarge,
 }
 
 impl fmt::Display for Reason {
@@ -42,6 +47,8 @@ impl fmt::Display for Reason {
             Reason::Invalid => "Invalid",
             Reason::BadRequest => "BadRequest",
             Reason::Conflict => "Conflict",
+            Reason::UnsupportedMediaType => "UnsupportedMediaType",
+            Reason::RequestEntityTooLarge => "RequestEntityTooLarge",
         })
     }
 }
