@@ -121,10 +121,10 @@ impl MemoryBackend {
 
     /// `kubectl patch statefulset --type merge`: spec, labels and annotations.
     fn patch_stateful_set(&mut self, name: &str, patch: &serde_json::Value) -> Result<()> {
-        let current = serde_json::to_value(self.stateful_set_ref(name)?)
-            .map_err(|e| Error::Api(e.to_string()))?;
-        let mut patched = current;
-        crate::patch::merge_patch(&mut patched, patch);
+        // With its apiVersion and kind, so the patch merges lists by the kind's merge keys.
+        let mut patched = with_kind(&self.stateful_set_ref(name)?, "apps/v1", "StatefulSet");
+        crate::patch::try_merge_patch(&mut patched, patch)
+            .map_err(|e| Error::Api(format!("statefulsets.apps \"{name}\": {e}")))?;
         let new: k8s_openapi::api::apps::v1::StatefulSet = serde_json::from_value(patched)
             .map_err(|e| {
                 Error::Api(format!(
@@ -543,10 +543,9 @@ impl Backend for MemoryBackend {
             )));
         }
         let key = Self::key(name);
-        let current = serde_json::to_value(self.deployment_ref(name)?)
-            .map_err(|e| Error::Api(e.to_string()))?;
-        let mut patched = current;
-        crate::patch::merge_patch(&mut patched, patch);
+        let mut patched = with_kind(&self.deployment_ref(name)?, "apps/v1", "Deployment");
+        crate::patch::try_merge_patch(&mut patched, patch)
+            .map_err(|e| Error::Api(format!("deployments.apps \"{name}\": {e}")))?;
         let new: Deployment = serde_json::from_value(patched).map_err(|e| {
             Error::Api(format!(
                 "Deployment.apps \"{name}\" is invalid: the patched object does not decode: {e}"

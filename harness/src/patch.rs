@@ -1,6 +1,5 @@
 //! Patches as `kubectl patch` applies them by default (`--type strategic`) to the kinds kubespec
-//! simulates. See [`try_merge_patch`]; [`merge_patch`] is the infallible form the in-memory
-//! backend calls.
+//! simulates. See [`try_merge_patch`].
 //!
 //! Delegates to the engine's strategic merge patch
 //! ([`kubespec_engine::api::patch::strategic`]) with the kind read from the object's
@@ -28,17 +27,6 @@ pub fn try_merge_patch(target: &mut Value, patch: &Value) -> Result<(), PatchErr
     Ok(())
 }
 
-/// [`try_merge_patch`], for callers that cannot report an error.
-///
-/// NOTE: a strategic patch the API server would refuse is applied as a JSON merge patch instead
-/// (the approximation this module used to make); callers that can report errors should call
-/// [`try_merge_patch`].
-pub fn merge_patch(target: &mut Value, patch: &Value) {
-    if try_merge_patch(target, patch).is_err() {
-        *target = merge::merge_patch(target, patch);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,10 +42,11 @@ mod tests {
             json!({"replicas": 3, "paused": true, "template": {"spec": {"containers": [
             {"name": "a", "image": "a:1"}, {"name": "b", "image": "b:1"}]}}}),
         );
-        merge_patch(
+        try_merge_patch(
             &mut d,
             &json!({"spec": {"paused": null, "template": {"spec": {"containers": [{"name": "b", "image": "b:2"}]}}}}),
-        );
+        )
+        .unwrap();
         assert_eq!(
             d,
             deployment(json!({"replicas": 3, "template": {"spec": {"containers": [
@@ -69,10 +58,11 @@ mod tests {
     fn plain_lists_are_replaced() {
         let mut d = deployment(json!({"template": {"spec": {"containers": [
             {"name": "a", "args": ["a", "b"]}]}}}));
-        merge_patch(
+        try_merge_patch(
             &mut d,
             &json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "args": ["c"]}]}}}}),
-        );
+        )
+        .unwrap();
         assert_eq!(
             d,
             deployment(

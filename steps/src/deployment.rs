@@ -99,7 +99,7 @@ pub(crate) fn steps() -> Vec<StepDef> {
         step!(
             When,
             "I patch deployment {string} with:",
-            "kubectl patch --type merge with the docstring's YAML (containers merge by name).",
+            "kubectl patch (a strategic merge patch, its default) with the docstring's YAML: containers and env merge by name, `$patch: delete` removes one.",
             r#"When I patch deployment "web" with:"#,
             patch
         ),

@@ -56,7 +56,7 @@ pub(crate) fn steps() -> Vec<StepDef> {
         step!(
             When,
             "I patch statefulset {string} with:",
-            "kubectl patch statefulset --type merge with the docstring's YAML (containers merge by name).",
+            "kubectl patch statefulset (a strategic merge patch) with the docstring's YAML: containers and env merge by name.",
             r#"When I patch statefulset "web" with:"#,
             patch
         ),
