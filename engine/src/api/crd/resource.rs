@@ -214,7 +214,10 @@ pub fn admit_status_update(
             }
         }
     }
-    let mut errs = ErrorList::default();
+    let mut errs = validate_type_meta(desc, v, &obj);
+    if !errs.is_empty() {
+        return Err(errs.into_invalid(&desc.qualified_kind(), &name_of(&obj)));
+    }
     validate_meta_update(&mut errs, old, &obj);
     if let (Some(schema), Some(status)) = (
         v.schema.as_ref().and_then(|s| property(s, "status")),
@@ -224,6 +227,9 @@ pub fn admit_status_update(
     }
     if let Some(scale) = v.scale.as_ref() {
         validate_scale_status(&mut errs, &obj, scale);
+    }
+    if let Some(schema) = v.schema.as_ref() {
+        errs.extend(validate_list_sets_and_maps("", schema, &obj));
     }
     if !errs.is_empty() {
         return Err(errs.into_invalid(&desc.qualified_kind(), &name_of(&obj)));
@@ -271,21 +277,7 @@ fn validate_object(
     obj: &Value,
     old: Option<&Value>,
 ) -> ErrorList {
-    let mut errs = ErrorList::default();
-    // ValidateTypeMeta: its errors stand alone.
-    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
-    if kind != desc.kind {
-        errs.invalid("kind", go_quote(kind), &format!("must be {}", desc.kind));
-    }
-    let want = format!("{}/{}", desc.group, v.name);
-    let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-    if api_version != want {
-        errs.invalid(
-            "apiVersion",
-            go_quote(api_version),
-            &format!("must be {want}"),
-        );
-    }
+    let mut errs = validate_type_meta(desc, v, obj);
     if !errs.is_empty() {
         return errs;
     }
@@ -302,6 +294,29 @@ fn validate_object(
     }
     if let Some(schema) = v.schema.as_ref() {
         errs.extend(validate_list_sets_and_maps("", schema, obj));
+    }
+    errs
+}
+
+/// `ValidateTypeMeta`: the caller reports these errors alone, without going on.
+fn validate_type_meta(
+    desc: &ResourceDescription,
+    v: &VersionDescription,
+    obj: &Value,
+) -> ErrorList {
+    let mut errs = ErrorList::default();
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
+    if kind != desc.kind {
+        errs.invalid("kind", go_quote(kind), &format!("must be {}", desc.kind));
+    }
+    let want = format!("{}/{}", desc.group, v.name);
+    let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    if api_version != want {
+        errs.invalid(
+            "apiVersion",
+            go_quote(api_version),
+            &format!("must be {want}"),
+        );
     }
     errs
 }
