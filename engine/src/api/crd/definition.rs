@@ -63,10 +63,10 @@ pub fn set_defaults(crd: &mut CustomResourceDefinition) {
         svc.port.get_or_insert(443);
     }
     let status = crd.status.get_or_insert_with(Default::default);
-    if status.stored_versions.as_ref().is_none_or(|v| v.is_empty()) {
-        if let Some(v) = crd.spec.versions.iter().find(|v| v.storage) {
-            status.stored_versions = Some(vec![v.name.clone()]);
-        }
+    if status.stored_versions.as_ref().is_none_or(|v| v.is_empty())
+        && let Some(v) = crd.spec.versions.iter().find(|v| v.storage)
+    {
+        status.stored_versions = Some(vec![v.name.clone()]);
     }
 }
 
@@ -150,10 +150,10 @@ pub fn validate(crd: &CustomResourceDefinition) -> ErrorList {
     let mut errs = ErrorList::default();
     validate_metadata(&mut errs, crd);
     validate_spec(&mut errs, crd);
-    if let Some(status) = crd.status.as_ref() {
-        if let Some(names) = status.accepted_names.as_ref() {
-            validate_names(&mut errs, names, "status.acceptedNames");
-        }
+    if let Some(status) = crd.status.as_ref()
+        && let Some(names) = status.accepted_names.as_ref()
+    {
+        validate_names(&mut errs, names, "status.acceptedNames");
     }
     validate_stored_versions(&mut errs, crd);
     validate_api_approval(&mut errs, crd, None);
@@ -569,14 +569,14 @@ fn validate_column(errs: &mut ErrorList, c: &CustomResourceColumnDefinition, pat
             &format!("must be one of {TYPES}"),
         );
     }
-    if let Some(f) = c.format.as_deref().filter(|f| !f.is_empty()) {
-        if !FORMATS.split(',').any(|t| t == f) {
-            errs.invalid(
-                format!("{path}.format"),
-                str_value(f),
-                &format!("must be one of {FORMATS}"),
-            );
-        }
+    if let Some(f) = c.format.as_deref().filter(|f| !f.is_empty())
+        && !FORMATS.split(',').any(|t| t == f)
+    {
+        errs.invalid(
+            format!("{path}.format"),
+            str_value(f),
+            &format!("must be one of {FORMATS}"),
+        );
     }
     let jpath = format!("{path}.JSONPath");
     if c.json_path.is_empty() {

@@ -51,7 +51,7 @@ fn is_date(s: &str) -> bool {
 /// Standard base64 with padding (Go's `base64.StdEncoding`).
 fn is_base64(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.len() % 4 != 0 {
+    if !b.len().is_multiple_of(4) {
         return false;
     }
     let body = s.trim_end_matches('=');

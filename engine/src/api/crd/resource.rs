@@ -78,14 +78,15 @@ fn check_decodable(obj: &Value) -> Result<(), ApiError> {
             go_json(obj)
         )));
     }
-    if let Some(meta) = m.get("metadata") {
-        if !meta.is_object() && !meta.is_null() {
-            return Err(ApiError::bad_request(format!(
-                ".metadata accessor error: {} is of the type {}, expected map[string]interface{{}}",
-                go_v(meta),
-                go_type(meta)
-            )));
-        }
+    if let Some(meta) = m.get("metadata")
+        && !meta.is_object()
+        && !meta.is_null()
+    {
+        return Err(ApiError::bad_request(format!(
+            ".metadata accessor error: {} is of the type {}, expected map[string]interface{{}}",
+            go_v(meta),
+            go_type(meta)
+        )));
     }
     Ok(())
 }
@@ -133,10 +134,10 @@ pub fn admit_create(
     let v = version_of(desc, version)?;
     check_decodable(&obj)?;
     let unknown_fields = decode(&mut obj, v);
-    if v.status_subresource {
-        if let Value::Object(m) = &mut obj {
-            m.remove("status");
-        }
+    if v.status_subresource
+        && let Value::Object(m) = &mut obj
+    {
+        m.remove("status");
     }
     set_generation(&mut obj, 1);
     let errs = validate_object(desc, v, &obj, None);

@@ -329,14 +329,15 @@ fn structural_invariants(errs: &mut ErrorList, s: &JSONSchemaProps, lvl: Level, 
         );
     }
     for meta in ["kind", "apiVersion"] {
-        if let Some(p) = s.properties.as_ref().and_then(|p| p.get(meta)) {
-            if check_metadata && type_of(p) != "string" {
-                errs.invalid_value(
-                    child(&key(path, "properties", meta), "type"),
-                    &Value::String(type_of(p).into()),
-                    "must be string",
-                );
-            }
+        if let Some(p) = s.properties.as_ref().and_then(|p| p.get(meta))
+            && check_metadata
+            && type_of(p) != "string"
+        {
+            errs.invalid_value(
+                child(&key(path, "properties", meta), "type"),
+                &Value::String(type_of(p).into()),
+                "must be string",
+            );
         }
     }
     if let Some(m) = s.properties.as_ref().and_then(|p| p.get("metadata")) {
@@ -405,14 +406,14 @@ fn value_validation(
     if let Some(n) = s.not.as_deref() {
         nested_value_validation(errs, n, false, false, lvl, &child(path, "not"));
     }
-    if let Some(p) = s.pattern.as_deref().filter(|p| !p.is_empty()) {
-        if let Err(e) = regex::Regex::new(p) {
-            errs.invalid_value(
-                child(path, "pattern"),
-                &Value::String(p.into()),
-                &format!("must be a valid regular expression, but isn't: {e}"),
-            );
-        }
+    if let Some(p) = s.pattern.as_deref().filter(|p| !p.is_empty())
+        && let Err(e) = regex::Regex::new(p)
+    {
+        errs.invalid_value(
+            child(path, "pattern"),
+            &Value::String(p.into()),
+            &format!("must be a valid regular expression, but isn't: {e}"),
+        );
     }
 }
 
@@ -617,16 +618,16 @@ pub fn validate_defaults(s: &JSONSchemaProps, path: &str) -> ErrorList {
 
 fn defaults_node(errs: &mut ErrorList, s: &JSONSchemaProps, path: &str, inside_meta: bool) {
     let inside_meta = inside_meta && !embedded(s);
-    if let Some(d) = default_of(s) {
-        if !inside_meta {
-            let dpath = child(path, "default");
-            let mut pruned = d.clone();
-            super::prune::prune(&mut pruned, Some(s), embedded(s));
-            if &pruned != d {
-                errs.invalid_value(dpath.clone(), d, "must not have unknown fields");
-            }
-            errs.extend(super::validate::validate(d, s, Some(&dpath)));
+    if let Some(d) = default_of(s)
+        && !inside_meta
+    {
+        let dpath = child(path, "default");
+        let mut pruned = d.clone();
+        super::prune::prune(&mut pruned, Some(s), embedded(s));
+        if &pruned != d {
+            errs.invalid_value(dpath.clone(), d, "must not have unknown fields");
         }
+        errs.extend(super::validate::validate(d, s, Some(&dpath)));
     }
     if let Some(it) = items(s) {
         defaults_node(errs, it, &child(path, "items"), inside_meta);
@@ -844,38 +845,36 @@ fn validate_openapi_schema(
                     "must be array if x-kubernetes-list-type is specified",
                 );
             }
-        } else if lt == "set" {
-            if let Some(is) = items(s) {
-                match type_of(is) {
-                    "array" => {
-                        if let Some(ilt) = is
-                            .x_kubernetes_list_type
-                            .as_deref()
-                            .filter(|l| *l != "atomic")
-                        {
-                            errs.invalid_value(
-                                child(path, "items.x-kubernetes-list-type"),
-                                &Value::String(ilt.into()),
-                                "must be atomic as item of a list with x-kubernetes-list-type=set",
-                            );
-                        }
+        } else if lt == "set"
+            && let Some(is) = items(s)
+        {
+            match type_of(is) {
+                "array" => {
+                    if let Some(ilt) = is
+                        .x_kubernetes_list_type
+                        .as_deref()
+                        .filter(|l| *l != "atomic")
+                    {
+                        errs.invalid_value(
+                            child(path, "items.x-kubernetes-list-type"),
+                            &Value::String(ilt.into()),
+                            "must be atomic as item of a list with x-kubernetes-list-type=set",
+                        );
                     }
-                    "object" => {
-                        if is.x_kubernetes_map_type.as_deref() != Some("atomic") {
-                            // Upstream passes the items' list type as the bad value.
-                            let bad = is
-                                .x_kubernetes_list_type
-                                .as_ref()
-                                .map_or("null".to_string(), |l| l.clone());
-                            errs.invalid_value(
-                                child(path, "items.x-kubernetes-map-type"),
-                                &Value::String(bad),
-                                "must be atomic as item of a list with x-kubernetes-list-type=set",
-                            );
-                        }
-                    }
-                    _ => {}
                 }
+                "object" if is.x_kubernetes_map_type.as_deref() != Some("atomic") => {
+                    // Upstream passes the items' list type as the bad value.
+                    let bad = is
+                        .x_kubernetes_list_type
+                        .as_ref()
+                        .map_or("null".to_string(), |l| l.clone());
+                    errs.invalid_value(
+                        child(path, "items.x-kubernetes-map-type"),
+                        &Value::String(bad),
+                        "must be atomic as item of a list with x-kubernetes-list-type=set",
+                    );
+                }
+                _ => {}
             }
         }
         if !matches!(lt, "atomic" | "set" | "map") {

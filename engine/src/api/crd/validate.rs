@@ -294,6 +294,8 @@ fn invalid_type(path: &str, type_name: &str, value: &str) -> OError {
 }
 
 /// `typeValidator.Validate`.
+// The conditions are kept in upstream's shape so they can be read side by side.
+#[allow(clippy::nonminimal_bool)]
 fn type_validator(path: &str, s: &JSONSchemaProps, data: &Value) -> Res {
     let types = types_of(s);
     let contains = |t: &str| types.contains(&t);
@@ -431,13 +433,13 @@ fn schema_props_validator(path: &str, s: &JSONSchemaProps, data: &Value) -> Res 
             )));
         }
     }
-    if let Some(not) = s.not.as_deref() {
-        if validate_node(path, not, data).is_valid() {
-            main.errors.push(composite(format!(
-                "{} must not validate the schema (not)",
-                go_quote(path)
-            )));
-        }
+    if let Some(not) = s.not.as_deref()
+        && validate_node(path, not, data).is_valid()
+    {
+        main.errors.push(composite(format!(
+            "{} must not validate the schema (not)",
+            go_quote(path)
+        )));
     }
     main.match_count += 1;
     main
@@ -451,27 +453,27 @@ fn composite(message: String) -> OError {
 fn string_validator(path: &str, s: &JSONSchemaProps, data: &str) -> Res {
     let len = data.chars().count() as i64;
     let value = Some(Value::String(data.to_string()));
-    if let Some(max) = s.max_length {
-        if len > max {
-            let mut e = OError::new(
-                Code::TooLong,
-                path,
-                value,
-                format!("{path} in body should be at most {max} chars long"),
-            );
-            e.limit = max;
-            return Res::err(e);
-        }
+    if let Some(max) = s.max_length
+        && len > max
+    {
+        let mut e = OError::new(
+            Code::TooLong,
+            path,
+            value,
+            format!("{path} in body should be at most {max} chars long"),
+        );
+        e.limit = max;
+        return Res::err(e);
     }
-    if let Some(min) = s.min_length {
-        if len < min {
-            return Res::err(OError::new(
-                Code::Other,
-                path,
-                value,
-                format!("{path} in body should be at least {min} chars long"),
-            ));
-        }
+    if let Some(min) = s.min_length
+        && len < min
+    {
+        return Res::err(OError::new(
+            Code::Other,
+            path,
+            value,
+            format!("{path} in body should be at least {min} chars long"),
+        ));
     }
     if let Some(pattern) = s.pattern.as_deref().filter(|p| !p.is_empty()) {
         match regex::Regex::new(pattern) {
@@ -641,27 +643,27 @@ fn slice_validator(path: &str, s: &JSONSchemaProps, list: &[Value]) -> Res {
             res.merge(validate_node(&format!("{path}[{i}]"), item_schema, v));
         }
     }
-    if let Some(min) = s.min_items {
-        if size < min {
-            res.errors.push(OError::new(
-                Code::Other,
-                path,
-                Some(Value::from(size)),
-                format!("{path} in body should have at least {min} items"),
-            ));
-        }
+    if let Some(min) = s.min_items
+        && size < min
+    {
+        res.errors.push(OError::new(
+            Code::Other,
+            path,
+            Some(Value::from(size)),
+            format!("{path} in body should have at least {min} items"),
+        ));
     }
-    if let Some(max) = s.max_items {
-        if size > max {
-            let mut e = OError::new(
-                Code::MaxItems,
-                path,
-                Some(Value::from(size)),
-                format!("{path} in body should have at most {max} items"),
-            );
-            e.limit = max;
-            res.errors.push(e);
-        }
+    if let Some(max) = s.max_items
+        && size > max
+    {
+        let mut e = OError::new(
+            Code::MaxItems,
+            path,
+            Some(Value::from(size)),
+            format!("{path} in body should have at most {max} items"),
+        );
+        e.limit = max;
+        res.errors.push(e);
     }
     if s.unique_items == Some(true) {
         let dup = list
@@ -739,27 +741,27 @@ fn go_fmt_v(v: &Value) -> String {
 /// `objectValidator.Validate`.
 fn object_validator(path: &str, s: &JSONSchemaProps, map: &serde_json::Map<String, Value>) -> Res {
     let num_keys = map.len() as i64;
-    if let Some(min) = s.min_properties {
-        if num_keys < min {
-            return Res::err(OError::new(
-                Code::Other,
-                path,
-                Some(Value::from(num_keys)),
-                format!("{path} in body should have at least {min} properties"),
-            ));
-        }
+    if let Some(min) = s.min_properties
+        && num_keys < min
+    {
+        return Res::err(OError::new(
+            Code::Other,
+            path,
+            Some(Value::from(num_keys)),
+            format!("{path} in body should have at least {min} properties"),
+        ));
     }
-    if let Some(max) = s.max_properties {
-        if num_keys > max {
-            let mut e = OError::new(
-                Code::TooManyProperties,
-                path,
-                Some(Value::from(num_keys)),
-                format!("{path} in body should have at most {max} properties"),
-            );
-            e.limit = max;
-            return Res::err(e);
-        }
+    if let Some(max) = s.max_properties
+        && num_keys > max
+    {
+        let mut e = OError::new(
+            Code::TooManyProperties,
+            path,
+            Some(Value::from(num_keys)),
+            format!("{path} in body should have at most {max} properties"),
+        );
+        e.limit = max;
+        return Res::err(e);
     }
     let mut res = Res::default();
     let props = s.properties.as_ref();
