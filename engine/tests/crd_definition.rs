@@ -167,7 +167,9 @@ fn refused_with(v: Value, expected: &[&str]) {
     assert_eq!(causes(v), expected);
 }
 
-const SCHEMA: &str = "spec.versions[0].schema.openAPIV3Schema";
+/// Where a schema shared by every version is reported: upstream validates the internal form,
+/// to which the v1 conversion hoists identical per-version schemas.
+const SCHEMA: &str = "spec.validation.openAPIV3Schema";
 
 #[test]
 fn crontab_is_admitted_defaulted_and_established() {
@@ -361,7 +363,7 @@ fn every_version_needs_a_schema() {
     v["spec"]["versions"][0]["schema"] = Value::Null;
     refused_with(
         v,
-        &[&format!("{SCHEMA}: Required value: schemas are required")],
+        &["spec.versions[0].schema.openAPIV3Schema: Required value: schemas are required"],
     );
 }
 
@@ -567,8 +569,8 @@ fn scale_paths_must_point_under_spec_and_status() {
     refused_with(
         v,
         &[
-            r#"spec.versions[0].subresources.scale.specReplicasPath: Invalid value: ".replicas": should be a json path under .spec"#,
-            r#"spec.versions[0].subresources.scale.statusReplicasPath: Invalid value: "status.replicas": must be a simple json path starting with ."#,
+            r#"spec.subresources.scale.specReplicasPath: Invalid value: ".replicas": should be a json path under .spec"#,
+            r#"spec.subresources.scale.statusReplicasPath: Invalid value: "status.replicas": must be a simple json path starting with ."#,
         ],
     );
 }
@@ -651,5 +653,50 @@ fn updates_keep_status_bump_generation_and_freeze_group_and_plural() {
             r#"spec.scope: Invalid value: "Cluster": field is immutable"#,
             r#"spec.names.kind: Invalid value: "Cron": field is immutable"#,
         ]
+    );
+}
+
+#[test]
+fn differing_versions_are_reported_per_version() {
+    let mut v = crontab();
+    let mut v2 = v["spec"]["versions"][0].clone();
+    v2["name"] = json!("v2");
+    v2["storage"] = json!(false);
+    v2["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["image"] =
+        json!({"format": "uri"});
+    v["spec"]["versions"] = json!([v["spec"]["versions"][0].clone(), v2.clone()]);
+    refused_with(
+        v.clone(),
+        &[
+            "spec.versions[1].schema.openAPIV3Schema.properties[spec].properties[image].type: Required value: must not be empty for specified object fields",
+        ],
+    );
+    // Two versions with the same (bad) schema: reported once, at the top level.
+    v2["schema"] = v["spec"]["versions"][1]["schema"].clone();
+    let mut v1 = v2.clone();
+    v1["name"] = json!("v1");
+    v1["storage"] = json!(true);
+    v["spec"]["versions"] = json!([v1, v2]);
+    refused_with(
+        v,
+        &[&format!(
+            "{SCHEMA}.properties[spec].properties[image].type: Required value: must not be empty for specified object fields"
+        )],
+    );
+}
+
+#[test]
+fn a_bad_first_version_name_is_also_the_internal_spec_version() {
+    let mut v = crontab();
+    v["spec"]["versions"][0]["name"] = json!("V1");
+    let got = causes(v);
+    assert_eq!(got.len(), 2, "{got:#?}");
+    assert!(
+        got[0].starts_with(r#"spec.versions[0].name: Invalid value: "V1": a DNS-1035 label"#),
+        "{got:#?}"
+    );
+    assert!(
+        got[1].starts_with(r#"spec.version: Invalid value: "V1": a DNS-1035 label"#),
+        "{got:#?}"
     );
 }

@@ -9,9 +9,11 @@
 //! Entry points: [`admit_create`], [`admit_update`], [`accept`]; then
 //! [`super::ResourceDescription::from_crd`] for what the server serves.
 //!
-//! Versions are validated in v1's shape: per-version schemas, subresources and printer
-//! columns, with error paths under `spec.versions[i]`; the conversion webhook's fields are
-//! reported on the internal paths upstream uses (`spec.conversion.webhookClientConfig`).
+//! Upstream validates the *internal* form of a v1 CRD, so error paths are internal ones: a
+//! schema, subresources or printer columns shared by every version are reported at the top
+//! level (`spec.validation.openAPIV3Schema…`, `spec.subresources…`,
+//! `spec.additionalPrinterColumns[i]…`), per-version ones under `spec.versions[i]`; the
+//! conversion webhook's fields at `spec.conversion.webhookClientConfig`.
 
 use super::errors::{ErrorList, go_json, render_value};
 use super::names::{is_dns1035_label, is_dns1123_subdomain, name_is_dns_subdomain};
@@ -21,6 +23,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceColumnDefinition, CustomResourceConversion, CustomResourceDefinition,
     CustomResourceDefinitionCondition, CustomResourceDefinitionNames,
     CustomResourceDefinitionStatus, CustomResourceDefinitionVersion, CustomResourceSubresources,
+    JSONSchemaProps,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::Value;
@@ -307,16 +310,19 @@ fn validate_spec(errs: &mut ErrorList, crd: &CustomResourceDefinition) {
             &["Cluster".into(), "Namespaced".into()],
         ),
     }
-    for (i, v) in spec.versions.iter().enumerate() {
-        if v.schema
-            .as_ref()
-            .and_then(|s| s.open_api_v3_schema.as_ref())
-            .is_none()
-        {
-            errs.required(
-                format!("spec.versions[{i}].schema.openAPIV3Schema"),
-                "schemas are required",
-            );
+    let hoisted = Hoisted::of(&spec.versions);
+    if hoisted.schema.is_none() {
+        for (i, v) in spec.versions.iter().enumerate() {
+            if v.schema
+                .as_ref()
+                .and_then(|s| s.open_api_v3_schema.as_ref())
+                .is_none()
+            {
+                errs.required(
+                    format!("spec.versions[{i}].schema.openAPIV3Schema"),
+                    "schemas are required",
+                );
+            }
         }
     }
     let mut storage = 0;
@@ -337,7 +343,7 @@ fn validate_spec(errs: &mut ErrorList, crd: &CustomResourceDefinition) {
                 &dns.join(","),
             );
         }
-        validate_version(errs, v, &format!("spec.versions[{i}]"));
+        validate_version(errs, v, &hoisted, &format!("spec.versions[{i}]"));
     }
     if !unique {
         errs.invalid(
@@ -353,6 +359,13 @@ fn validate_spec(errs: &mut ErrorList, crd: &CustomResourceDefinition) {
             "must have exactly one version marked as storage version",
         );
     }
+    // The internal `spec.version` is `versions[0].name`.
+    if let Some(first) = spec.versions.first().filter(|v| !v.name.is_empty()) {
+        let dns = is_dns1035_label(&first.name);
+        if !dns.is_empty() {
+            errs.invalid("spec.version", str_value(&first.name), &dns.join(","));
+        }
+    }
     let names = &spec.names;
     if names.plural.is_empty() {
         errs.required("spec.names.plural", "");
@@ -367,11 +380,92 @@ fn validate_spec(errs: &mut ErrorList, crd: &CustomResourceDefinition) {
         errs.required("spec.names.listKind", "");
     }
     validate_names(errs, names, "spec.names");
+    if let Some(schema) = hoisted.schema {
+        let any_status = hoisted.subresources.is_some_and(|s| s.status.is_some())
+            || spec
+                .versions
+                .iter()
+                .any(|v| v.subresources.as_ref().is_some_and(|s| s.status.is_some()));
+        errs.extend(validate_version_schema(
+            schema,
+            any_status,
+            "spec.validation",
+        ));
+    }
+    validate_subresources(errs, hoisted.subresources, "spec.subresources");
+    for (i, c) in hoisted.columns.iter().enumerate() {
+        validate_column(errs, c, &format!("spec.additionalPrinterColumns[{i}]"));
+    }
     validate_conversion(errs, spec.conversion.as_ref());
 }
 
-/// `validateCustomResourceDefinitionVersion`.
-fn validate_version(errs: &mut ErrorList, v: &CustomResourceDefinitionVersion, path: &str) {
+/// What the v1 → internal conversion (`Convert_v1_CustomResourceDefinitionSpec_To_apiextensions_CustomResourceDefinitionSpec`)
+/// moves to the top level because every version has the same value: the schema
+/// (`spec.validation`), the subresources (`spec.subresources`) and the printer columns
+/// (`spec.additionalPrinterColumns`). Upstream validates — and so reports errors on — the
+/// internal form, so a single-version CRD's schema errors read
+/// `spec.validation.openAPIV3Schema…`, and per-version paths appear only when versions differ.
+struct Hoisted<'a> {
+    /// `Some` when all versions share one non-nil schema.
+    schema: Option<&'a JSONSchemaProps>,
+    subresources_identical: bool,
+    subresources: Option<&'a CustomResourceSubresources>,
+    columns_identical: bool,
+    columns: &'a [CustomResourceColumnDefinition],
+    schema_identical: bool,
+}
+
+impl<'a> Hoisted<'a> {
+    fn of(versions: &'a [CustomResourceDefinitionVersion]) -> Hoisted<'a> {
+        let Some(first) = versions.first() else {
+            return Hoisted {
+                schema: None,
+                schema_identical: false,
+                subresources_identical: false,
+                subresources: None,
+                columns_identical: false,
+                columns: &[],
+            };
+        };
+        let schema_identical = versions.iter().all(|v| v.schema == first.schema);
+        let subresources_identical = versions
+            .iter()
+            .all(|v| v.subresources == first.subresources);
+        let cols =
+            |v: &'a CustomResourceDefinitionVersion| -> &'a [CustomResourceColumnDefinition] {
+                v.additional_printer_columns.as_deref().unwrap_or(&[])
+            };
+        let columns_identical = versions.iter().all(|v| cols(v) == cols(first));
+        Hoisted {
+            schema: if schema_identical {
+                first
+                    .schema
+                    .as_ref()
+                    .and_then(|s| s.open_api_v3_schema.as_ref())
+            } else {
+                None
+            },
+            schema_identical,
+            subresources_identical,
+            subresources: if subresources_identical {
+                first.subresources.as_ref()
+            } else {
+                None
+            },
+            columns_identical,
+            columns: if columns_identical { cols(first) } else { &[] },
+        }
+    }
+}
+
+/// `validateCustomResourceDefinitionVersion` on the internal form: only the fields that
+/// were not hoisted to the top level are validated here.
+fn validate_version(
+    errs: &mut ErrorList,
+    v: &CustomResourceDefinitionVersion,
+    hoisted: &Hoisted<'_>,
+    path: &str,
+) {
     for msg in
         deprecation_warning_errors(v.deprecated == Some(true), v.deprecation_warning.as_deref())
     {
@@ -383,25 +477,37 @@ fn validate_version(errs: &mut ErrorList, v: &CustomResourceDefinitionVersion, p
             &msg,
         );
     }
-    let status_enabled = v.subresources.as_ref().is_some_and(|s| s.status.is_some());
-    if let Some(schema) = v
-        .schema
-        .as_ref()
-        .and_then(|s| s.open_api_v3_schema.as_ref())
-    {
-        errs.extend(validate_version_schema(
-            schema,
-            status_enabled,
-            &format!("{path}.schema"),
-        ));
+    // getSubresourcesForVersion: the top-level subresources when they were hoisted.
+    let subresources = if hoisted.subresources_identical {
+        hoisted.subresources
+    } else {
+        v.subresources.as_ref()
+    };
+    let status_enabled = subresources.is_some_and(|s| s.status.is_some());
+    if !hoisted.schema_identical {
+        if let Some(schema) = v
+            .schema
+            .as_ref()
+            .and_then(|s| s.open_api_v3_schema.as_ref())
+        {
+            errs.extend(validate_version_schema(
+                schema,
+                status_enabled,
+                &format!("{path}.schema"),
+            ));
+        }
     }
-    validate_subresources(
-        errs,
-        v.subresources.as_ref(),
-        &format!("{path}.subresources"),
-    );
-    for (i, c) in v.additional_printer_columns.iter().flatten().enumerate() {
-        validate_column(errs, c, &format!("{path}.additionalPrinterColumns[{i}]"));
+    if !hoisted.subresources_identical {
+        validate_subresources(
+            errs,
+            v.subresources.as_ref(),
+            &format!("{path}.subresources"),
+        );
+    }
+    if !hoisted.columns_identical {
+        for (i, c) in v.additional_printer_columns.iter().flatten().enumerate() {
+            validate_column(errs, c, &format!("{path}.additionalPrinterColumns[{i}]"));
+        }
     }
 }
 
