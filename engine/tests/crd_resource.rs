@@ -150,9 +150,13 @@ fn unknown_fields_are_pruned_and_reported() {
     let d = crontabs(json!(null));
     let mut obj = crontab(json!({"cronSpec": "* * * * *", "foo": 1, "bar": {"x": 1}}));
     obj["extra"] = json!(true);
-    obj["metadata"]["unknownMeta"] = json!("kept for ObjectMeta decoding");
+    obj["metadata"]["labelz"] = json!({"a": "b"});
     let a = admit_create(&d, "v1", obj).expect("pruning is not an error");
-    assert_eq!(a.unknown_fields, vec!["extra", "spec.bar", "spec.foo"]);
+    assert_eq!(
+        a.unknown_fields,
+        vec!["extra", "metadata.labelz", "spec.bar", "spec.foo"]
+    );
+    assert_eq!(a.object["metadata"].get("labelz"), None);
     assert_eq!(a.object.get("extra"), None);
     assert_eq!(
         a.object["spec"],
@@ -160,7 +164,7 @@ fn unknown_fields_are_pruned_and_reported() {
     );
     assert_eq!(
         strict_decoding_error(&a.unknown_fields).message,
-        r#"strict decoding error: unknown field "extra", unknown field "spec.bar", unknown field "spec.foo""#
+        r#"strict decoding error: unknown field "extra", unknown field "metadata.labelz", unknown field "spec.bar", unknown field "spec.foo""#
     );
 }
 
@@ -414,4 +418,21 @@ fn reset_status_and_spec_changed() {
     let mut without = json!({"spec": {}, "status": {"x": 1}});
     reset_status(&json!({"spec": {}}), &mut without);
     assert_eq!(without, json!({"spec": {}}));
+}
+
+#[test]
+fn labels_and_annotations_are_validated() {
+    let d = crontabs(json!(null));
+    let mut obj = crontab(json!({}));
+    obj["metadata"]["labels"] = json!({"app": "web", "bad key!": "x", "tier": "front end"});
+    obj["metadata"]["annotations"] = json!({"example.com/ok": "anything at all", "/nope": "x"});
+    let err = admit_create(&d, "v1", obj).expect_err("bad labels");
+    assert_eq!(
+        causes(&err),
+        vec![
+            r#"metadata.labels: Invalid value: "bad key!": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"#,
+            r#"metadata.labels: Invalid value: "front end": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"#,
+            r#"metadata.annotations: Invalid value: "/nope": prefix part must be non-empty"#,
+        ]
+    );
 }

@@ -12,12 +12,15 @@
 //! object meta, schema, scale paths, list types).
 //!
 //! NOTE: not covered here: CEL rules (`x-kubernetes-validations`), validation ratcheting on
-//! update, label/annotation syntax, and the object meta of embedded resources.
+//! update, owner references, finalizers and managed fields, and the object meta of embedded
+//! resources.
 
 use super::defaults::{default, prune_non_nullable_nulls_without_defaults};
 use super::description::{ResourceDescription, ScaleDescription, VersionDescription};
 use super::errors::{ErrorList, go_json, go_quote, render_value};
-use super::names::{is_dns1123_label, name_is_dns_subdomain};
+use super::names::{
+    is_dns1123_label, is_qualified_name, is_valid_label_value, name_is_dns_subdomain,
+};
 use super::prune::prune;
 use super::schema::property;
 use super::validate::{validate, validate_at, validate_list_sets_and_maps};
@@ -91,9 +94,12 @@ fn check_decodable(obj: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Prune, drop non-nullable nulls, default: what upstream's codec does to every object.
+/// Prune (the schema's unknown fields and `metadata`'s), drop non-nullable nulls, default:
+/// what upstream's codec does to every object.
 fn decode(obj: &mut Value, v: &VersionDescription) -> Vec<String> {
-    let pruned = prune(obj, v.schema.as_ref(), true);
+    let mut pruned = prune(obj, v.schema.as_ref(), true);
+    pruned.extend(prune_object_meta(obj));
+    pruned.sort();
     if let Some(schema) = v.schema.as_ref() {
         prune_non_nullable_nulls_without_defaults(obj, schema);
         default(obj, schema);
@@ -368,6 +374,77 @@ fn validate_meta(errs: &mut ErrorList, desc: &ResourceDescription, obj: &Value) 
             "must be greater than or equal to 0",
         );
     }
+    validate_labels_and_annotations(errs, obj);
+}
+
+/// `ValidateLabels` and `ValidateAnnotations`: keys are qualified names (annotation keys
+/// compared lower-cased), label values valid label values, annotations at most 256 KiB;
+/// every error is reported at the map's own path.
+fn validate_labels_and_annotations(errs: &mut ErrorList, obj: &Value) {
+    if let Some(Value::Object(labels)) = obj.pointer("/metadata/labels") {
+        for (k, v) in labels {
+            for msg in is_qualified_name(k) {
+                errs.invalid("metadata.labels", go_quote(k), &msg);
+            }
+            if let Value::String(v) = v {
+                for msg in is_valid_label_value(v) {
+                    errs.invalid("metadata.labels", go_quote(v), &msg);
+                }
+            }
+        }
+    }
+    if let Some(Value::Object(annotations)) = obj.pointer("/metadata/annotations") {
+        let mut total = 0usize;
+        for (k, v) in annotations {
+            for msg in is_qualified_name(&k.to_lowercase()) {
+                errs.invalid("metadata.annotations", go_quote(k), &msg);
+            }
+            total += k.len() + v.as_str().map_or(0, str::len);
+        }
+        const TOTAL_ANNOTATION_SIZE_LIMIT_B: usize = 256 * (1 << 10);
+        if total > TOTAL_ANNOTATION_SIZE_LIMIT_B {
+            errs.too_long("metadata.annotations", TOTAL_ANNOTATION_SIZE_LIMIT_B as i64);
+        }
+    }
+}
+
+/// The fields of `metav1.ObjectMeta`; any other key under a root `metadata` is an unknown
+/// field (`GetObjectMetaWithOptions` with `ReturnUnknownFieldPaths`).
+const OBJECT_META_FIELDS: &[&str] = &[
+    "annotations",
+    "creationTimestamp",
+    "deletionGracePeriodSeconds",
+    "deletionTimestamp",
+    "finalizers",
+    "generateName",
+    "generation",
+    "labels",
+    "managedFields",
+    "name",
+    "namespace",
+    "ownerReferences",
+    "resourceVersion",
+    "selfLink",
+    "uid",
+];
+
+/// Drops the unknown keys of the root `metadata` and returns their paths.
+fn prune_object_meta(obj: &mut Value) -> Vec<String> {
+    let Some(Value::Object(meta)) = obj.get_mut("metadata") else {
+        return Vec::new();
+    };
+    let unknown: Vec<String> = meta
+        .keys()
+        .filter(|k| !OBJECT_META_FIELDS.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    for k in &unknown {
+        meta.remove(k);
+    }
+    unknown
+        .into_iter()
+        .map(|k| format!("metadata.{k}"))
+        .collect()
 }
 
 /// The parts of `ValidateObjectMetaAccessorUpdate` a user can trip: name and namespace are

@@ -122,7 +122,12 @@ fn to_field_error(out: &mut ErrorList, e: OError, prefix: Option<&str>) {
     let base = prefix.unwrap_or("");
     let name = e.name.strip_prefix('.').unwrap_or(&e.name);
     let path = if !e.name.is_empty() && e.name != "." {
-        join_path(base, name)
+        // `fldPath.Child(name)`: always a dot, even before an index (`default.[0]`).
+        if base.is_empty() {
+            name.to_string()
+        } else {
+            format!("{base}.{name}")
+        }
     } else if prefix.is_some() {
         base.to_string()
     } else {
