@@ -484,18 +484,17 @@ fn validate_version(
         v.subresources.as_ref()
     };
     let status_enabled = subresources.is_some_and(|s| s.status.is_some());
-    if !hoisted.schema_identical {
-        if let Some(schema) = v
+    if !hoisted.schema_identical
+        && let Some(schema) = v
             .schema
             .as_ref()
             .and_then(|s| s.open_api_v3_schema.as_ref())
-        {
-            errs.extend(validate_version_schema(
-                schema,
-                status_enabled,
-                &format!("{path}.schema"),
-            ));
-        }
+    {
+        errs.extend(validate_version_schema(
+            schema,
+            status_enabled,
+            &format!("{path}.schema"),
+        ));
     }
     if !hoisted.subresources_identical {
         validate_subresources(
