@@ -700,3 +700,17 @@ fn a_bad_first_version_name_is_also_the_internal_spec_version() {
         "{got:#?}"
     );
 }
+
+#[test]
+fn crd_labels_are_validated_and_crds_have_no_namespace() {
+    let mut v = crontab();
+    v["metadata"]["labels"] = json!({"app.kubernetes.io/part-of": "cron", "bad/key/x": "v"});
+    v["metadata"]["namespace"] = json!("default");
+    refused_with(
+        v,
+        &[
+            "metadata.namespace: Forbidden: not allowed on this type",
+            r#"metadata.labels: Invalid value: "bad/key/x": a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"#,
+        ],
+    );
+}

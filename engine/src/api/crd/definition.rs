@@ -16,7 +16,10 @@
 //! conversion webhook's fields at `spec.conversion.webhookClientConfig`.
 
 use super::errors::{ErrorList, go_json, render_value};
-use super::names::{is_dns1035_label, is_dns1123_subdomain, name_is_dns_subdomain};
+use super::names::{
+    is_dns1035_label, is_dns1123_subdomain, is_qualified_name, is_valid_label_value,
+    name_is_dns_subdomain,
+};
 use super::structural::validate_version_schema;
 use crate::api::ApiError;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
@@ -236,7 +239,7 @@ pub fn condition<'a>(
 }
 
 /// `ValidateObjectMeta` with the CRD's name rule: a DNS subdomain equal to
-/// `<plural>.<group>`.
+/// `<plural>.<group>`; a CRD is cluster-scoped; labels and annotation keys are checked.
 fn validate_metadata(errs: &mut ErrorList, crd: &CustomResourceDefinition) {
     let required = format!("{}.{}", crd.spec.names.plural, crd.spec.group);
     let rule = |name: &str, prefix: bool| {
@@ -270,6 +273,19 @@ fn validate_metadata(errs: &mut ErrorList, crd: &CustomResourceDefinition) {
     }
     if meta.namespace.as_deref().is_some_and(|n| !n.is_empty()) {
         errs.forbidden("metadata.namespace", "not allowed on this type");
+    }
+    for (k, v) in meta.labels.iter().flatten() {
+        for msg in is_qualified_name(k) {
+            errs.invalid("metadata.labels", str_value(k), &msg);
+        }
+        for msg in is_valid_label_value(v) {
+            errs.invalid("metadata.labels", str_value(v), &msg);
+        }
+    }
+    for k in meta.annotations.iter().flat_map(|a| a.keys()) {
+        for msg in is_qualified_name(&k.to_lowercase()) {
+            errs.invalid("metadata.annotations", str_value(k), &msg);
+        }
     }
 }
 
