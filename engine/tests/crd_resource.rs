@@ -436,3 +436,52 @@ fn labels_and_annotations_are_validated() {
         ]
     );
 }
+
+#[test]
+fn embedded_resources_need_api_version_and_kind() {
+    let d = describe(json!({
+        "metadata": {"name": "jobtemplates.example.com"},
+        "spec": {
+            "group": "example.com", "scope": "Namespaced",
+            "names": {"plural": "jobtemplates", "kind": "JobTemplate"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                    "spec": {"type": "object", "properties": {
+                        "template": {"type": "object", "x-kubernetes-embedded-resource": true, "x-kubernetes-preserve-unknown-fields": true}
+                    }}
+                }}}}]
+        }
+    }));
+    let obj = |template: Value| {
+        json!({
+            "apiVersion": "example.com/v1", "kind": "JobTemplate",
+            "metadata": {"name": "t", "namespace": "default"},
+            "spec": {"template": template}
+        })
+    };
+    let err = admit_create(&d, "v1", obj(json!({"apiVersion": "a/b/c", "spec": {}})))
+        .expect_err("no kind");
+    assert_eq!(
+        causes(&err),
+        vec![
+            "spec.template.kind: Required value: must not be empty",
+            r#"spec.template.apiVersion: Invalid value: "a/b/c": unexpected GroupVersion string: a/b/c"#,
+        ]
+    );
+    let ok = admit_create(&d, "v1", obj(json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"}, "spec": {"x": 1}})))
+        .expect("a complete embedded object");
+    assert_eq!(ok.object["spec"]["template"]["spec"], json!({"x": 1}));
+}
+
+#[test]
+fn deprecated_versions_carry_a_warning() {
+    let mut d = crontabs(json!(null));
+    assert_eq!(d.deprecation_warning("v1"), None);
+    d.versions[0].deprecated = true;
+    assert_eq!(
+        d.deprecation_warning("v1").as_deref(),
+        Some("stable.example.com/v1 CronTab is deprecated")
+    );
+    d.versions[0].deprecation_warning = Some("use v2".into());
+    assert_eq!(d.deprecation_warning("v1").as_deref(), Some("use v2"));
+}

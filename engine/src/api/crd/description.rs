@@ -148,6 +148,18 @@ impl ResourceDescription {
     pub fn storage_version(&self) -> Option<&VersionDescription> {
         self.versions.iter().find(|v| v.storage)
     }
+
+    /// The warning a request to a deprecated version gets: the CRD's `deprecationWarning`, or
+    /// upstream's default `stable.example.com/v1beta1 CronTab is deprecated`
+    /// (`customresource_handler.go`); `None` for a version that is not deprecated.
+    pub fn deprecation_warning(&self, version: &str) -> Option<String> {
+        let v = self.version(version).filter(|v| v.deprecated)?;
+        Some(
+            v.deprecation_warning.clone().unwrap_or_else(|| {
+                format!("{}/{} {} is deprecated", self.group, v.name, self.kind)
+            }),
+        )
+    }
 }
 
 impl VersionDescription {

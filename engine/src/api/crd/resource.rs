@@ -13,7 +13,7 @@
 //!
 //! NOTE: not covered here: CEL rules (`x-kubernetes-validations`), validation ratcheting on
 //! update, owner references, finalizers and managed fields, and the object meta of embedded
-//! resources.
+//! resources (their `apiVersion` and `kind` are checked).
 
 use super::defaults::{default, prune_non_nullable_nulls_without_defaults};
 use super::description::{ResourceDescription, ScaleDescription, VersionDescription};
@@ -22,9 +22,10 @@ use super::names::{
     is_dns1123_label, is_qualified_name, is_valid_label_value, name_is_dns_subdomain,
 };
 use super::prune::prune;
-use super::schema::property;
+use super::schema::{additional_schema, embedded, items, property};
 use super::validate::{validate, validate_at, validate_list_sets_and_maps};
 use crate::api::ApiError;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaProps;
 use serde_json::{Map, Value};
 
 /// An admitted object and the unknown fields pruning removed from it.
@@ -263,6 +264,9 @@ pub fn reset_status(old: &Value, new: &mut Value) {
 
 /// Whether anything but `metadata` differs (`copyNonMetadata` compared with
 /// `apiequality.Semantic.DeepEqual`): the condition for bumping `metadata.generation`.
+///
+/// With the status subresource, call it after [`reset_status`] (as [`admit_update`] does),
+/// so that a status change alone never bumps the generation.
 pub fn spec_changed(old: &Value, new: &Value) -> bool {
     let strip = |v: &Value| -> Map<String, Value> {
         match v {
@@ -300,9 +304,68 @@ fn validate_object(
         validate_scale_status(&mut errs, obj, scale);
     }
     if let Some(schema) = v.schema.as_ref() {
+        validate_embedded_resources(&mut errs, "", obj, schema);
         errs.extend(validate_list_sets_and_maps("", schema, obj));
     }
     errs
+}
+
+/// The type-meta part of `schemaobjectmeta.Validate` (`apiserver/schema/objectmeta/validation.go`,
+/// `validateEmbeddedResource`): every `x-kubernetes-embedded-resource` value below the root
+/// needs a string `apiVersion` (a valid group/version) and a string `kind`.
+fn validate_embedded_resources(errs: &mut ErrorList, path: &str, x: &Value, s: &JSONSchemaProps) {
+    let child = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match x {
+        Value::Object(m) => {
+            if embedded(s) && !path.is_empty() {
+                if !m.contains_key("apiVersion") {
+                    errs.required(child("apiVersion"), "must not be empty");
+                }
+                if !m.contains_key("kind") {
+                    errs.required(child("kind"), "must not be empty");
+                }
+                for (k, v) in m {
+                    match (k.as_str(), v) {
+                        ("apiVersion" | "kind", Value::String(t)) if t.is_empty() => {
+                            errs.invalid(child(k), go_quote(t), "must not be empty")
+                        }
+                        ("apiVersion", Value::String(t)) if t.matches('/').count() > 1 => errs
+                            .invalid(
+                                child(k),
+                                go_quote(t),
+                                &format!("unexpected GroupVersion string: {t}"),
+                            ),
+                        ("apiVersion" | "kind", Value::String(_)) => {}
+                        ("apiVersion" | "kind", other) => {
+                            errs.invalid_value(child(k), other, "must be a string")
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            for (k, v) in m {
+                if let Some(sub) = property(s, k) {
+                    validate_embedded_resources(errs, &child(k), v, sub);
+                } else if let Some(a) = additional_schema(s) {
+                    validate_embedded_resources(errs, &format!("{path}[{k}]"), v, a);
+                }
+            }
+        }
+        Value::Array(list) => {
+            if let Some(item) = items(s) {
+                for (i, v) in list.iter().enumerate() {
+                    validate_embedded_resources(errs, &format!("{path}[{i}]"), v, item);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// `ValidateTypeMeta`: the caller reports these errors alone, without going on.
