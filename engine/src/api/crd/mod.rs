@@ -20,8 +20,55 @@
 //!
 //! **Not covered.** CEL (`x-kubernetes-validations`) is accepted but not evaluated
 //! ([`VersionDescription::has_validation_rules`] tells the server to warn); conversion
-//! between versions (webhooks) is not performed; validation ratcheting on update, label and
-//! annotation syntax of custom resources, and embedded resources' object meta are not checked.
+//! between versions (webhooks) is not performed; validation ratcheting on update, owner
+//! references, finalizers, managed fields and embedded resources' object meta are not
+//! checked. Patterns run on Rust's `regex`, whose `\d`/`\w`/`\s` are Unicode-aware where
+//! Go's RE2 classes are ASCII-only.
+//!
+//! # Example
+//!
+//! What the server does for `kubectl apply -f crontab-crd.yaml` and then a CronTab:
+//!
+//! ```
+//! use kubespec_engine::api::crd::{definition, resource, strict_decoding_error, ResourceDescription};
+//! use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+//! use serde_json::json;
+//!
+//! let crd = serde_json::from_value(json!({
+//!     "metadata": {"name": "crontabs.stable.example.com"},
+//!     "spec": {
+//!         "group": "stable.example.com", "scope": "Namespaced",
+//!         "names": {"plural": "crontabs", "kind": "CronTab"},
+//!         "versions": [{"name": "v1", "served": true, "storage": true,
+//!             "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+//!                 "spec": {"type": "object", "properties": {
+//!                     "replicas": {"type": "integer", "maximum": 10, "default": 1}}}}}}}]
+//!     }
+//! }))?;
+//! let mut crd = definition::admit_create(crd)?;
+//! let now = Time(jiff::Timestamp::UNIX_EPOCH);
+//! assert!(definition::accept(&mut crd, &[], &now)); // Established: serve it
+//! let crontabs = ResourceDescription::from_crd(&crd);
+//!
+//! let body = json!({"apiVersion": "stable.example.com/v1", "kind": "CronTab",
+//!     "metadata": {"name": "c", "namespace": "default"}, "spec": {"replicass": 3}});
+//! let admitted = resource::admit_create(&crontabs, "v1", body)?;
+//! assert_eq!(admitted.object["spec"], json!({"replicas": 1})); // pruned, then defaulted
+//! // fieldValidation=Strict refuses what fieldValidation=Warn only warns about:
+//! assert_eq!(
+//!     strict_decoding_error(&admitted.unknown_fields).message,
+//!     r#"strict decoding error: unknown field "spec.replicass""#
+//! );
+//!
+//! let too_many = json!({"apiVersion": "stable.example.com/v1", "kind": "CronTab",
+//!     "metadata": {"name": "c", "namespace": "default"}, "spec": {"replicas": 15}});
+//! let err = resource::admit_create(&crontabs, "v1", too_many).unwrap_err();
+//! assert_eq!(
+//!     err.message,
+//!     r#"CronTab.stable.example.com "c" is invalid: spec.replicas: Invalid value: 15: spec.replicas in body should be less than or equal to 10"#
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod defaults;
 pub mod definition;
