@@ -22,8 +22,8 @@
 //! ([`VersionDescription::has_validation_rules`] tells the server to warn); conversion
 //! between versions (webhooks) is not performed; validation ratcheting on update, owner
 //! references, finalizers, managed fields and embedded resources' object meta are not
-//! checked. Patterns run on Rust's `regex`, whose `\d`/`\w`/`\s` are Unicode-aware where
-//! Go's RE2 classes are ASCII-only.
+//! checked. Patterns run on Rust's `regex` after [`pattern::asciify`] gives `\d`, `\w`, `\s`
+//! Go's ASCII meaning; RE2 syntax Rust lacks (e.g. `\C`) makes a pattern invalid.
 //!
 //! # Example
 //!
@@ -76,6 +76,7 @@ pub mod description;
 pub mod errors;
 pub mod formats;
 pub mod names;
+pub mod pattern;
 pub mod prune;
 pub mod resource;
 pub mod schema;

@@ -407,7 +407,7 @@ fn value_validation(
         nested_value_validation(errs, n, false, false, lvl, &child(path, "not"));
     }
     if let Some(p) = s.pattern.as_deref().filter(|p| !p.is_empty())
-        && let Err(e) = regex::Regex::new(p)
+        && let Err(e) = super::pattern::compile(p)
     {
         errs.invalid_value(
             child(path, "pattern"),

@@ -481,7 +481,7 @@ fn string_validator(path: &str, s: &JSONSchemaProps, data: &str) -> Res {
         ));
     }
     if let Some(pattern) = s.pattern.as_deref().filter(|p| !p.is_empty()) {
-        match regex::Regex::new(pattern) {
+        match super::pattern::compile(pattern) {
             Ok(re) => {
                 if !re.is_match(data) {
                     return Res::err(OError::new(
