@@ -714,3 +714,39 @@ fn crd_labels_are_validated_and_crds_have_no_namespace() {
         ],
     );
 }
+
+#[test]
+fn a_stored_version_cannot_leave_spec_versions() {
+    let mut v = crontab();
+    let mut v2 = v["spec"]["versions"][0].clone();
+    v2["name"] = json!("v2");
+    v2["storage"] = json!(false);
+    v["spec"]["versions"] = json!([v["spec"]["versions"][0].clone(), v2]);
+    let old = admit_create(crd(v.clone())).expect("two versions");
+    // v2 becomes the storage version: both are now stored.
+    v["spec"]["versions"][0]["storage"] = json!(false);
+    v["spec"]["versions"][1]["storage"] = json!(true);
+    let moved = admit_update(&old, crd(v.clone())).expect("storage moves to v2");
+    assert_eq!(
+        moved
+            .status
+            .as_ref()
+            .and_then(|s| s.stored_versions.clone()),
+        Some(vec!["v1".to_string(), "v2".to_string()])
+    );
+    // Dropping v1 while it is still stored is refused.
+    let mut only_v2 = v.clone();
+    only_v2["spec"]["versions"] = json!([v["spec"]["versions"][1].clone()]);
+    let got: Vec<String> = admit_update(&moved, crd(only_v2))
+        .expect_err("v1 is stored")
+        .causes
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            r#"status.storedVersions[0]: Invalid value: "v1": missing from spec.versions; v1 was previously a storage version, and must remain in spec.versions until a storage migration ensures no data remains persisted in v1 and removes v1 from status.storedVersions"#
+        ]
+    );
+}
