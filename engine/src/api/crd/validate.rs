@@ -44,12 +44,34 @@ pub fn validate_at(
     root: &str,
     field_prefix: Option<&str>,
 ) -> ErrorList {
-    let res = validate_node(root, schema, value);
+    let cx = Cx::default();
+    let res = validate_node(&cx, root, schema, value);
     let mut out = ErrorList::default();
     for e in res.errors {
         to_field_error(&mut out, e, field_prefix);
     }
     out
+}
+
+/// Per-validation state: compiled patterns, so a pattern on the items of a long list is
+/// compiled once (upstream compiles the schema into a validator once per CRD version).
+#[derive(Default)]
+struct Cx {
+    patterns: std::cell::RefCell<std::collections::BTreeMap<String, Result<regex::Regex, String>>>,
+}
+
+impl Cx {
+    /// Whether `data` matches `pattern`; `Err` with the compile error for an invalid one.
+    fn matches(&self, pattern: &str, data: &str) -> Result<bool, String> {
+        let mut cache = self.patterns.borrow_mut();
+        let re = cache
+            .entry(pattern.to_string())
+            .or_insert_with(|| super::pattern::compile(pattern).map_err(|e| e.to_string()));
+        match re {
+            Ok(re) => Ok(re.is_match(data)),
+            Err(e) => Err(e.clone()),
+        }
+    }
 }
 
 /// kube-openapi's error codes that `kubeOpenAPIResultToFieldErrors` distinguishes.
@@ -242,7 +264,7 @@ fn effective_format(s: &JSONSchemaProps) -> &str {
 }
 
 /// `SchemaValidator.Validate`.
-fn validate_node(path: &str, s: &JSONSchemaProps, data: &Value) -> Res {
+fn validate_node(cx: &Cx, path: &str, s: &JSONSchemaProps, data: &Value) -> Res {
     let mut result = Res::default();
     if data.is_null() {
         result.merge(type_validator(path, s, data));
@@ -256,10 +278,10 @@ fn validate_node(path: &str, s: &JSONSchemaProps, data: &Value) -> Res {
         result.merge(type_validator(path, s, data));
         result.match_count += 1;
     }
-    result.merge(schema_props_validator(path, s, data));
+    result.merge(schema_props_validator(cx, path, s, data));
     result.match_count += 1;
     if let Value::String(st) = data {
-        result.merge(string_validator(path, s, st));
+        result.merge(string_validator(cx, path, s, st));
         result.match_count += 1;
         if !format.is_empty() {
             result.merge(format_validator(path, format, st));
@@ -271,13 +293,13 @@ fn validate_node(path: &str, s: &JSONSchemaProps, data: &Value) -> Res {
         result.match_count += 1;
     }
     if let Value::Array(list) = data {
-        result.merge(slice_validator(path, s, list));
+        result.merge(slice_validator(cx, path, s, list));
         result.match_count += 1;
     }
     result.merge(common_validator(path, s, data));
     result.match_count += 1;
     if let Value::Object(map) = data {
-        result.merge(object_validator(path, s, map));
+        result.merge(object_validator(cx, path, s, map));
         result.match_count += 1;
     }
     result.match_count += 1;
@@ -352,14 +374,14 @@ fn is_float64_a_json_integer(f: f64) -> bool {
 }
 
 /// `schemaPropsValidator.Validate`: anyOf, oneOf, allOf, not.
-fn schema_props_validator(path: &str, s: &JSONSchemaProps, data: &Value) -> Res {
+fn schema_props_validator(cx: &Cx, path: &str, s: &JSONSchemaProps, data: &Value) -> Res {
     let mut main = Res::default();
     if let Some(any_of) = s.any_of.as_ref().filter(|v| !v.is_empty()) {
         let mut best: Option<Res> = None;
         let mut first_success: Option<Res> = None;
         let mut succeeded = false;
         for sub in any_of {
-            let r = validate_node(path, sub, data);
+            let r = validate_node(cx, path, sub, data);
             if r.is_valid() {
                 best = None;
                 succeeded = true;
@@ -387,7 +409,7 @@ fn schema_props_validator(path: &str, s: &JSONSchemaProps, data: &Value) -> Res 
         let mut first_success: Option<Res> = None;
         let mut validated = 0;
         for sub in one_of {
-            let r = validate_node(path, sub, data);
+            let r = validate_node(cx, path, sub, data);
             if r.is_valid() {
                 validated += 1;
                 best = None;
@@ -420,7 +442,7 @@ fn schema_props_validator(path: &str, s: &JSONSchemaProps, data: &Value) -> Res 
     if let Some(all_of) = s.all_of.as_ref().filter(|v| !v.is_empty()) {
         let mut validated = 0;
         for sub in all_of {
-            let r = validate_node(path, sub, data);
+            let r = validate_node(cx, path, sub, data);
             if r.is_valid() {
                 validated += 1;
             }
@@ -439,7 +461,7 @@ fn schema_props_validator(path: &str, s: &JSONSchemaProps, data: &Value) -> Res 
         }
     }
     if let Some(not) = s.not.as_deref()
-        && validate_node(path, not, data).is_valid()
+        && validate_node(cx, path, not, data).is_valid()
     {
         main.errors.push(composite(format!(
             "{} must not validate the schema (not)",
@@ -455,7 +477,7 @@ fn composite(message: String) -> OError {
 }
 
 /// `stringValidator.Validate`: maxLength, minLength, pattern, the first failure only.
-fn string_validator(path: &str, s: &JSONSchemaProps, data: &str) -> Res {
+fn string_validator(cx: &Cx, path: &str, s: &JSONSchemaProps, data: &str) -> Res {
     let len = data.chars().count() as i64;
     let value = Some(Value::String(data.to_string()));
     if let Some(max) = s.max_length
@@ -481,9 +503,9 @@ fn string_validator(path: &str, s: &JSONSchemaProps, data: &str) -> Res {
         ));
     }
     if let Some(pattern) = s.pattern.as_deref().filter(|p| !p.is_empty()) {
-        match super::pattern::compile(pattern) {
-            Ok(re) => {
-                if !re.is_match(data) {
+        match cx.matches(pattern, data) {
+            Ok(matched) => {
+                if !matched {
                     return Res::err(OError::new(
                         Code::Other,
                         path,
@@ -640,12 +662,12 @@ fn bound(b: f64, integer: bool) -> String {
 }
 
 /// `schemaSliceValidator.Validate`: items, then minItems, maxItems, uniqueItems.
-fn slice_validator(path: &str, s: &JSONSchemaProps, list: &[Value]) -> Res {
+fn slice_validator(cx: &Cx, path: &str, s: &JSONSchemaProps, list: &[Value]) -> Res {
     let mut res = Res::default();
     let size = list.len() as i64;
     if let Some(item_schema) = items(s) {
         for (i, v) in list.iter().enumerate() {
-            res.merge(validate_node(&format!("{path}[{i}]"), item_schema, v));
+            res.merge(validate_node(cx, &format!("{path}[{i}]"), item_schema, v));
         }
     }
     if let Some(min) = s.min_items
@@ -744,7 +766,12 @@ fn go_fmt_v(v: &Value) -> String {
 }
 
 /// `objectValidator.Validate`.
-fn object_validator(path: &str, s: &JSONSchemaProps, map: &serde_json::Map<String, Value>) -> Res {
+fn object_validator(
+    cx: &Cx,
+    path: &str,
+    s: &JSONSchemaProps,
+    map: &serde_json::Map<String, Value>,
+) -> Res {
     let num_keys = map.len() as i64;
     if let Some(min) = s.min_properties
         && num_keys < min
@@ -787,7 +814,7 @@ fn object_validator(path: &str, s: &JSONSchemaProps, map: &serde_json::Map<Strin
         Additional::Schema(a) => {
             for (k, v) in map {
                 if !is_prop(k) {
-                    res.merge(validate_node(&format!("{path}.{k}"), a, v));
+                    res.merge(validate_node(cx, &format!("{path}.{k}"), a, v));
                 }
             }
         }
@@ -801,7 +828,7 @@ fn object_validator(path: &str, s: &JSONSchemaProps, map: &serde_json::Map<Strin
                 } else {
                     format!("{path}.{name}")
                 };
-                res.merge(validate_node(&r_name, ps, v));
+                res.merge(validate_node(cx, &r_name, ps, v));
             }
         }
     }
