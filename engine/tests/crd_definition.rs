@@ -343,6 +343,11 @@ fn exactly_one_storage_version_and_unique_names() {
     let mut v = crontab();
     v["spec"]["versions"][0]["storage"] = json!(false);
     let got = causes(v);
+    // The internal versions, Go field names, hoisted schema shown as null.
+    assert!(
+        got.contains(&r#"spec.versions: Invalid value: [{"Name":"v1","Served":true,"Storage":false,"Deprecated":false,"DeprecationWarning":null,"Schema":null,"Subresources":null,"AdditionalPrinterColumns":null,"SelectableFields":null}]: must have exactly one version marked as storage version"#.to_string()),
+        "{got:#?}"
+    );
     assert!(
         got.iter()
             .any(|c| c.ends_with("]: must have exactly one version marked as storage version")),

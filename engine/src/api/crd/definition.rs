@@ -293,11 +293,56 @@ fn str_value(s: &str) -> String {
     render_value(&Value::String(s.into()))
 }
 
-/// The versions as they render in a `spec.versions` error (JSON).
-fn versions_value(versions: &[CustomResourceDefinitionVersion]) -> String {
-    serde_json::to_value(versions)
-        .map(|v| go_json(&v))
-        .unwrap_or_else(|_| "null".into())
+/// The versions as they render in a `spec.versions` error: JSON of the *internal*
+/// `[]CustomResourceDefinitionVersion`, whose fields have no JSON tags, so they print with
+/// their Go names in declaration order and without `omitempty`; a schema, subresources or
+/// printer columns hoisted to the top level print `null`.
+///
+/// NOTE: a per-version schema, subresources or columns that were not hoisted print here in
+/// their v1 JSON form, a shorter stand-in for the internal structs.
+fn versions_value(versions: &[CustomResourceDefinitionVersion], hoisted: &Hoisted<'_>) -> String {
+    let items: Vec<String> = versions
+        .iter()
+        .map(|v| {
+            let json = |value: Option<Value>| value.map_or_else(|| "null".to_string(), |v| go_json(&v));
+            let schema = if hoisted.schema_identical {
+                None
+            } else {
+                v.schema.as_ref().and_then(|s| serde_json::to_value(s).ok())
+            };
+            let subresources = if hoisted.subresources_identical {
+                None
+            } else {
+                v.subresources.as_ref().and_then(|s| serde_json::to_value(s).ok())
+            };
+            let columns = if hoisted.columns_identical {
+                None
+            } else {
+                v.additional_printer_columns
+                    .as_ref()
+                    .and_then(|c| serde_json::to_value(c).ok())
+            };
+            let selectable = v
+                .selectable_fields
+                .as_ref()
+                .and_then(|f| serde_json::to_value(f).ok());
+            format!(
+                r#"{{"Name":{},"Served":{},"Storage":{},"Deprecated":{},"DeprecationWarning":{},"Schema":{},"Subresources":{},"AdditionalPrinterColumns":{},"SelectableFields":{}}}"#,
+                super::errors::json_string(&v.name),
+                v.served,
+                v.storage,
+                v.deprecated == Some(true),
+                v.deprecation_warning
+                    .as_deref()
+                    .map_or_else(|| "null".to_string(), super::errors::json_string),
+                json(schema),
+                json(subresources),
+                json(columns),
+                json(selectable),
+            )
+        })
+        .collect();
+    format!("[{}]", items.join(","))
 }
 
 /// `validateCustomResourceDefinitionSpec`.
@@ -364,14 +409,14 @@ fn validate_spec(errs: &mut ErrorList, crd: &CustomResourceDefinition) {
     if !unique {
         errs.invalid(
             "spec.versions",
-            versions_value(&spec.versions),
+            versions_value(&spec.versions, &hoisted),
             "must contain unique version names",
         );
     }
     if storage != 1 {
         errs.invalid(
             "spec.versions",
-            versions_value(&spec.versions),
+            versions_value(&spec.versions, &hoisted),
             "must have exactly one version marked as storage version",
         );
     }
