@@ -7,6 +7,7 @@
 //! refused with the message a real API server would give.
 
 pub mod autoscaling;
+pub mod crd;
 pub mod defaults;
 pub mod patch;
 pub mod table;
