@@ -8,6 +8,7 @@
 
 pub mod autoscaling;
 pub mod defaults;
+pub mod rest;
 pub mod validation;
 
 use crate::store::Kind;
