@@ -340,7 +340,7 @@ pub struct Status {
     pub reason: &'static str,
     pub message: String,
     /// `details`: the object's name, group and resource, and for `Invalid` one cause per field.
-    pub details: Option<StatusDetails>,
+    pub details: Option<Box<StatusDetails>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
