@@ -149,13 +149,20 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         .map_err(CliError::Runtime)?;
     runtime.block_on(async move {
         let token = (!args.no_auth).then(new_token);
-        let cluster = Cluster::new(ClusterConfig {
+        let mut cluster = Cluster::new(ClusterConfig {
             seed: args.seed,
             nodes: args.nodes,
             // The trace grows with every write; a long-running server keeps the change log only.
             trace: false,
             ..ClusterConfig::default()
         });
+        // Start the virtual clock at the wall clock's time, so that kubectl's ages and
+        // timestamps read right. Nothing is scheduled yet, so this jump costs nothing.
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let since_epoch = wall.saturating_sub(kubespec_engine::time::EPOCH_SECONDS as u64 * 1000);
+        cluster.run_until(kubespec_engine::Millis(since_epoch));
         let state = AppState::new(
             cluster,
             Config {
@@ -164,13 +171,6 @@ pub fn serve(args: ServeArgs) -> Result<()> {
                 ..Config::default()
             },
         );
-        // Start the virtual clock at the wall clock's time, so that kubectl's ages and
-        // timestamps read right. Nothing is scheduled yet, so this jump costs nothing.
-        let wall = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        let since_epoch = wall.saturating_sub(kubespec_engine::time::EPOCH_SECONDS as u64 * 1000);
-        state.advance(kubespec_engine::Millis(since_epoch));
         apply_files(&state, &args.apply)?;
         let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.address, args.port))
             .await

@@ -149,6 +149,14 @@ impl Req {
             .map_err(|e| Status::bad_request(format!("the JSON body does not parse: {e}")))
     }
 
+    /// Whether the client asked for a `meta.k8s.io/v1` Table (kubectl get).
+    fn wants_table(&self) -> bool {
+        self.headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(crate::table::wants_table)
+    }
+
     fn reject_dry_run(&self) -> Result<(), Status> {
         match self.q("dryRun") {
             None | Some("") => Ok(()),
@@ -229,6 +237,13 @@ fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
         (&Method::GET, None, None) => list(req, r, namespace),
         (&Method::GET, Some(n), Some("scale")) => {
             Ok(ok(&req.state.read(|c| rest::get_scale(c, r, ns, n))?))
+        }
+        (&Method::GET, Some(n), None) if req.wants_table() => {
+            let (obj, now, rv) = req
+                .state
+                .read(|c| (rest::get(c, r, ns, n), c.now(), c.resource_version()));
+            let include = crate::table::Include::parse(req.q("includeObject"));
+            Ok(ok(&crate::table::table(r, &[obj?], now, rv, None, include)))
         }
         (&Method::GET, Some(n), _) => Ok(ok(&req.state.read(|c| rest::get(c, r, ns, n))?)),
         (&Method::POST, None, None) => {
@@ -360,9 +375,24 @@ fn list(req: &Req, r: &'static ResourceInfo, namespace: Option<&str>) -> Result<
                 .map_err(|_| Status::bad_request(format!("invalid limit {l:?}")))
         })
         .transpose()?;
-    let l = req
-        .state
-        .read(|c| rest::list(c, r, namespace, &selectors, limit, req.q("continue")))?;
+    let (l, now) = req.state.read(|c| {
+        (
+            rest::list(c, r, namespace, &selectors, limit, req.q("continue")),
+            c.now(),
+        )
+    });
+    let l = l?;
+    if req.wants_table() {
+        let include = crate::table::Include::parse(req.q("includeObject"));
+        return Ok(ok(&crate::table::table(
+            r,
+            &l.items,
+            now,
+            l.resource_version,
+            l.continue_token.as_deref(),
+            include,
+        )));
+    }
     Ok(ok(&list_doc(
         r,
         l.items,
@@ -402,6 +432,9 @@ fn watch(
         timeout,
         bookmarks: req.flag("allowWatchBookmarks"),
         send_initial_events: req.flag("sendInitialEvents"),
+        table: req
+            .wants_table()
+            .then(|| crate::table::Include::parse(req.q("includeObject"))),
     };
     let interval = req.state.shared.config.bookmark_interval;
     let body = Body::from_stream(watch::stream(req.state.clone(), w, interval));

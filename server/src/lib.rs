@@ -17,6 +17,7 @@ pub mod discovery;
 pub mod handlers;
 pub mod patch;
 pub mod state;
+pub mod table;
 pub mod watch;
 
 pub use state::{AppState, Config};

@@ -32,6 +32,8 @@ pub struct WatchRequest {
     pub bookmarks: bool,
     /// `sendInitialEvents=true`: the current objects, then a bookmark marking their end.
     pub send_initial_events: bool,
+    /// Each object as a one-row Table (`kubectl get -w`), as upstream sends them.
+    pub table: Option<crate::table::Include>,
 }
 
 struct Watch {
@@ -60,6 +62,17 @@ fn verb_name(v: Verb) -> &'static str {
 }
 
 impl Watch {
+    /// The event line of `obj` (a Table row when the client asked for Tables).
+    fn event(&self, kind: &str, obj: Value, now: kubespec_engine::Millis) -> Bytes {
+        match self.req.table {
+            Some(include) => line(
+                kind,
+                &crate::table::table(self.req.resource, &[obj], now, self.cursor, None, include),
+            ),
+            None => line(kind, &obj),
+        }
+    }
+
     fn bookmark(&self, initial_end: bool) -> Bytes {
         let mut meta = json!({"resourceVersion": self.cursor.to_string()});
         if initial_end {
@@ -90,7 +103,9 @@ impl Watch {
     /// Reads the log past the cursor into `pending`.
     fn catch_up(&mut self) {
         let state = self.state.clone();
+        let mut now = kubespec_engine::Millis::ZERO;
         let changes: Result<Vec<Change>, String> = state.read(|c| {
+            now = c.now();
             let Some(log) = c.change_log() else {
                 return Ok(Vec::new());
             };
@@ -107,7 +122,8 @@ impl Watch {
             Ok(changes) => {
                 for ch in changes {
                     let obj = rest::render(self.req.resource, Arc::unwrap_or_clone(ch.object));
-                    self.pending.push_back(line(verb_name(ch.verb), &obj));
+                    let l = self.event(verb_name(ch.verb), obj, now);
+                    self.pending.push_back(l);
                 }
             }
             Err(message) => {
@@ -159,7 +175,7 @@ pub fn stream(
         }
         _ => {
             // The current state as ADDED events, then the changes after it, from one snapshot.
-            let (items, rv) = state.read(|c| {
+            let (items, rv, now) = state.read(|c| {
                 let list = rest::list(
                     c,
                     w.req.resource,
@@ -171,11 +187,13 @@ pub fn stream(
                 (
                     list.map(|l| l.items).unwrap_or_default(),
                     c.resource_version(),
+                    c.now(),
                 )
             });
             w.cursor = rv;
             for obj in items {
-                w.pending.push_back(line("ADDED", &obj));
+                let l = w.event("ADDED", obj, now);
+                w.pending.push_back(l);
             }
             if w.req.send_initial_events {
                 let b = w.bookmark(true);
