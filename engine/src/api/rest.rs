@@ -1756,4 +1756,112 @@ mod tests {
             ]
         );
     }
+
+    /// One request of a random sequence.
+    #[derive(Clone, Debug)]
+    enum Op {
+        CreateMap(u8),
+        UpdateMap(u8, u8),
+        DeleteMap(u8),
+        CreateDeployment(u8, u8),
+        ScaleDeployment(u8, u8),
+        DeleteDeployment(u8),
+        Advance(u16),
+        /// Take the snapshot a watcher would list at this point.
+        Snapshot,
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0..4u8).prop_map(Op::CreateMap),
+            (0..4u8, 0..8u8).prop_map(|(a, b)| Op::UpdateMap(a, b)),
+            (0..4u8).prop_map(Op::DeleteMap),
+            (0..2u8, 0..4u8).prop_map(|(a, b)| Op::CreateDeployment(a, b)),
+            (0..2u8, 0..4u8).prop_map(|(a, b)| Op::ScaleDeployment(a, b)),
+            (0..2u8).prop_map(Op::DeleteDeployment),
+            (1..30_000u16).prop_map(Op::Advance),
+            Just(Op::Snapshot),
+        ]
+    }
+
+    /// Every stored object of the watched resources, by (kind, key), with its JSON.
+    fn state(c: &Cluster) -> BTreeMap<(String, ObjectKey), Value> {
+        let mut out = BTreeMap::new();
+        for plural in ["configmaps", "pods", "deployments", "replicasets"] {
+            let r = RESOURCES.iter().find(|r| r.plural == plural).unwrap();
+            for o in list(c, r, None, &Selectors::default(), None, None)
+                .unwrap()
+                .items
+            {
+                out.insert((r.kind.to_string(), object_key(r, &o)), o);
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// Whatever the requests, resourceVersions strictly increase along the change log, and
+        /// a watcher that listed at some point and then replays the log from that List's
+        /// resourceVersion ends with exactly the objects a List shows now.
+        #[test]
+        fn a_watch_replays_exactly_the_changes_after_its_resource_version(
+            ops in proptest::collection::vec(op(), 1..40)
+        ) {
+            let mut c = cluster();
+            let mut snapshot = (state(&c), c.resource_version());
+            let maps = find("", "v1", "configmaps").unwrap();
+            for op in ops {
+                // Refused requests (duplicates, missing objects) are part of the sequence.
+                let _ = match op {
+                    Op::CreateMap(i) => create(&mut c, maps, "default", json!({"metadata": {"name": format!("m{i}")}, "data": {"v": "0"}})).map(drop),
+                    Op::UpdateMap(i, v) => get(&c, maps, "default", &format!("m{i}")).and_then(|mut o| {
+                        o["data"]["v"] = v.to_string().into();
+                        update(&mut c, maps, "default", &format!("m{i}"), o, Subresource::Main).map(drop)
+                    }),
+                    Op::DeleteMap(i) => delete(&mut c, maps, "default", &format!("m{i}"), Propagation::Background, None).map(drop),
+                    Op::CreateDeployment(i, n) => create(&mut c, deployments(), "default", deployment(&format!("d{i}"), i32::from(n))).map(drop),
+                    Op::ScaleDeployment(i, n) => get_scale(&c, deployments(), "default", &format!("d{i}")).and_then(|mut s| {
+                        s["spec"]["replicas"] = n.into();
+                        update_scale(&mut c, deployments(), "default", &format!("d{i}"), &s).map(drop)
+                    }),
+                    Op::DeleteDeployment(i) => delete(&mut c, deployments(), "default", &format!("d{i}"), Propagation::Background, None).map(drop),
+                    Op::Advance(ms) => {
+                        let until = c.now() + Millis(u64::from(ms));
+                        c.run_until(until);
+                        Ok(())
+                    }
+                    Op::Snapshot => {
+                        snapshot = (state(&c), c.resource_version());
+                        Ok(())
+                    }
+                };
+                c.settle();
+            }
+            let log = c.change_log().unwrap();
+            let rvs: Vec<u64> = log.iter().map(|e| e.resource_version).collect();
+            proptest::prop_assert!(rvs.windows(2).all(|w| w[0] < w[1]), "{:?}", rvs);
+            let (mut replayed, from) = snapshot;
+            for e in log.since(from).unwrap() {
+                if !["ConfigMap", "Pod", "Deployment", "ReplicaSet"].contains(&e.kind.as_str()) {
+                    continue;
+                }
+                let k = (e.kind.clone(), e.key.clone());
+                match e.verb {
+                    crate::trace::Verb::Deleted => {
+                        proptest::prop_assert!(replayed.remove(&k).is_some(), "DELETED {:?} never seen", k);
+                    }
+                    _ => {
+                        let r = find_kind(&e.kind).unwrap();
+                        replayed.insert(k, render(r, (*e.object).clone()));
+                    }
+                }
+            }
+            let now = state(&c);
+            proptest::prop_assert_eq!(replayed.keys().collect::<Vec<_>>(), now.keys().collect::<Vec<_>>());
+            proptest::prop_assert!(replayed == now, "replayed objects differ from the List");
+        }
+    }
 }
