@@ -305,3 +305,29 @@ fn kubectl_apply_get_rollout_scale_and_delete() {
         "{err}"
     );
 }
+
+#[test]
+fn a_bad_manifest_given_to_apply_is_refused_with_its_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("kubespec-serve-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: -1\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers: [{name: app, image: nginx}]\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kubespec"))
+        .args(["serve", "--port", "0", "--apply"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "bad.yaml:6: Deployment \"web\": Deployment.apps \"web\" is invalid: spec.replicas"
+        ),
+        "{err}"
+    );
+}

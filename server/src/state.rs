@@ -26,7 +26,7 @@ impl Default for Config {
         Config {
             token: None,
             time_scale: 0.0,
-            change_log_capacity: 50_000,
+            change_log_capacity: 10_000,
             bookmark_interval: Duration::from_secs(10),
         }
     }

@@ -572,3 +572,139 @@ async fn bad_requests_get_status_objects_not_crashes() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_streaming_list_watcher_gets_the_initial_objects_then_changes() {
+    let (_state, client) = server(Config::default());
+    let cms: Api<ConfigMap> = Api::default_namespaced(client.clone());
+    cms.create(&PostParams::default(), &config_map("a", "1"))
+        .await
+        .unwrap();
+    let (reader, writer) = reflector::store::<ConfigMap>();
+    let stream = reflector(
+        writer,
+        watcher(cms.clone(), watcher::Config::default().streaming_lists()),
+    )
+    .applied_objects();
+    let task = tokio::spawn(async move {
+        let mut stream = std::pin::pin!(stream);
+        while stream.try_next().await.is_ok_and(|o| o.is_some()) {}
+    });
+    tokio::time::timeout(WAIT, reader.wait_until_ready())
+        .await
+        .expect("the initial events end with a bookmark")
+        .unwrap();
+    assert_eq!(reader.state().len(), 1);
+    cms.create(&PostParams::default(), &config_map("b", "2"))
+        .await
+        .unwrap();
+    tokio::time::timeout(WAIT, async {
+        while reader.state().len() != 2 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the second ConfigMap in the store");
+    task.abort();
+}
+
+#[tokio::test]
+async fn delete_collection_namespaces_and_events() {
+    let (state, client) = server(Config::default());
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    let ns: k8s_openapi::api::core::v1::Namespace =
+        serde_json::from_value(json!({"metadata": {"name": "team"}})).unwrap();
+    namespaces
+        .create(&PostParams::default(), &ns)
+        .await
+        .unwrap();
+    let names: Vec<String> = namespaces
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|n| n.metadata.name)
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "default",
+            "kube-node-lease",
+            "kube-public",
+            "kube-system",
+            "team"
+        ]
+    );
+
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "team");
+    for (n, tier) in [("a", "x"), ("b", "x"), ("c", "y")] {
+        let mut cm = config_map(n, "1");
+        cm.metadata.labels = Some([("tier".to_string(), tier.to_string())].into());
+        cms.create(&PostParams::default(), &cm).await.unwrap();
+    }
+    cms.delete_collection(
+        &DeleteParams::default(),
+        &ListParams::default().labels("tier=x"),
+    )
+    .await
+    .unwrap();
+    let left: Vec<String> = cms
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|c| c.metadata.name)
+        .collect();
+    assert_eq!(left, vec!["c"]);
+
+    // A Deployment's events are served as core/v1 Events, selectable by involved object.
+    let deps: Api<Deployment> = Api::namespaced(client.clone(), "team");
+    deps.create(&PostParams::default(), &deployment("web", 2))
+        .await
+        .unwrap();
+    state.advance(Millis::from_secs(30));
+    let events: Api<k8s_openapi::api::core::v1::Event> = Api::namespaced(client.clone(), "team");
+    let about = events
+        .list(
+            &ListParams::default().fields("involvedObject.kind=Deployment,involvedObject.name=web"),
+        )
+        .await
+        .unwrap();
+    let messages: Vec<String> = about.items.into_iter().filter_map(|e| e.message).collect();
+    assert!(
+        messages.first().is_some_and(
+            |m| m.starts_with("Scaled up replica set web-") && m.ends_with(" from 0 to 2")
+        ),
+        "{messages:?}"
+    );
+
+    // Deleting the namespace deletes what is in it.
+    namespaces
+        .delete("team", &DeleteParams::default())
+        .await
+        .unwrap();
+    assert!(
+        cms.list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        deps.list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let err = cms
+        .create(&PostParams::default(), &config_map("z", "1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 404 && s.message == "namespaces \"team\" not found"),
+        "{err:?}"
+    );
+}
