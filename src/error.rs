@@ -42,6 +42,16 @@ pub enum CliError {
     #[diagnostic(code(kubespec::io))]
     Runtime(#[source] std::io::Error),
 
+    /// `kubespec serve` was given something it cannot use (a manifest, an address).
+    #[error("{0}")]
+    #[diagnostic(code(kubespec::usage))]
+    ServeUsage(String),
+
+    /// `kubespec serve` failed while running.
+    #[error("{0}")]
+    #[diagnostic(code(kubespec::serve))]
+    Serve(String),
+
     #[error("benchmark with {replicas} replicas: {message}")]
     #[diagnostic(code(kubespec::bench))]
     Bench { replicas: u32, message: String },
@@ -53,10 +63,12 @@ impl CliError {
         match self {
             CliError::MissingPath { .. }
             | CliError::NoFeatures { .. }
-            | CliError::Create { .. } => 2,
+            | CliError::Create { .. }
+            | CliError::ServeUsage(_) => 2,
             CliError::Failed
             | CliError::Read { .. }
             | CliError::Runtime(_)
+            | CliError::Serve(_)
             | CliError::Bench { .. } => 1,
         }
     }

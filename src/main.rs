@@ -10,6 +10,7 @@ mod check;
 mod error;
 mod features;
 mod run;
+mod serve;
 mod steps_cmd;
 
 /// mimalloc: the engine allocates and frees many small objects (pods, events, keys); glibc's
@@ -78,6 +79,9 @@ enum Command {
         #[arg(long)]
         skip_hpa: bool,
     },
+    /// Serve the engine as a Kubernetes API server (for kubectl and controllers), on a
+    /// loopback port by default.
+    Serve(serve::ServeArgs),
     /// One benchmark size, run by `bench` in a child process so peak RSS is per size.
     #[command(hide = true)]
     BenchOne {
@@ -152,6 +156,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Steps { markdown } => steps_cmd::steps(markdown),
         Command::Check { paths } => check::check(&paths),
+        Command::Serve(args) => serve::serve(args),
         Command::Bench {
             json,
             sizes,

@@ -241,6 +241,8 @@ pub struct Cluster {
     /// How many stored Services have a selector: while none has, pod writes wake no
     /// EndpointSlice sync and the lookup is skipped.
     selecting_services: usize,
+    /// Every write with the object's JSON, for watches; `None` (the default) costs nothing.
+    change_log: Option<crate::changelog::ChangeLog>,
 }
 
 impl Cluster {
@@ -272,6 +274,7 @@ impl Cluster {
             next_service_ip: 0,
             service_env_cache: Default::default(),
             selecting_services: 0,
+            change_log: None,
         };
         for i in 1..=config.nodes {
             scheduler::add_node(&mut c, &format!("node-{i}"), config.pods_per_node);
@@ -375,6 +378,54 @@ impl Cluster {
         s
     }
 
+    /// Starts logging every write with the object's JSON (see [`crate::changelog`]), keeping at
+    /// most `capacity` entries. Writes before this call are not in the log.
+    pub fn enable_change_log(&mut self, capacity: usize) {
+        self.change_log = Some(crate::changelog::ChangeLog::new(
+            self.resource_version,
+            capacity,
+        ));
+    }
+
+    /// The change log, when enabled.
+    pub fn change_log(&self) -> Option<&crate::changelog::ChangeLog> {
+        self.change_log.as_ref()
+    }
+
+    /// The change log, to compact it.
+    pub fn change_log_mut(&mut self) -> Option<&mut crate::changelog::ChangeLog> {
+        self.change_log.as_mut()
+    }
+
+    /// The resourceVersion of the latest write (what a List reports).
+    pub fn resource_version(&self) -> u64 {
+        self.resource_version
+    }
+
+    /// Logs the write of the typed object stored under `key` (no-op without a change log).
+    #[inline]
+    fn log_typed<T: Resource>(&mut self, verb: Verb, key: &ObjectKey) {
+        if self.change_log.is_some()
+            && let Some(obj) = T::table(&self.store).get(key)
+        {
+            let value = serde_json::to_value(obj).unwrap_or_default();
+            self.log_value(verb, T::KIND.as_str(), key, value);
+        }
+    }
+
+    fn log_value(&mut self, verb: Verb, kind: &str, key: &ObjectKey, object: serde_json::Value) {
+        let rv = self.resource_version;
+        if let Some(log) = self.change_log.as_mut() {
+            log.push(crate::changelog::Change {
+                resource_version: rv,
+                verb,
+                kind: kind.to_string(),
+                key: key.clone(),
+                object: std::sync::Arc::new(object),
+            });
+        }
+    }
+
     fn next_rv(&mut self) -> String {
         self.stats.writes += 1;
         self.resource_version += 1;
@@ -433,6 +484,7 @@ impl Cluster {
         if T::KIND == Kind::Pod {
             self.store.refresh_pod_facts(&key);
         }
+        self.log_typed::<T>(Verb::Added, &key);
         self.dispatch(T::KIND, &key, None);
         Ok(key)
     }
@@ -476,6 +528,7 @@ impl Cluster {
         if T::KIND == Kind::Pod {
             self.store.refresh_pod_facts(&key);
         }
+        self.log_typed::<T>(Verb::Modified, &key);
         self.dispatch(T::KIND, &key, old.as_ref().map(|o| o.meta()));
         Ok(true)
     }
@@ -544,6 +597,7 @@ impl Cluster {
         if T::KIND == Kind::Pod {
             self.store.refresh_pod_facts_same_labels(key);
         }
+        self.log_typed::<T>(Verb::Modified, key);
         self.dispatch(T::KIND, key, None);
     }
 
@@ -585,6 +639,12 @@ impl Cluster {
         let rv = self.next_rv();
         self.trace
             .write(self.now, Verb::Deleted, T::KIND.as_str(), key, &rv);
+        if self.change_log.is_some() {
+            let mut last = obj.clone();
+            last.meta_mut().resource_version = Some(rv);
+            let value = serde_json::to_value(&last).unwrap_or_default();
+            self.log_value(Verb::Deleted, T::KIND.as_str(), key, value);
+        }
         let uid = obj.meta().uid.clone().unwrap_or_default();
         self.dispatch_deleted(T::KIND, key, obj.meta());
         let dependents: Vec<(Kind, ObjectKey)> = self.store.dependents(&uid).cloned().collect();
@@ -736,6 +796,9 @@ impl Cluster {
             m.insert("resourceVersion".into(), rv.clone().into());
         }
         self.trace.write(self.now, verb, &obj.kind, &key, &rv);
+        if self.change_log.is_some() {
+            self.log_value(verb, &obj.kind, &key, obj.value.clone());
+        }
         let is_service = table_key.0 == "service";
         self.store.generic.insert(table_key, obj);
         if is_service {
@@ -748,14 +811,21 @@ impl Cluster {
 
     /// Deletes an object of a passive kind. Returns whether it existed.
     pub fn delete_generic(&mut self, kind: &str, key: &ObjectKey) -> bool {
-        let existed = self
+        let removed = self
             .store
             .generic
-            .remove(&(kind.to_ascii_lowercase(), key.clone()))
-            .is_some();
-        if existed {
+            .remove(&(kind.to_ascii_lowercase(), key.clone()));
+        let existed = removed.is_some();
+        if let Some(obj) = removed {
             let rv = self.next_rv();
             self.trace.write(self.now, Verb::Deleted, kind, key, &rv);
+            if self.change_log.is_some() {
+                let mut value = obj.value;
+                if let Some(m) = value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+                    m.insert("resourceVersion".into(), rv.into());
+                }
+                self.log_value(Verb::Deleted, &obj.kind, key, value);
+            }
             if kind.eq_ignore_ascii_case("service") {
                 self.service_env_cache.clear();
                 self.count_selecting_services();

@@ -6,6 +6,7 @@
 //! threads. The same inputs and seed give a byte-identical [`trace::Trace`].
 
 pub mod api;
+pub mod changelog;
 pub mod cluster;
 pub mod controllers;
 pub mod dns;

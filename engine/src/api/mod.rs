@@ -10,6 +10,7 @@ pub mod autoscaling;
 pub mod crd;
 pub mod defaults;
 pub mod patch;
+pub mod rest;
 pub mod table;
 pub mod validation;
 

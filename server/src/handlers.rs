@@ -1,0 +1,473 @@
+//! Requests to responses: authentication, path parsing, and each verb on the engine's REST
+//! layer ([`kubespec_engine::api::rest`]). See [`handle`], the one handler behind every path.
+//!
+//! Paths are parsed here rather than by the router's patterns because the API's grammar is
+//! ambiguous for a pattern matcher (`/api/v1/namespaces/{ns}/pods` and
+//! `/api/v1/nodes/{name}/status` have the same shape).
+
+use crate::patch::{PatchType, apply_patch};
+use crate::state::AppState;
+use crate::{discovery, watch};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kubespec_engine::api::rest::{self, ResourceInfo, Selectors, Status, Subresource};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Upstream's limit on a request body (3 MiB).
+pub const MAX_BODY: usize = 3 * 1024 * 1024;
+
+/// A JSON response.
+fn json_response(code: u16, v: &Value) -> Response {
+    let body = serde_json::to_vec(v).unwrap_or_default();
+    Response::builder()
+        .status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+fn status_response(s: &Status) -> Response {
+    json_response(s.code, &s.to_json())
+}
+
+fn ok(v: &Value) -> Response {
+    json_response(200, v)
+}
+
+fn not_found_path() -> Status {
+    Status::new(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+    )
+}
+
+/// Every request: checks the token, then routes by path and method. Logs each request at debug
+/// level.
+pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
+    let method = req.method().clone();
+    let uri = req.uri().clone();
+    let response = handle_inner(state, req).await;
+    tracing::debug!(%method, %uri, status = response.status().as_u16(), "request");
+    response
+}
+
+fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(token) = state.shared.config.token.as_deref() else {
+        return true;
+    };
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|t| t.trim() == token)
+}
+
+async fn handle_inner(state: AppState, req: Request) -> Response {
+    if !authorized(&state, req.headers()) {
+        return status_response(&Status::new(401, "Unauthorized", "Unauthorized"));
+    }
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return status_response(&Status::new(
+                413,
+                "RequestEntityTooLarge",
+                format!("the request body is larger than the limit of {MAX_BODY} bytes"),
+            ));
+        }
+    };
+    let query: HashMap<String, String> = parts
+        .uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let path = parts.uri.path().trim_end_matches('/');
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let req = Req {
+        state,
+        method: parts.method,
+        headers: parts.headers,
+        query,
+        body,
+    };
+    match route(&req, &segments) {
+        Ok(r) => r,
+        Err(s) => status_response(&s),
+    }
+}
+
+struct Req {
+    state: AppState,
+    method: Method,
+    headers: HeaderMap,
+    query: HashMap<String, String>,
+    body: bytes::Bytes,
+}
+
+impl Req {
+    fn q(&self, k: &str) -> Option<&str> {
+        self.query.get(k).map(String::as_str)
+    }
+
+    fn flag(&self, k: &str) -> bool {
+        matches!(self.q(k), Some("true" | "1"))
+    }
+
+    /// The body as JSON (JSON or YAML by `Content-Type`).
+    fn json_body(&self) -> Result<Value, Status> {
+        let ct = self
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/json")
+            .to_ascii_lowercase();
+        if ct.contains("protobuf") || ct.contains("cbor") {
+            return Err(Status::new(
+                415,
+                "UnsupportedMediaType",
+                format!(
+                    "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {ct:?})"
+                ),
+            ));
+        }
+        if self.body.is_empty() {
+            return Err(Status::bad_request("the request body is empty"));
+        }
+        if ct.contains("yaml") {
+            let text = std::str::from_utf8(&self.body)
+                .map_err(|_| Status::bad_request("the YAML body is not UTF-8"))?;
+            return serde_saphyr::from_str::<Value>(text)
+                .map_err(|e| Status::bad_request(format!("the YAML body does not parse: {e}")));
+        }
+        serde_json::from_slice(&self.body)
+            .map_err(|e| Status::bad_request(format!("the JSON body does not parse: {e}")))
+    }
+
+    /// Whether the client asked for a `meta.k8s.io/v1` Table (kubectl get).
+    fn wants_table(&self) -> bool {
+        self.headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(crate::table::wants_table)
+    }
+
+    fn reject_dry_run(&self) -> Result<(), Status> {
+        match self.q("dryRun") {
+            None | Some("") => Ok(()),
+            Some(_) => Err(Status::bad_request(
+                "dryRun is not supported by kubespec serve; send the request without it",
+            )),
+        }
+    }
+}
+
+fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
+    let get_only = |v: Option<Value>| -> Result<Response, Status> {
+        if req.method != Method::GET {
+            return Err(Status::method_not_allowed(
+                "the server does not allow this method on the requested resource",
+            ));
+        }
+        v.map(|v| ok(&v)).ok_or_else(not_found_path)
+    };
+    match seg {
+        ["healthz" | "readyz" | "livez", ..] => {
+            return Ok(Response::builder()
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from("ok"))
+                .unwrap_or_default());
+        }
+        ["version"] => return get_only(Some(discovery::version())),
+        ["api"] => return get_only(Some(discovery::core_versions())),
+        ["apis"] => return get_only(Some(discovery::group_list())),
+        ["apis", g] => return get_only(discovery::group_doc(g)),
+        ["kubespec", "v1", "advance"] => return advance(req),
+        ["kubespec", "v1", "clock"] => {
+            let now = req.state.now();
+            return get_only(Some(clock_doc(now)));
+        }
+        _ => {}
+    }
+    let (group, version, rest) = match seg {
+        ["api", v, rest @ ..] => ("", *v, rest),
+        ["apis", g, v, rest @ ..] => (*g, *v, rest),
+        _ => return Err(not_found_path()),
+    };
+    if rest.is_empty() {
+        return get_only(discovery::resource_list(group, version));
+    }
+    let (watch_path, rest) = match rest {
+        ["watch", rest @ ..] => (true, rest),
+        _ => (false, rest),
+    };
+    // namespaces/{ns}/{resource}[/{name}[/{sub}]], or {resource}[/{name}[/{sub}]].
+    let (namespace, plural, name, sub) = match rest {
+        ["namespaces", ns, plural, tail @ ..] if !matches!(*plural, "status" | "finalize") => (
+            Some(*ns),
+            *plural,
+            tail.first().copied(),
+            tail.get(1).copied(),
+        ),
+        [plural, tail @ ..] => (None, *plural, tail.first().copied(), tail.get(1).copied()),
+        [] => return Err(not_found_path()),
+    };
+    if rest.len() > 5 {
+        return Err(not_found_path());
+    }
+    let r = rest::find(group, version, plural).ok_or_else(not_found_path)?;
+    if namespace.is_some() && !r.namespaced {
+        return Err(not_found_path());
+    }
+    if let Some(s) = sub
+        && !r.has_subresource(s)
+    {
+        return Err(not_found_path());
+    }
+    let ns = namespace.unwrap_or("default");
+    let watching = watch_path || req.flag("watch");
+    match (&req.method, name, sub) {
+        (&Method::GET, None, None) if watching => watch(req, r, namespace, None),
+        (&Method::GET, Some(n), None) if watching => watch(req, r, namespace, Some(n)),
+        (&Method::GET, None, None) => list(req, r, namespace),
+        (&Method::GET, Some(n), Some("scale")) => {
+            Ok(ok(&req.state.read(|c| rest::get_scale(c, r, ns, n))?))
+        }
+        (&Method::GET, Some(n), None) if req.wants_table() => {
+            let (obj, now, rv) = req
+                .state
+                .read(|c| (rest::get(c, r, ns, n), c.now(), c.resource_version()));
+            let include = crate::table::Include::parse(req.q("includeObject"));
+            Ok(ok(&crate::table::table(r, &[obj?], now, rv, None, include)))
+        }
+        (&Method::GET, Some(n), _) => Ok(ok(&req.state.read(|c| rest::get(c, r, ns, n))?)),
+        (&Method::POST, None, None) => {
+            req.reject_dry_run()?;
+            if r.namespaced && namespace.is_none() {
+                return Err(Status::method_not_allowed(
+                    "the server does not allow this method on the requested resource",
+                ));
+            }
+            let body = req.json_body()?;
+            let created = req.state.write(|c| rest::create(c, r, ns, body))?;
+            Ok(json_response(201, &created))
+        }
+        (&Method::PUT, Some(n), sub) => {
+            req.reject_dry_run()?;
+            let body = req.json_body()?;
+            let out = req.state.write(|c| match sub {
+                Some("scale") => rest::update_scale(c, r, ns, n, &body),
+                Some(_) => rest::update(c, r, ns, n, body, Subresource::Status),
+                None => rest::update(c, r, ns, n, body, Subresource::Main),
+            })?;
+            Ok(ok(&out))
+        }
+        (&Method::PATCH, Some(n), sub) => {
+            req.reject_dry_run()?;
+            patch(req, r, ns, n, sub)
+        }
+        (&Method::DELETE, Some(n), None) => {
+            req.reject_dry_run()?;
+            let (p, precondition) = delete_options(req)?;
+            let out = req
+                .state
+                .write(|c| rest::delete(c, r, ns, n, p, precondition.as_deref()))?;
+            Ok(ok(&out))
+        }
+        (&Method::DELETE, None, None) => {
+            req.reject_dry_run()?;
+            let (p, _) = delete_options(req)?;
+            let selectors = selectors(req, r)?;
+            let items = req
+                .state
+                .write(|c| rest::delete_collection(c, r, namespace, &selectors, p))?;
+            Ok(ok(&list_doc(
+                r,
+                items,
+                req.state.read(|c| c.resource_version()),
+                None,
+                None,
+            )))
+        }
+        _ => Err(Status::method_not_allowed(
+            "the server does not allow this method on the requested resource",
+        )),
+    }
+}
+
+fn clock_doc(now: kubespec_engine::Millis) -> Value {
+    json!({"now": now.to_time(), "millis": now.0})
+}
+
+fn advance(req: &Req) -> Result<Response, Status> {
+    if req.method != Method::POST {
+        return Err(Status::method_not_allowed(
+            "POST /kubespec/v1/advance?by=<duration> moves virtual time",
+        ));
+    }
+    let by = req
+        .q("by")
+        .ok_or_else(|| Status::bad_request("missing query parameter by=<duration>, e.g. by=5m"))?;
+    let by = crate::parse_duration(by).map_err(Status::bad_request)?;
+    let now = req.state.advance(by);
+    Ok(ok(&clock_doc(now)))
+}
+
+fn selectors(req: &Req, r: &ResourceInfo) -> Result<Selectors, Status> {
+    Selectors::parse(r.kind, req.q("labelSelector"), req.q("fieldSelector"))
+}
+
+fn delete_options(req: &Req) -> Result<(kubespec_engine::Propagation, Option<String>), Status> {
+    // DeleteOptions come in the body (kubectl, kube-rs) or the query.
+    let opts: Value = if req.body.is_empty() {
+        Value::Null
+    } else {
+        req.json_body()?
+    };
+    let policy = opts
+        .get("propagationPolicy")
+        .and_then(Value::as_str)
+        .or_else(|| req.q("propagationPolicy"));
+    let orphan = opts
+        .get("orphanDependents")
+        .and_then(Value::as_bool)
+        .or_else(|| req.q("orphanDependents").map(|v| v == "true"));
+    let precondition = opts
+        .pointer("/preconditions/resourceVersion")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    Ok((rest::propagation(policy, orphan)?, precondition))
+}
+
+fn list_doc(
+    r: &ResourceInfo,
+    items: Vec<Value>,
+    rv: u64,
+    continue_token: Option<String>,
+    remaining: Option<usize>,
+) -> Value {
+    let mut meta = json!({"resourceVersion": rv.to_string()});
+    if let Some(t) = continue_token {
+        meta["continue"] = t.into();
+    }
+    if let Some(n) = remaining {
+        meta["remainingItemCount"] = n.into();
+    }
+    json!({
+        "kind": format!("{}List", r.kind),
+        "apiVersion": r.api_version(),
+        "metadata": meta,
+        "items": items,
+    })
+}
+
+fn list(req: &Req, r: &'static ResourceInfo, namespace: Option<&str>) -> Result<Response, Status> {
+    let selectors = selectors(req, r)?;
+    let limit = req
+        .q("limit")
+        .map(|l| {
+            l.parse::<usize>()
+                .map_err(|_| Status::bad_request(format!("invalid limit {l:?}")))
+        })
+        .transpose()?;
+    let (l, now) = req.state.read(|c| {
+        (
+            rest::list(c, r, namespace, &selectors, limit, req.q("continue")),
+            c.now(),
+        )
+    });
+    let l = l?;
+    if req.wants_table() {
+        let include = crate::table::Include::parse(req.q("includeObject"));
+        return Ok(ok(&crate::table::table(
+            r,
+            &l.items,
+            now,
+            l.resource_version,
+            l.continue_token.as_deref(),
+            include,
+        )));
+    }
+    Ok(ok(&list_doc(
+        r,
+        l.items,
+        l.resource_version,
+        l.continue_token,
+        l.remaining,
+    )))
+}
+
+fn watch(
+    req: &Req,
+    r: &'static ResourceInfo,
+    namespace: Option<&str>,
+    name: Option<&str>,
+) -> Result<Response, Status> {
+    let mut selectors = selectors(req, r)?;
+    if let Some(n) = name {
+        selectors.fields.push(rest::FieldRequirement {
+            field: "metadata.name".into(),
+            value: n.into(),
+            equal: true,
+        });
+    }
+    let timeout = match req.q("timeoutSeconds") {
+        Some(t) => Duration::from_secs(
+            t.parse::<u64>()
+                .map_err(|_| Status::bad_request(format!("invalid timeoutSeconds {t:?}")))?,
+        ),
+        // Upstream picks between 30 and 60 minutes.
+        None => Duration::from_secs(1800),
+    };
+    let w = watch::WatchRequest {
+        resource: r,
+        namespace: namespace.map(str::to_string),
+        selectors,
+        resource_version: req.q("resourceVersion").map(str::to_string),
+        timeout,
+        bookmarks: req.flag("allowWatchBookmarks"),
+        send_initial_events: req.flag("sendInitialEvents"),
+        table: req
+            .wants_table()
+            .then(|| crate::table::Include::parse(req.q("includeObject"))),
+    };
+    let interval = req.state.shared.config.bookmark_interval;
+    let body = Body::from_stream(watch::stream(req.state.clone(), w, interval));
+    Ok(Response::builder()
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .unwrap_or_default())
+}
+
+fn patch(
+    req: &Req,
+    r: &'static ResourceInfo,
+    ns: &str,
+    name: &str,
+    sub: Option<&str>,
+) -> Result<Response, Status> {
+    let ct = req
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let patch_type = PatchType::from_content_type(ct)?;
+    let out = req.state.write(|c| {
+        let live = match sub {
+            Some("scale") => rest::get_scale(c, r, ns, name).ok(),
+            _ => rest::get(c, r, ns, name).ok(),
+        };
+        let new = apply_patch(r, name, live.as_ref(), &req.body, patch_type, c.now())?;
+        match sub {
+            Some("scale") => rest::update_scale(c, r, ns, name, &new),
+            Some(_) => rest::update(c, r, ns, name, new, Subresource::Status),
+            None => rest::update(c, r, ns, name, new, Subresource::Main),
+        }
+    })?;
+    Ok(ok(&out))
+}
