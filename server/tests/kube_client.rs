@@ -229,18 +229,84 @@ async fn merge_and_json_patches_and_the_scale_subresource() {
         .unwrap();
     assert_eq!(scaled.spec.unwrap().replicas, Some(4));
 
-    let err = deps
+    // A strategic merge patch merges containers by name: a new sidecar is added, the app
+    // container keeps its image.
+    let merged = deps
         .patch(
             "web",
             &PatchParams::default(),
-            &Patch::Strategic(json!({"spec": {"replicas": 1}})),
+            &Patch::Strategic(
+                json!({"spec": {"replicas": 1, "template": {"spec": {"containers": [
+                {"name": "sidecar", "image": "envoy:1.31"}]}}}}),
+            ),
         )
+        .await
+        .unwrap();
+    let spec = merged.spec.unwrap();
+    assert_eq!(spec.replicas, Some(1));
+    let images: Vec<(String, Option<String>)> = spec
+        .template
+        .spec
+        .unwrap()
+        .containers
+        .into_iter()
+        .map(|c| (c.name, c.image))
+        .collect();
+    assert_eq!(
+        images,
+        [
+            ("sidecar".to_string(), Some("envoy:1.31".to_string())),
+            ("app".to_string(), Some("nginx:1.26".to_string())),
+        ]
+    );
+
+    // Server-side apply: a second manager that sets the same field conflicts, until forced.
+    let apply = |replicas: i32| {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+               "spec": {"replicas": replicas}})
+    };
+    // The Deployment was made without managedFields, so its fields belong to
+    // "before-first-apply" (as upstream): the first apply that changes one must force.
+    let err = deps
+        .patch("web", &PatchParams::apply("alice"), &Patch::Apply(apply(2)))
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, kube::Error::Api(s) if s.code == 415 && s.message.contains("strategic merge")),
+        matches!(&err, kube::Error::Api(s) if s.code == 409 && s.message.contains("before-first-apply")),
         "{err:?}"
     );
+    deps.patch(
+        "web",
+        &PatchParams::apply("alice").force(),
+        &Patch::Apply(apply(2)),
+    )
+    .await
+    .unwrap();
+    let err = deps
+        .patch("web", &PatchParams::apply("bob"), &Patch::Apply(apply(3)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 409 && s.message.contains("conflict with \"alice\"")),
+        "{err:?}"
+    );
+    let forced = deps
+        .patch(
+            "web",
+            &PatchParams::apply("bob").force(),
+            &Patch::Apply(apply(3)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(forced.spec.unwrap().replicas, Some(3));
+    let managers: Vec<String> = forced
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| m.manager)
+        .collect();
+    assert!(managers.contains(&"bob".to_string()), "{managers:?}");
 }
 
 #[tokio::test]
