@@ -200,6 +200,10 @@ fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
         ["api"] => return get_only(Some(discovery::core_versions())),
         ["apis"] => return get_only(Some(discovery::group_list())),
         ["apis", g] => return get_only(discovery::group_doc(g)),
+        ["openapi", "v3"] => return get_only(Some(crate::openapi::served().root.clone())),
+        ["openapi", "v3", path @ ..] => {
+            return get_only(crate::openapi::document(&path.join("/")).cloned());
+        }
         ["kubespec", "v1", "advance"] => return advance(req),
         ["kubespec", "v1", "clock"] => {
             let now = req.state.now();
