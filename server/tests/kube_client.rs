@@ -770,3 +770,48 @@ async fn a_selector_watch_sees_objects_enter_and_leave_the_selection_and_gets_bo
         "a bookmark every 50 ms over a one-second watch"
     );
 }
+
+#[tokio::test]
+async fn kube_rs_over_tcp_sends_the_kubeconfig_token_over_plain_http() {
+    let state = AppState::new(
+        Cluster::new(ClusterConfig::default()),
+        Config {
+            token: Some("s3cret".into()),
+            ..Config::default()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let serving = tokio::spawn(async move {
+        axum::serve(listener, router(state)).await.unwrap();
+    });
+    let client_for = |token: &str| {
+        let yaml = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: kubespec\n  cluster:\n    server: http://{addr}\ncontexts:\n- name: kubespec\n  context:\n    cluster: kubespec\n    user: kubespec\ncurrent-context: kubespec\nusers:\n- name: kubespec\n  user:\n    token: {token}\n"
+        );
+        async move {
+            let kc = kube::config::Kubeconfig::from_yaml(&yaml).unwrap();
+            let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+                .await
+                .unwrap();
+            Client::try_from(cfg).unwrap()
+        }
+    };
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> =
+        Api::all(client_for("s3cret").await);
+    let listed = tokio::time::timeout(WAIT, namespaces.list(&ListParams::default()))
+        .await
+        .expect("an answer")
+        .unwrap();
+    assert_eq!(listed.items.len(), 4);
+    let wrong: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client_for("nope").await);
+    let err = tokio::time::timeout(WAIT, wrong.list(&ListParams::default()))
+        .await
+        .expect("an answer")
+        .unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 401),
+        "{err:?}"
+    );
+    serving.abort();
+}
