@@ -145,7 +145,10 @@ impl Req {
                 415,
                 "UnsupportedMediaType",
                 format!(
-                    "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {ct:?})"
+                    "the body of the request was in an unknown format - accepted media types \
+                     include: application/json, application/yaml (got {ct:?}); kubespec serve does \
+                     not read protobuf, which kubectl's `create <kind>` generators send: use \
+                     `kubectl create -f` or `kubectl apply -f`"
                 ),
             ));
         }
