@@ -243,6 +243,9 @@ pub struct Cluster {
     selecting_services: usize,
     /// Every write with the object's JSON, for watches; `None` (the default) costs nothing.
     change_log: Option<crate::changelog::ChangeLog>,
+    /// What the Established CustomResourceDefinitions serve, rebuilt by the REST layer on
+    /// every CRD write ([`crate::api::rest::refresh_custom_resources`]).
+    pub custom_resources: crate::api::rest::CustomResources,
 }
 
 impl Cluster {
@@ -273,6 +276,7 @@ impl Cluster {
             pods_per_node: config.pods_per_node,
             next_service_ip: 0,
             service_env_cache: Default::default(),
+            custom_resources: Default::default(),
             selecting_services: 0,
             change_log: None,
         };

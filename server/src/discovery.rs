@@ -1,5 +1,6 @@
 //! Legacy discovery documents (`/version`, `/api`, `/apis`, `/api/v1`, `/apis/{group}/{version}`)
-//! built from the engine's resource registry ([`rest::RESOURCES`]).
+//! built from the engine's served resources ([`rest::served`]: the built-in [`rest::RESOURCES`]
+//! and those of the Established CustomResourceDefinitions).
 //!
 //! NOTE: kubectl first asks for aggregated discovery (`as=APIGroupDiscoveryList`); answering
 //! with `application/json` and a legacy document makes it fall back, as it does against older
@@ -35,9 +36,9 @@ pub fn core_versions() -> Value {
     })
 }
 
-fn groups() -> Vec<(&'static str, &'static str)> {
+fn groups(served: &[rest::ResourceInfo]) -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&str, &str)> = Vec::new();
-    for r in rest::RESOURCES.iter().filter(|r| !r.group.is_empty()) {
+    for r in served.iter().filter(|r| !r.group.is_empty()) {
         if !out.contains(&(r.group, r.version)) {
             out.push((r.group, r.version));
         }
@@ -45,24 +46,41 @@ fn groups() -> Vec<(&'static str, &'static str)> {
     out
 }
 
-fn group(name: &str, version: &str) -> Value {
-    let gv = json!({"groupVersion": format!("{name}/{version}"), "version": version});
-    json!({"name": name, "versions": [gv.clone()], "preferredVersion": gv})
+/// A group with its served versions, the first one preferred (a CRD lists its versions in
+/// its own order; upstream prefers by version priority, which the first usually is).
+fn group(name: &str, versions: &[&str]) -> Value {
+    let gvs: Vec<Value> = versions
+        .iter()
+        .map(|v| json!({"groupVersion": format!("{name}/{v}"), "version": v}))
+        .collect();
+    json!({"name": name, "versions": gvs, "preferredVersion": gvs.first().cloned()})
 }
 
-/// `/apis`.
-pub fn group_list() -> Value {
+/// Each group with its versions, in order of first appearance.
+fn grouped(served: &[rest::ResourceInfo]) -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut out: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
+    for (g, v) in groups(served) {
+        match out.iter_mut().find(|(name, _)| *name == g) {
+            Some((_, vs)) => vs.push(v),
+            None => out.push((g, vec![v])),
+        }
+    }
+    out
+}
+
+/// `/apis`, for the `served` resources.
+pub fn group_list(served: &[rest::ResourceInfo]) -> Value {
     json!({
         "kind": "APIGroupList",
         "apiVersion": "v1",
-        "groups": groups().into_iter().map(|(g, v)| group(g, v)).collect::<Vec<_>>(),
+        "groups": grouped(served).into_iter().map(|(g, vs)| group(g, &vs)).collect::<Vec<_>>(),
     })
 }
 
 /// `/apis/{group}`, when served.
-pub fn group_doc(name: &str) -> Option<Value> {
-    let (_, v) = groups().into_iter().find(|(g, _)| *g == name)?;
-    let mut doc = group(name, v);
+pub fn group_doc(served: &[rest::ResourceInfo], name: &str) -> Option<Value> {
+    let (_, vs) = grouped(served).into_iter().find(|(g, _)| *g == name)?;
+    let mut doc = group(name, &vs);
     doc["kind"] = "APIGroup".into();
     doc["apiVersion"] = "v1".into();
     Some(doc)
@@ -70,8 +88,8 @@ pub fn group_doc(name: &str) -> Option<Value> {
 
 /// `/api/v1`, `/apis/{group}/{version}`: the resources with their verbs, short names and
 /// subresources, or `None` when the group/version is not served.
-pub fn resource_list(group: &str, version: &str) -> Option<Value> {
-    let served: Vec<&rest::ResourceInfo> = rest::RESOURCES
+pub fn resource_list(served: &[rest::ResourceInfo], group: &str, version: &str) -> Option<Value> {
+    let served: Vec<&rest::ResourceInfo> = served
         .iter()
         .filter(|r| r.group == group && r.version == version)
         .collect();

@@ -12,7 +12,9 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use kubespec_engine::api::patch::PatchType;
+use kubespec_engine::Cluster;
+use kubespec_engine::api::ApiError;
+use kubespec_engine::api::patch::{self as engine_patch, PatchError, PatchType, TypeRef};
 use kubespec_engine::api::rest::{self, ResourceInfo, Selectors, Status, Subresource};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -201,11 +203,28 @@ fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
         }
         ["version"] => return get_only(Some(discovery::version())),
         ["api"] => return get_only(Some(discovery::core_versions())),
-        ["apis"] => return get_only(Some(discovery::group_list())),
-        ["apis", g] => return get_only(discovery::group_doc(g)),
-        ["openapi", "v3"] => return get_only(Some(crate::openapi::served().root.clone())),
+        ["apis"] => {
+            return get_only(Some(
+                req.state.read(|c| discovery::group_list(&rest::served(c))),
+            ));
+        }
+        ["apis", g] => {
+            return get_only(
+                req.state
+                    .read(|c| discovery::group_doc(&rest::served(c), g)),
+            );
+        }
+        ["openapi", "v3"] => {
+            let custom = req.state.read(crate::openapi::custom_documents);
+            return get_only(Some(crate::openapi::root(&custom)));
+        }
         ["openapi", "v3", path @ ..] => {
-            return get_only(crate::openapi::document(&path.join("/")).cloned());
+            let path = path.join("/");
+            if let Some(doc) = crate::openapi::document(&path) {
+                return get_only(Some(doc.clone()));
+            }
+            let custom = req.state.read(crate::openapi::custom_documents);
+            return get_only(custom.into_iter().find(|(p, _)| *p == path).map(|(_, d)| d));
         }
         ["kubespec", "v1", "advance"] => return advance(req),
         ["kubespec", "v1", "clock"] => {
@@ -220,7 +239,10 @@ fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
         _ => return Err(not_found_path()),
     };
     if rest.is_empty() {
-        return get_only(discovery::resource_list(group, version));
+        return get_only(
+            req.state
+                .read(|c| discovery::resource_list(&rest::served(c), group, version)),
+        );
     }
     let (watch_path, rest) = match rest {
         ["watch", rest @ ..] => (true, rest),
@@ -240,7 +262,11 @@ fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
     if rest.len() > 5 {
         return Err(not_found_path());
     }
-    let r = rest::find(group, version, plural).ok_or_else(not_found_path)?;
+    let r = req
+        .state
+        .read(|c| rest::find_in(c, group, version, plural))
+        .ok_or_else(not_found_path)?;
+    let r = &r;
     if namespace.is_some() && !r.namespaced {
         return Err(not_found_path());
     }
@@ -259,11 +285,12 @@ fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
             Ok(ok(&req.state.read(|c| rest::get_scale(c, r, ns, n))?))
         }
         (&Method::GET, Some(n), None) if req.wants_table() => {
-            let (obj, now, rv) = req
-                .state
-                .read(|c| (rest::get(c, r, ns, n), c.now(), c.resource_version()));
             let include = crate::table::include(req.q("includeObject"))?;
-            Ok(ok(&crate::table::table(r, &[obj?], now, rv, None, include)))
+            let table = req.state.read(|c| {
+                rest::get(c, r, ns, n)
+                    .map(|obj| table(c, r, &[obj], c.resource_version(), None, include))
+            })?;
+            Ok(ok(&table))
         }
         (&Method::GET, Some(n), _) => Ok(ok(&req.state.read(|c| rest::get(c, r, ns, n))?)),
         (&Method::POST, None, None) => {
@@ -275,32 +302,34 @@ fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
             }
             let body = req.json_body()?;
             let manager = req.field_manager();
+            let fv = rest::FieldValidation::parse(req.q("fieldValidation"))?;
             let created = req.state.write(|c| {
                 let body = own_update(r, None, None, body, &manager, &rfc3339(c.now()));
-                rest::create(c, r, ns, body)
+                rest::create_with(c, r, ns, body, fv)
             })?;
-            Ok(json_response(201, &created))
+            Ok(written(201, &created))
         }
         (&Method::PUT, Some(n), sub) => {
             req.reject_dry_run()?;
             let body = req.json_body()?;
             let manager = req.field_manager();
+            let fv = rest::FieldValidation::parse(req.q("fieldValidation"))?;
             let out = req.state.write(|c| {
                 let old = rest::get(c, r, ns, n).ok();
                 let now = rfc3339(c.now());
                 match sub {
-                    Some("scale") => rest::update_scale(c, r, ns, n, &body),
+                    Some("scale") => rest::update_scale(c, r, ns, n, &body).map(no_warnings),
                     Some(_) => {
                         let body = own_update(r, sub, old.as_ref(), body, &manager, &now);
-                        rest::update(c, r, ns, n, body, Subresource::Status)
+                        rest::update_with(c, r, ns, n, body, Subresource::Status, fv)
                     }
                     None => {
                         let body = own_update(r, None, old.as_ref(), body, &manager, &now);
-                        rest::update(c, r, ns, n, body, Subresource::Main)
+                        rest::update_with(c, r, ns, n, body, Subresource::Main, fv)
                     }
                 }
             })?;
-            Ok(ok(&out))
+            Ok(written(200, &out))
         }
         (&Method::PATCH, Some(n), sub) => {
             req.reject_dry_run()?;
@@ -401,7 +430,7 @@ fn list_doc(
     })
 }
 
-fn list(req: &Req, r: &'static ResourceInfo, namespace: Option<&str>) -> Result<Response, Status> {
+fn list(req: &Req, r: &ResourceInfo, namespace: Option<&str>) -> Result<Response, Status> {
     let selectors = selectors(req, r)?;
     let limit = req
         .q("limit")
@@ -410,23 +439,29 @@ fn list(req: &Req, r: &'static ResourceInfo, namespace: Option<&str>) -> Result<
                 .map_err(|_| Status::bad_request(format!("invalid limit {l:?}")))
         })
         .transpose()?;
-    let (l, now) = req.state.read(|c| {
-        (
-            rest::list(c, r, namespace, &selectors, limit, req.q("continue")),
-            c.now(),
-        )
+    let include = if req.wants_table() {
+        Some(crate::table::include(req.q("includeObject"))?)
+    } else {
+        None
+    };
+    let (l, table) = req.state.read(|c| {
+        let l = rest::list(c, r, namespace, &selectors, limit, req.q("continue"));
+        let t = match (&l, include) {
+            (Ok(l), Some(include)) => Some(table(
+                c,
+                r,
+                &l.items,
+                l.resource_version,
+                l.continue_token.as_deref(),
+                include,
+            )),
+            _ => None,
+        };
+        (l, t)
     });
     let l = l?;
-    if req.wants_table() {
-        let include = crate::table::include(req.q("includeObject"))?;
-        return Ok(ok(&crate::table::table(
-            r,
-            &l.items,
-            now,
-            l.resource_version,
-            l.continue_token.as_deref(),
-            include,
-        )));
+    if let Some(t) = table {
+        return Ok(ok(&t));
     }
     Ok(ok(&list_doc(
         r,
@@ -439,7 +474,7 @@ fn list(req: &Req, r: &'static ResourceInfo, namespace: Option<&str>) -> Result<
 
 fn watch(
     req: &Req,
-    r: &'static ResourceInfo,
+    r: &ResourceInfo,
     namespace: Option<&str>,
     name: Option<&str>,
 ) -> Result<Response, Status> {
@@ -460,7 +495,7 @@ fn watch(
         None => Duration::from_secs(1800),
     };
     let w = watch::WatchRequest {
-        resource: r,
+        resource: *r,
         namespace: namespace.map(str::to_string),
         selectors,
         resource_version: req.q("resourceVersion").map(str::to_string),
@@ -483,7 +518,7 @@ fn watch(
 
 fn patch(
     req: &Req,
-    r: &'static ResourceInfo,
+    r: &ResourceInfo,
     ns: &str,
     name: &str,
     sub: Option<&str>,
@@ -505,30 +540,203 @@ fn patch(
     };
     let patch_type = patch_type(r, sub, ct, req.q("fieldManager"), force)?;
     let manager = req.field_manager();
-    let (out, created) = req.state.write(|c| {
-        let live = match sub {
-            Some("scale") => rest::get_scale(c, r, ns, name).ok(),
-            _ => rest::get(c, r, ns, name).ok(),
-        };
-        let now = rfc3339(c.now());
-        let new = apply_patch(r, sub, name, live.as_ref(), &req.body, &patch_type, &now)?;
-        // Server-side apply records its own ownership; other patches are updates by `manager`.
-        let new = match patch_type {
-            PatchType::Apply { .. } => new,
-            _ => own_update(r, sub, live.as_ref(), new, &manager, &now),
-        };
-        match (sub, live.is_some()) {
-            (Some("scale"), _) => rest::update_scale(c, r, ns, name, &new).map(|v| (v, false)),
-            (None, false) => rest::create(c, r, ns, new).map(|v| (v, true)),
-            (Some(_), _) => {
-                rest::update(c, r, ns, name, new, Subresource::Status).map(|v| (v, false))
+    let fv = rest::FieldValidation::parse(req.q("fieldValidation"))?;
+    let (out, created) =
+        req.state.write(|c| {
+            let live = match sub {
+                Some("scale") => rest::get_scale(c, r, ns, name).ok(),
+                _ => rest::get(c, r, ns, name).ok(),
+            };
+            let now = rfc3339(c.now());
+            let new = match custom_schema(c, r, sub) {
+                Some(schema) => custom_patch(
+                    r,
+                    name,
+                    live.as_ref(),
+                    &req.body,
+                    &patch_type,
+                    &now,
+                    &schema,
+                )?,
+                None => apply_patch(r, sub, name, live.as_ref(), &req.body, &patch_type, &now)?,
+            };
+            // Server-side apply records its own ownership; other patches are updates by `manager`.
+            let new = match patch_type {
+                PatchType::Apply { .. } => new,
+                _ => own_update(r, sub, live.as_ref(), new, &manager, &now),
+            };
+            match (sub, live.is_some()) {
+                (Some("scale"), _) => rest::update_scale(c, r, ns, name, &new)
+                    .map(no_warnings)
+                    .map(|v| (v, false)),
+                (None, false) => rest::create_with(c, r, ns, new, fv).map(|v| (v, true)),
+                (Some(_), _) => rest::update_with(c, r, ns, name, new, Subresource::Status, fv)
+                    .map(|v| (v, false)),
+                (None, true) => rest::update_with(c, r, ns, name, new, Subresource::Main, fv)
+                    .map(|v| (v, false)),
             }
-            (None, true) => {
-                rest::update(c, r, ns, name, new, Subresource::Main).map(|v| (v, false))
-            }
+        })?;
+    Ok(written(if created { 201 } else { 200 }, &out))
+}
+
+/// A write's response: the object, with a `Warning` header per warning (upstream's
+/// `299 - "<text>"`).
+fn written(code: u16, w: &rest::Written) -> Response {
+    let mut response = json_response(code, &w.object);
+    for text in &w.warnings {
+        if let Ok(v) = header::HeaderValue::from_str(&format!("299 - {text:?}")) {
+            response.headers_mut().append(header::WARNING, v);
         }
-    })?;
-    Ok(json_response(if created { 201 } else { 200 }, &out))
+    }
+    response
+}
+
+fn no_warnings(object: Value) -> rest::Written {
+    rest::Written {
+        object,
+        warnings: Vec::new(),
+    }
+}
+
+/// A custom resource version's `openAPIV3Schema` as JSON, for server-side apply's list and
+/// map types; `None` for built-in kinds and for the `scale` subresource.
+fn custom_schema(c: &Cluster, r: &ResourceInfo, sub: Option<&str>) -> Option<Value> {
+    if r.storage != rest::Storage::Custom || sub == Some("scale") {
+        return None;
+    }
+    let schema = c
+        .custom_resources
+        .description(r.group, r.plural)?
+        .version(r.version)?
+        .schema
+        .as_ref()
+        .and_then(|s| serde_json::to_value(s).ok());
+    Some(schema.unwrap_or_else(|| json!({"type": "object"})))
+}
+
+/// [`apply_patch`] for a custom resource: the patch module with the CRD's schema.
+fn custom_patch(
+    r: &ResourceInfo,
+    name: &str,
+    live: Option<&Value>,
+    body: &[u8],
+    patch_type: &PatchType,
+    now: &str,
+    schema: &Value,
+) -> Result<Value, Status> {
+    let api_version = r.api_version();
+    engine_patch::patch(
+        TypeRef::new(&api_version, r.kind).with_openapi_schema(schema),
+        live,
+        body,
+        patch_type,
+        now,
+    )
+    .map_err(|e| match e {
+        PatchError::NotFound => Status::not_found(r, name),
+        e => Status::from_api(ApiError::from(e), r, name),
+    })
+}
+
+/// The `Table` of `items`: for a custom resource, `NAME` and its version's
+/// `additionalPrinterColumns` (or `AGE`), as upstream's `tableconvertor` prints them; for the
+/// built-in kinds, the engine's printers.
+fn table(
+    c: &Cluster,
+    r: &ResourceInfo,
+    items: &[Value],
+    rv: u64,
+    continue_token: Option<&str>,
+    include: crate::table::Include,
+) -> Value {
+    let columns = (r.storage == rest::Storage::Custom)
+        .then(|| c.custom_resources.description(r.group, r.plural))
+        .flatten()
+        .and_then(|d| d.version(r.version))
+        .map(|v| v.printer_columns());
+    let Some(columns) = columns else {
+        return crate::table::table(r, items, c.now(), rv, continue_token, include);
+    };
+    let now_ms = c.now().to_time().0.as_millisecond();
+    let mut defs = vec![json!({"name": "Name", "type": "string", "format": "name",
+        "description": "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names",
+        "priority": 0})];
+    defs.extend(columns.iter().map(|col| {
+        json!({
+            "name": col.name,
+            "type": col.type_,
+            "format": col.format.clone().unwrap_or_default(),
+            "description": col.description.clone().unwrap_or_default(),
+            "priority": col.priority.unwrap_or(0),
+        })
+    }));
+    let rows: Vec<Value> = items
+        .iter()
+        .map(|o| {
+            let mut cells = vec![o.pointer("/metadata/name").cloned().unwrap_or(Value::Null)];
+            for col in &columns {
+                let value = simple_json_path(o, &col.json_path);
+                cells.push(match (col.type_.as_str(), value) {
+                    ("date", Some(Value::String(t))) => t
+                        .parse::<jiff::Timestamp>()
+                        .map(|t| {
+                            kubespec_engine::api::table::human_duration(now_ms - t.as_millisecond())
+                                .into()
+                        })
+                        .unwrap_or_else(|_| "<unknown>".into()),
+                    (_, Some(v)) => v.clone(),
+                    (_, None) => Value::Null,
+                });
+            }
+            let mut row = json!({ "cells": cells });
+            match include {
+                crate::table::Include::None => {}
+                crate::table::Include::Metadata => {
+                    row["object"] = json!({
+                        "kind": "PartialObjectMetadata",
+                        "apiVersion": "meta.k8s.io/v1",
+                        "metadata": o.get("metadata").cloned().unwrap_or(Value::Null),
+                    });
+                }
+                crate::table::Include::Object => row["object"] = o.clone(),
+            }
+            row
+        })
+        .collect();
+    let mut meta = json!({"resourceVersion": rv.to_string()});
+    if let Some(t) = continue_token {
+        meta["continue"] = t.into();
+    }
+    json!({
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": meta,
+        "columnDefinitions": defs,
+        "rows": rows,
+    })
+}
+
+/// The value at a printer column's JSONPath, for the simple paths CRDs use (`.spec.cronSpec`,
+/// `.status.conditions[0].type`); `None` when absent or when the path is beyond that.
+fn simple_json_path<'a>(obj: &'a Value, path: &str) -> Option<&'a Value> {
+    let path = path.trim().trim_start_matches('{').trim_end_matches('}');
+    let mut cur = obj;
+    for part in path.trim_start_matches('.').split('.') {
+        if part.is_empty() {
+            continue;
+        }
+        let (field, index) = match part.split_once('[') {
+            Some((f, rest)) => (f, Some(rest.trim_end_matches(']').parse::<usize>().ok()?)),
+            None => (part, None),
+        };
+        if !field.is_empty() {
+            cur = cur.get(field)?;
+        }
+        if let Some(i) = index {
+            cur = cur.get(i)?;
+        }
+    }
+    Some(cur)
 }
 
 /// An RFC 3339 timestamp of a virtual instant, for managedFields.

@@ -596,6 +596,124 @@ pub fn served() -> &'static Documents {
     })
 }
 
+/// The schema name upstream gives a custom kind: the group reversed, the version, the kind
+/// (`com.example.stable.v1.CronTab`).
+fn custom_schema_name(group: &str, version: &str, kind: &str) -> String {
+    let mut parts: Vec<&str> = group.split('.').collect();
+    parts.reverse();
+    format!("{}.{version}.{kind}", parts.join("."))
+}
+
+/// The documents of the custom resources the Established CRDs serve, one per group-version,
+/// keyed by path (`apis/stable.example.com/v1`). Each kind's schema is its version's
+/// `openAPIV3Schema` with `metadata` as `ObjectMeta` and its `x-kubernetes-group-version-kind`,
+/// so `kubectl explain` and kubectl's field-validation check find it.
+pub fn custom_documents(c: &kubespec_engine::Cluster) -> Vec<(String, Value)> {
+    let mut by_gv: Vec<((&str, &str), Vec<(DocResource, Value)>)> = Vec::new();
+    for r in c.custom_resources.infos() {
+        let Some(v) = c
+            .custom_resources
+            .description(r.group, r.plural)
+            .and_then(|d| d.version(r.version))
+        else {
+            continue;
+        };
+        let schema = v
+            .schema
+            .as_ref()
+            .and_then(|s| serde_json::to_value(s).ok())
+            .unwrap_or_else(|| json!({"type": "object"}));
+        let doc = DocResource {
+            group: r.group,
+            version: r.version,
+            plural: r.plural,
+            kind: r.kind,
+            namespaced: r.namespaced,
+            status: r.subresources.contains(&"status"),
+            scale: r.subresources.contains(&"scale"),
+            schema: rest::intern(&custom_schema_name(r.group, r.version, r.kind)),
+        };
+        match by_gv.iter_mut().find(|(gv, _)| *gv == (r.group, r.version)) {
+            Some((_, list)) => list.push((doc, schema)),
+            None => by_gv.push(((r.group, r.version), vec![(doc, schema)])),
+        }
+    }
+    by_gv
+        .into_iter()
+        .map(|((g, v), resources)| (gv_path(g, v), custom_document(&resources)))
+        .collect()
+}
+
+fn custom_document(resources: &[(DocResource, Value)]) -> Value {
+    let mut generator = SchemaSettings::openapi3().into_generator();
+    let object_meta = generator.subschema_for::<meta::ObjectMeta>();
+    generator.subschema_for::<meta::ListMeta>();
+    generator.subschema_for::<meta::Status>();
+    generator.subschema_for::<meta::Patch>();
+    generator.subschema_for::<meta::DeleteOptions>();
+    if resources.iter().any(|(r, _)| r.scale) {
+        generator.subschema_for::<k8s_openapi::api::autoscaling::v1::Scale>();
+    }
+    let object_meta = serde_json::to_value(&object_meta).unwrap_or(Value::Null);
+    let mut defs = generator.take_definitions(true);
+    for (r, schema) in resources {
+        let gvk = |kind: &str| json!([{ "group": r.group, "version": r.version, "kind": kind }]);
+        let mut s = schema.clone();
+        if let Some(o) = s.as_object_mut() {
+            let props = o
+                .entry("properties")
+                .or_insert_with(|| json!({}))
+                .as_object_mut();
+            if let Some(props) = props {
+                props.insert(
+                    "metadata".into(),
+                    json!({"allOf": [object_meta.clone()], "description": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"}),
+                );
+                for field in ["apiVersion", "kind"] {
+                    props
+                        .entry(field)
+                        .or_insert_with(|| json!({"type": "string"}));
+                }
+            }
+            o.insert("x-kubernetes-group-version-kind".into(), gvk(r.kind));
+        }
+        defs.insert(r.schema.to_string(), s);
+        defs.insert(
+            r.list_schema(),
+            list_schema(r, gvk(&format!("{}List", r.kind))),
+        );
+    }
+    let here: Vec<&DocResource> = resources.iter().map(|(r, _)| r).collect();
+    json!({
+        "openapi": "3.0.0",
+        "info": { "title": "Kubernetes CRD Swagger", "version": "v0.1.0" },
+        "paths": paths(&here),
+        "components": {
+            "schemas": Value::Object(defs),
+            "securitySchemes": {
+                "BearerToken": {
+                    "type": "apiKey",
+                    "description": "Bearer Token authentication",
+                    "name": "authorization",
+                    "in": "header"
+                }
+            }
+        },
+        "security": [{ "BearerToken": [] }]
+    })
+}
+
+/// `/openapi/v3`: the built-in group-versions and the `custom` ones ([`custom_documents`]).
+pub fn root(custom: &[(String, Value)]) -> Value {
+    let mut root = served().root.clone();
+    for (path, doc) in custom {
+        let hash = content_hash(doc);
+        root["paths"][path.as_str()] =
+            json!({ "serverRelativeURL": format!("/openapi/v3/{path}?hash={hash}") });
+    }
+    root
+}
+
 /// The document at `/openapi/v3/<path>` (`api/v1`, `apis/apps/v1`), if there is one.
 pub fn document(path: &str) -> Option<&'static Value> {
     served()

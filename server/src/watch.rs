@@ -22,7 +22,7 @@ use tokio::time::Instant;
 /// What a watch request asked for.
 #[derive(Clone, Debug)]
 pub struct WatchRequest {
-    pub resource: &'static ResourceInfo,
+    pub resource: ResourceInfo,
     /// `None`: all namespaces.
     pub namespace: Option<String>,
     pub selectors: Selectors,
@@ -45,6 +45,9 @@ struct Watch {
     deadline: Instant,
     next_bookmark: Instant,
     finished: bool,
+    /// The kind the change log records the resource's objects under
+    /// ([`ResourceInfo::store_kind`]).
+    store_kind: String,
 }
 
 fn line(kind: &str, object: &Value) -> Bytes {
@@ -67,7 +70,7 @@ impl Watch {
         match self.req.table {
             Some(include) => line(
                 kind,
-                &crate::table::table(self.req.resource, &[obj], now, self.cursor, None, include),
+                &crate::table::table(&self.req.resource, &[obj], now, self.cursor, None, include),
             ),
             None => line(kind, &obj),
         }
@@ -93,8 +96,8 @@ impl Watch {
     /// `watchCacheEvent` handling); an earlier version the log no longer holds counts as not
     /// selected.
     fn event_type(&self, c: &Change) -> Option<&'static str> {
-        let r = self.req.resource;
-        let ours = c.kind == r.kind
+        let r = &self.req.resource;
+        let ours = c.kind == self.store_kind
             && (!r.namespaced
                 || self
                     .req
@@ -146,7 +149,7 @@ impl Watch {
         match changes {
             Ok(changes) => {
                 for (kind, ch) in changes {
-                    let obj = rest::render(self.req.resource, Arc::unwrap_or_clone(ch.object));
+                    let obj = rest::render(&self.req.resource, Arc::unwrap_or_clone(ch.object));
                     let l = self.event(kind, obj, now);
                     self.pending.push_back(l);
                 }
@@ -176,6 +179,7 @@ pub fn stream(
         deadline: now + req.timeout,
         next_bookmark: now + bookmark_interval,
         finished: false,
+        store_kind: req.resource.store_kind(),
         req,
     };
     let rv = w
@@ -203,7 +207,7 @@ pub fn stream(
             let (items, rv, now) = state.read(|c| {
                 let list = rest::list(
                     c,
-                    w.req.resource,
+                    &w.req.resource,
                     w.req.namespace.as_deref(),
                     &w.req.selectors,
                     None,

@@ -15,13 +15,14 @@
 //! NOTE: cluster-scoped objects (Nodes, Namespaces, PersistentVolumes) are keyed under namespace
 //! `default` in the store, as `ObjectKey::of` keys them; [`render`] drops the namespace again.
 
-use crate::api::{ApiError, Reason, autoscaling, defaults, validation};
+use crate::api::{ApiError, Reason, autoscaling, crd, defaults, validation};
 use crate::events::Event;
 use crate::store::{GenericObject, Kind, ObjectKey, Resource};
 use crate::{Cluster, Propagation};
 use k8s_openapi::api::apps::v1::{ControllerRevision, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Node, PersistentVolumeClaim, Pod};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -34,6 +35,10 @@ pub enum Storage {
     Generic,
     /// The engine's [`crate::events::EventLog`], plus Events that clients created (generic).
     Events,
+    /// Objects of a CustomResourceDefinition's kind: JSON in the generic table under
+    /// `kind.group` (two CRDs may name the same kind in different groups), admitted against
+    /// the CRD's schema ([`crd::resource`]). See [`CustomResources`].
+    Custom,
 }
 
 /// One served resource, as discovery describes it.
@@ -278,7 +283,22 @@ pub const RESOURCES: &[ResourceInfo] = &[
         &[],
         Storage::Generic
     ),
+    res!(
+        "apiextensions.k8s.io",
+        "v1",
+        "customresourcedefinitions",
+        "customresourcedefinition",
+        CRD_KIND,
+        false,
+        &["crd", "crds"],
+        &["api-extensions"],
+        &["status"],
+        Storage::Generic
+    ),
 ];
+
+/// The kind of a CustomResourceDefinition, which the REST layer admits with [`crd::definition`].
+pub const CRD_KIND: &str = "CustomResourceDefinition";
 
 /// The namespaces a new API server has.
 pub const INITIAL_NAMESPACES: &[&str] =
@@ -300,6 +320,15 @@ impl ResourceInfo {
             self.plural.to_string()
         } else {
             format!("{}.{}", self.plural, self.group)
+        }
+    }
+
+    /// The kind the store and the change log know this resource's objects by: the kind, or
+    /// for a custom resource `CronTab.stable.example.com`.
+    pub fn store_kind(&self) -> String {
+        match self.storage {
+            Storage::Custom => format!("{}.{}", self.kind, self.group),
+            _ => self.kind.to_string(),
         }
     }
 
@@ -327,6 +356,24 @@ pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static Resourc
 /// The resource whose objects have `kind` (for watches, which the change log keys by kind).
 pub fn find_kind(kind: &str) -> Option<&'static ResourceInfo> {
     RESOURCES.iter().find(|r| r.kind == kind)
+}
+
+/// The resource served at `group/version` under `plural`: a built-in one ([`RESOURCES`]) or
+/// one of an Established CRD.
+pub fn find_in(c: &Cluster, group: &str, version: &str, plural: &str) -> Option<ResourceInfo> {
+    find(group, version, plural)
+        .copied()
+        .or_else(|| c.custom_resources.find(group, version, plural))
+}
+
+/// Every served resource: [`RESOURCES`], then one per served version of each Established CRD
+/// (by CRD name, versions in the CRD's order).
+pub fn served(c: &Cluster) -> Vec<ResourceInfo> {
+    RESOURCES
+        .iter()
+        .copied()
+        .chain(c.custom_resources.infos())
+        .collect()
 }
 
 // ------------------------------------------------------------------------------------ errors
@@ -695,8 +742,14 @@ impl Selectors {
 
 // ------------------------------------------------------------------------------------ reading
 
-/// The object as served: cluster-scoped objects without a namespace.
+/// The object as served: cluster-scoped objects without a namespace; a custom resource in the
+/// version asked for (upstream's `None` conversion strategy: only `apiVersion` changes).
 pub fn render(r: &ResourceInfo, mut v: Value) -> Value {
+    if r.storage == Storage::Custom
+        && let Some(o) = v.as_object_mut()
+    {
+        o.insert("apiVersion".into(), r.api_version().into());
+    }
     if !r.namespaced
         && let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut)
     {
@@ -752,14 +805,14 @@ fn typed_json<T: Resource>(c: &Cluster, key: &ObjectKey) -> Option<Value> {
 }
 
 fn generic_key(r: &ResourceInfo, key: &ObjectKey) -> (String, ObjectKey) {
-    (r.kind.to_ascii_lowercase(), key.clone())
+    (r.store_kind().to_ascii_lowercase(), key.clone())
 }
 
 /// The stored object's JSON, unrendered.
 fn lookup(c: &Cluster, r: &ResourceInfo, key: &ObjectKey) -> Option<Value> {
     match r.storage {
         Storage::Typed(kind) => with_type!(kind, T => typed_json::<T>(c, key)),
-        Storage::Generic => c
+        Storage::Generic | Storage::Custom => c
             .store
             .generic
             .get(&generic_key(r, key))
@@ -844,7 +897,7 @@ fn event_json(i: usize, e: &Event, rv: &str) -> Value {
 fn all_objects(c: &Cluster, r: &ResourceInfo, namespace: Option<&str>) -> Vec<Value> {
     let ns_ok = |key: &ObjectKey| !r.namespaced || namespace.is_none_or(|n| key.namespace == n);
     let generic = |c: &Cluster| -> Vec<Value> {
-        let kind = r.kind.to_ascii_lowercase();
+        let kind = r.store_kind().to_ascii_lowercase();
         c.store
             .generic
             .range((kind.clone(), ObjectKey::default())..)
@@ -859,7 +912,7 @@ fn all_objects(c: &Cluster, r: &ResourceInfo, namespace: Option<&str>) -> Vec<Va
             .filter(|(k, _)| ns_ok(k))
             .filter_map(|(_, o)| serde_json::to_value(o).ok())
             .collect()),
-        Storage::Generic => generic(c),
+        Storage::Generic | Storage::Custom => generic(c),
         Storage::Events => {
             let mut all: Vec<Value> = engine_events(c)
                 .into_iter()
@@ -1030,12 +1083,25 @@ fn put_namespace(c: &mut Cluster, name: &str) {
 ///
 /// `AlreadyExists`, `NotFound` for a missing namespace, `Invalid` from the engine's validation,
 /// `BadRequest` for a body that is not such an object.
-pub fn create(
+pub fn create(c: &mut Cluster, r: &ResourceInfo, namespace: &str, body: Value) -> Result<Value> {
+    create_with(c, r, namespace, body, FieldValidation::Warn).map(|w| w.object)
+}
+
+/// CREATE (POST) with a `fieldValidation` directive; returns the stored object and the
+/// `Warning`s of the response.
+///
+/// # Errors
+///
+/// As [`create`]; with [`FieldValidation::Strict`], `BadRequest` for unknown fields of a
+/// custom resource.
+pub fn create_with(
     c: &mut Cluster,
     r: &ResourceInfo,
     namespace: &str,
     mut body: Value,
-) -> Result<Value> {
+    fv: FieldValidation,
+) -> Result<Written> {
+    let mut warnings = Vec::new();
     prepare_body(r, namespace, &mut body)?;
     if r.namespaced && !namespace_exists(c, namespace) {
         return Err(Status::new(
@@ -1141,6 +1207,14 @@ pub fn create(
                 c.create(cr).map_err(err)?;
             }
         },
+        Storage::Custom => {
+            let desc = custom_description(c, r, &name)?;
+            let admitted = crd::resource::admit_create(&desc, r.version, body).map_err(err)?;
+            warnings = fv
+                .check(&desc, r.version, &admitted.unknown_fields)
+                .map_err(err)?;
+            put_generic_body(c, r, admitted.object);
+        }
         Storage::Generic | Storage::Events => {
             if r.kind == "Namespace" {
                 let m = body["metadata"].as_object_mut().expect("prepared");
@@ -1148,12 +1222,21 @@ pub fn create(
                 labels["kubernetes.io/metadata.name"] = name.clone().into();
                 body["status"] = json!({"phase": "Active"});
             }
+            if r.kind == CRD_KIND && r.group == "apiextensions.k8s.io" {
+                let crd = decode(r, body)?;
+                let crd = crd::definition::admit_create(crd).map_err(err)?;
+                body = accept_crd(c, crd, r)?;
+            }
             put_generic_body(c, r, body);
+            if r.kind == CRD_KIND {
+                refresh_custom_resources(c);
+            }
         }
     }
-    lookup(c, r, &key)
+    let object = lookup(c, r, &key)
         .map(|v| render(r, v))
-        .ok_or_else(|| Status::not_found(r, &name))
+        .ok_or_else(|| Status::not_found(r, &name))?;
+    Ok(Written { object, warnings })
 }
 
 const NAMESPACES: ResourceInfo = RESOURCES[3];
@@ -1166,7 +1249,7 @@ fn put_generic_body(c: &mut Cluster, r: &ResourceInfo, mut body: Value) {
     }
     c.apply_generic(GenericObject {
         api_version: r.api_version(),
-        kind: r.kind.to_string(),
+        kind: r.store_kind(),
         value: body,
     });
 }
@@ -1199,9 +1282,29 @@ pub fn update(
     r: &ResourceInfo,
     namespace: &str,
     name: &str,
-    mut body: Value,
+    body: Value,
     sub: Subresource,
 ) -> Result<Value> {
+    update_with(c, r, namespace, name, body, sub, FieldValidation::Warn).map(|w| w.object)
+}
+
+/// UPDATE (PUT) with a `fieldValidation` directive; returns the stored object and the
+/// `Warning`s of the response.
+///
+/// # Errors
+///
+/// As [`update`]; with [`FieldValidation::Strict`], `BadRequest` for unknown fields of a
+/// custom resource.
+pub fn update_with(
+    c: &mut Cluster,
+    r: &ResourceInfo,
+    namespace: &str,
+    name: &str,
+    mut body: Value,
+    sub: Subresource,
+    fv: FieldValidation,
+) -> Result<Written> {
+    let mut warnings = Vec::new();
     prepare_body(r, namespace, &mut body)?;
     let body_name = name_of(&body);
     if !body_name.is_empty() && body_name != name {
@@ -1270,21 +1373,51 @@ pub fn update(
                 c.update(new).map_err(err)?;
             }),
         },
-        Storage::Generic | Storage::Events => {
+        Storage::Generic | Storage::Events | Storage::Custom => {
             let mut new = new;
+            if r.storage == Storage::Custom {
+                let desc = custom_description(c, r, name)?;
+                let admitted = match sub {
+                    Subresource::Main => crd::resource::admit_update(&desc, r.version, &live, new),
+                    Subresource::Status => {
+                        crd::resource::admit_status_update(&desc, r.version, &live, new)
+                    }
+                }
+                .map_err(err)?;
+                warnings = fv
+                    .check(&desc, r.version, &admitted.unknown_fields)
+                    .map_err(err)?;
+                new = admitted.object;
+            }
+            if r.kind == CRD_KIND && r.group == "apiextensions.k8s.io" {
+                let old: CustomResourceDefinition = decode(r, live.clone())?;
+                let crd: CustomResourceDefinition = decode(r, new)?;
+                let crd = match sub {
+                    Subresource::Main => crd::definition::admit_update(&old, crd).map_err(err)?,
+                    Subresource::Status => crd,
+                };
+                new = accept_crd(c, crd, r)?;
+            }
             if let Some(m) = new.get_mut("metadata").and_then(Value::as_object_mut) {
                 // Identity fields are the server's; put_generic restamps uid and time.
                 m.remove("resourceVersion");
             }
             if new == live_without_rv(&live) {
-                return Ok(render(r, live));
+                return Ok(Written {
+                    object: render(r, live),
+                    warnings,
+                });
             }
             put_generic_body(c, r, new);
+            if r.kind == CRD_KIND {
+                refresh_custom_resources(c);
+            }
         }
     }
-    lookup(c, r, &key)
+    let object = lookup(c, r, &key)
         .map(|v| render(r, v))
-        .ok_or_else(|| Status::not_found(r, name))
+        .ok_or_else(|| Status::not_found(r, name))?;
+    Ok(Written { object, warnings })
 }
 
 fn live_without_rv(live: &Value) -> Value {
@@ -1307,11 +1440,20 @@ pub fn get_scale(c: &Cluster, r: &ResourceInfo, namespace: &str, name: &str) -> 
         return Err(Status::not_found(r, name));
     }
     let live = get(c, r, namespace, name)?;
-    let selector = live
-        .pointer("/spec/selector")
-        .and_then(|s| serde_json::from_value(s.clone()).ok())
-        .map(|s| crate::labels::format_selector(&s))
-        .unwrap_or_default();
+    let (spec_path, status_path) = scale_paths(c, r);
+    let selector = match custom_scale(c, r) {
+        Some(scale) => scale
+            .label_selector_path
+            .and_then(|p| live.pointer(&json_pointer(&p)).cloned())
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        None => live
+            .pointer("/spec/selector")
+            .and_then(|s| serde_json::from_value(s.clone()).ok())
+            .map(|s| crate::labels::format_selector(&s))
+            .unwrap_or_default(),
+    };
+    let default_replicas = if r.storage == Storage::Custom { 0 } else { 1 };
     let m = &live["metadata"];
     Ok(json!({
         "kind": "Scale",
@@ -1323,9 +1465,9 @@ pub fn get_scale(c: &Cluster, r: &ResourceInfo, namespace: &str, name: &str) -> 
             "resourceVersion": m["resourceVersion"],
             "creationTimestamp": m["creationTimestamp"],
         },
-        "spec": {"replicas": live.pointer("/spec/replicas").cloned().unwrap_or(json!(1))},
+        "spec": {"replicas": live.pointer(&spec_path).cloned().unwrap_or(json!(default_replicas))},
         "status": {
-            "replicas": live.pointer("/status/replicas").cloned().unwrap_or(json!(0)),
+            "replicas": live.pointer(&status_path).cloned().unwrap_or(json!(0)),
             "selector": selector,
         },
     }))
@@ -1380,7 +1522,8 @@ pub fn update_scale(
         return Err(s);
     }
     let mut new = live;
-    new["spec"]["replicas"] = replicas.into();
+    let (spec_path, _) = scale_paths(c, r);
+    set_pointer(&mut new, &spec_path, replicas.into());
     update(c, r, namespace, name, new, Subresource::Main)?;
     get_scale(c, r, namespace, name)
 }
@@ -1436,15 +1579,22 @@ pub fn delete(
             c.delete_kind(kind, &key, p)
                 .map_err(|e| Status::from_api(e, r, name))?;
         }
-        Storage::Generic | Storage::Events => {
+        Storage::Generic | Storage::Events | Storage::Custom => {
             if r.kind == "Namespace" {
                 delete_namespace_contents(c, name, p);
             }
-            if !c.delete_generic(r.kind, &key) {
+            let is_crd = r.kind == CRD_KIND && r.storage == Storage::Generic;
+            if is_crd && let Ok(crd) = decode::<CustomResourceDefinition>(r, live.clone()) {
+                delete_custom_resources(c, &crd::ResourceDescription::from_crd(&crd));
+            }
+            if !c.delete_generic(&r.store_kind(), &key) {
                 return Err(Status::method_not_allowed(format!(
                     "{} \"{name}\" is recorded by the engine and cannot be deleted",
                     r.qualified()
                 )));
+            }
+            if is_crd {
+                refresh_custom_resources(c);
             }
         }
     }
@@ -1454,7 +1604,7 @@ pub fn delete(
 /// Deletes every namespaced object in namespace `ns` (what the namespace controller does
 /// before the namespace goes).
 fn delete_namespace_contents(c: &mut Cluster, ns: &str, p: Propagation) {
-    for r in RESOURCES.iter().filter(|r| r.namespaced) {
+    for r in served(c).iter().filter(|r| r.namespaced) {
         let names: Vec<String> = all_objects(c, r, Some(ns)).iter().map(name_of).collect();
         for name in names {
             let _ = delete(c, r, ns, &name, p, None);
@@ -1489,6 +1639,269 @@ pub fn delete_collection(
         }
     }
     Ok(out)
+}
+
+// ------------------------------------------------------------------------- custom resources
+
+/// What a write answers besides its status code: the stored object and the `Warning` headers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Written {
+    pub object: Value,
+    /// Texts of `Warning: 299 - "…"` headers: unknown fields under `fieldValidation=Warn`,
+    /// a deprecated version's warning.
+    pub warnings: Vec<String>,
+}
+
+/// The `fieldValidation` query parameter. Upstream's default (since 1.27, when the server
+/// honours it) is `Warn`; kubectl sends `Strict` unless `--validate=false`.
+///
+/// NOTE: only custom resources are checked: built-in kinds are decoded by serde, which
+/// drops unknown fields silently.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FieldValidation {
+    Ignore,
+    #[default]
+    Warn,
+    Strict,
+}
+
+impl FieldValidation {
+    /// Parses the query parameter; empty means `Warn`.
+    ///
+    /// # Errors
+    ///
+    /// `BadRequest` with upstream's message for another value.
+    pub fn parse(q: Option<&str>) -> Result<Self> {
+        match q.unwrap_or("") {
+            "" | "Warn" => Ok(FieldValidation::Warn),
+            "Ignore" => Ok(FieldValidation::Ignore),
+            "Strict" => Ok(FieldValidation::Strict),
+            other => Err(Status::bad_request(format!(
+                "fieldValidation: Unsupported value: {other:?}: supported values: \"Ignore\", \"Strict\", \"Warn\""
+            ))),
+        }
+    }
+
+    /// The warnings of a custom resource's write that pruned `unknown` fields, or the strict
+    /// decoding error.
+    fn check(
+        self,
+        desc: &crd::ResourceDescription,
+        version: &str,
+        unknown: &[String],
+    ) -> Result<Vec<String>, ApiError> {
+        let mut warnings: Vec<String> = desc.deprecation_warning(version).into_iter().collect();
+        match self {
+            FieldValidation::Strict if !unknown.is_empty() => {
+                return Err(crd::strict_decoding_error(unknown));
+            }
+            FieldValidation::Warn => warnings.extend(crd::unknown_field_warnings(unknown)),
+            _ => {}
+        }
+        Ok(warnings)
+    }
+}
+
+/// The served resources of the Established CRDs: per CRD name, its [`crd::ResourceDescription`]
+/// and one [`ResourceInfo`] per served version.
+///
+/// NOTE: [`ResourceInfo`] holds `&'static str`s. The names of custom resources are interned
+/// ([`intern`]): each distinct string is leaked once for the life of the process, so memory
+/// grows with the number of distinct names ever served, not with requests or CRD updates.
+#[derive(Clone, Debug, Default)]
+pub struct CustomResources {
+    by_crd: BTreeMap<String, (crd::ResourceDescription, Vec<ResourceInfo>)>,
+}
+
+impl CustomResources {
+    /// The served resource at `group/version` under `plural`.
+    pub fn find(&self, group: &str, version: &str, plural: &str) -> Option<ResourceInfo> {
+        self.infos()
+            .find(|r| r.group == group && r.version == version && r.plural == plural)
+    }
+
+    /// Every served version of every Established CRD.
+    pub fn infos(&self) -> impl Iterator<Item = ResourceInfo> + '_ {
+        self.by_crd
+            .values()
+            .flat_map(|(_, infos)| infos.iter().copied())
+    }
+
+    /// The description of the CRD that serves `plural` in `group`.
+    pub fn description(&self, group: &str, plural: &str) -> Option<&crd::ResourceDescription> {
+        self.by_crd
+            .values()
+            .map(|(d, _)| d)
+            .find(|d| d.group == group && d.plural == plural)
+    }
+}
+
+/// `s` as a `&'static str`, leaked at most once per distinct string (see [`CustomResources`]).
+pub fn intern(s: &str) -> &'static str {
+    static STRINGS: std::sync::Mutex<std::collections::BTreeSet<&'static str>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let mut set = STRINGS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(s) = set.get(s) {
+        return s;
+    }
+    let leaked: &'static str = Box::leak(s.to_string().into_boxed_str());
+    set.insert(leaked);
+    leaked
+}
+
+fn intern_list(items: &[String]) -> &'static [&'static str] {
+    static LISTS: std::sync::Mutex<std::collections::BTreeSet<&'static [&'static str]>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let interned: Vec<&'static str> = items.iter().map(|s| intern(s)).collect();
+    let mut set = LISTS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(l) = set.get(interned.as_slice()) {
+        return l;
+    }
+    let leaked: &'static [&'static str] = Box::leak(interned.into_boxed_slice());
+    set.insert(leaked);
+    leaked
+}
+
+fn info_of(d: &crd::ResourceDescription, v: &crd::VersionDescription) -> ResourceInfo {
+    let mut subresources = Vec::new();
+    if v.status_subresource {
+        subresources.push("status".to_string());
+    }
+    if v.scale.is_some() {
+        subresources.push("scale".to_string());
+    }
+    ResourceInfo {
+        group: intern(&d.group),
+        version: intern(&v.name),
+        plural: intern(&d.plural),
+        singular: intern(&d.singular),
+        kind: intern(&d.kind),
+        namespaced: d.namespaced,
+        short_names: intern_list(&d.short_names),
+        categories: intern_list(&d.categories),
+        subresources: intern_list(&subresources),
+        storage: Storage::Custom,
+    }
+}
+
+fn stored_crds(c: &Cluster) -> Vec<CustomResourceDefinition> {
+    let kind = CRD_KIND.to_ascii_lowercase();
+    c.store
+        .generic
+        .range((kind.clone(), ObjectKey::default())..)
+        .take_while(|((k, _), _)| *k == kind)
+        .filter_map(|(_, o)| serde_json::from_value(o.value.clone()).ok())
+        .collect()
+}
+
+/// Rebuilds [`Cluster::custom_resources`] from the stored CRDs: the Established ones serve
+/// their served versions.
+pub fn refresh_custom_resources(c: &mut Cluster) {
+    let mut by_crd = BTreeMap::new();
+    for crd in stored_crds(c) {
+        let established = crd::definition::condition(&crd, "Established")
+            .is_some_and(|cond| cond.status == "True");
+        if !established {
+            continue;
+        }
+        let d = crd::ResourceDescription::from_crd(&crd);
+        let infos = d
+            .versions
+            .iter()
+            .filter(|v| v.served)
+            .map(|v| info_of(&d, v))
+            .collect();
+        by_crd.insert(crd.metadata.name.clone().unwrap_or_default(), (d, infos));
+    }
+    c.custom_resources = CustomResources { by_crd };
+}
+
+/// An admitted CRD after the naming and establishing controllers (which upstream run within
+/// milliseconds of a write), as the JSON to store.
+fn accept_crd(c: &Cluster, mut crd: CustomResourceDefinition, r: &ResourceInfo) -> Result<Value> {
+    let others = stored_crds(c);
+    crd::definition::accept(&mut crd, &others, &c.now().to_time());
+    let mut v = serde_json::to_value(&crd)
+        .map_err(|e| Status::new(500, "InternalError", format!("encoding {}: {e}", r.kind)))?;
+    v["apiVersion"] = r.api_version().into();
+    v["kind"] = r.kind.into();
+    Ok(v)
+}
+
+fn custom_description(
+    c: &Cluster,
+    r: &ResourceInfo,
+    name: &str,
+) -> Result<crd::ResourceDescription> {
+    c.custom_resources
+        .description(r.group, r.plural)
+        .cloned()
+        .ok_or_else(|| Status::not_found(r, name))
+}
+
+/// Deletes every object of the CRD `d` describes (upstream's `customresourcecleanup`
+/// finalizer, done at once).
+fn delete_custom_resources(c: &mut Cluster, d: &crd::ResourceDescription) {
+    let kind = format!("{}.{}", d.kind, d.group);
+    let lower = kind.to_ascii_lowercase();
+    let keys: Vec<ObjectKey> = c
+        .store
+        .generic
+        .range((lower.clone(), ObjectKey::default())..)
+        .take_while(|((k, _), _)| *k == lower)
+        .map(|((_, key), _)| key.clone())
+        .collect();
+    for key in keys {
+        c.delete_generic(&kind, &key);
+    }
+}
+
+fn custom_scale(c: &Cluster, r: &ResourceInfo) -> Option<crd::ScaleDescription> {
+    if r.storage != Storage::Custom {
+        return None;
+    }
+    c.custom_resources
+        .description(r.group, r.plural)?
+        .version(r.version)?
+        .scale
+        .clone()
+}
+
+/// JSON pointers of a resource's desired and current replicas.
+fn scale_paths(c: &Cluster, r: &ResourceInfo) -> (String, String) {
+    match custom_scale(c, r) {
+        Some(s) => (
+            json_pointer(&s.spec_replicas_path),
+            json_pointer(&s.status_replicas_path),
+        ),
+        None => ("/spec/replicas".into(), "/status/replicas".into()),
+    }
+}
+
+/// `.spec.replicas` → `/spec/replicas` (the simple JSONPaths scale subresources allow).
+fn json_pointer(path: &str) -> String {
+    path.trim_start_matches('.')
+        .split('.')
+        .fold(String::new(), |acc, p| format!("{acc}/{p}"))
+}
+
+/// Sets the value at `pointer`, creating objects on the way.
+fn set_pointer(v: &mut Value, pointer: &str, value: Value) {
+    let mut cur = v;
+    let parts: Vec<&str> = pointer.split('/').skip(1).collect();
+    for (i, p) in parts.iter().enumerate() {
+        if !cur.is_object() {
+            *cur = json!({});
+        }
+        let Some(obj) = cur.as_object_mut() else {
+            return;
+        };
+        if i + 1 == parts.len() {
+            obj.insert((*p).to_string(), value);
+            return;
+        }
+        cur = obj.entry((*p).to_string()).or_insert_with(|| json!({}));
+    }
 }
 
 /// Names of objects by kind, for reports: `{"Deployment": ["default/web"]}`.
