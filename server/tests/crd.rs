@@ -564,3 +564,49 @@ async fn deleting_the_crd_deletes_its_crontabs_and_stops_serving_them() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn openapi_v3_documents_the_crontab_schema_with_its_gvk() {
+    let (state, _client, _api) = server_with_crontabs().await;
+    let get = |path: String| {
+        let state = state.clone();
+        async move {
+            let req = axum::http::Request::builder()
+                .uri(path)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let r = router(state).oneshot(req).await.unwrap();
+            assert_eq!(r.status(), 200);
+            serde_json::from_slice::<Value>(&r.into_body().collect().await.unwrap().to_bytes())
+                .unwrap()
+        }
+    };
+    let root = get("/openapi/v3".into()).await;
+    let url = root["paths"]["apis/stable.example.com/v1"]["serverRelativeURL"]
+        .as_str()
+        .expect("the root lists the CRD's group-version")
+        .to_string();
+    assert!(root["paths"]["apis/apps/v1"].is_object());
+    let doc = get(url).await;
+    let schema = &doc["components"]["schemas"]["com.example.stable.v1.CronTab"];
+    assert_eq!(
+        schema["x-kubernetes-group-version-kind"],
+        json!([{"group": "stable.example.com", "version": "v1", "kind": "CronTab"}])
+    );
+    assert_eq!(
+        schema["properties"]["spec"]["properties"]["replicas"]["maximum"],
+        json!(10.0)
+    );
+    // kubectl's field-validation check: a PATCH operation with the GVK and fieldValidation.
+    let patch = &doc["paths"]["/apis/stable.example.com/v1/namespaces/{namespace}/crontabs/{name}"]
+        ["patch"];
+    assert_eq!(patch["x-kubernetes-group-version-kind"]["kind"], "CronTab");
+    assert!(
+        patch["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "fieldValidation"),
+        "{patch}"
+    );
+}
