@@ -609,7 +609,9 @@ fn custom_schema_name(group: &str, version: &str, kind: &str) -> String {
 /// `openAPIV3Schema` with `metadata` as `ObjectMeta` and its `x-kubernetes-group-version-kind`,
 /// so `kubectl explain` and kubectl's field-validation check find it.
 pub fn custom_documents(c: &kubespec_engine::Cluster) -> Vec<(String, Value)> {
-    let mut by_gv: Vec<((&str, &str), Vec<(DocResource, Value)>)> = Vec::new();
+    // (group, version) → its resources with their schemas, in order of first appearance.
+    type GroupVersion<'a> = ((&'a str, &'a str), Vec<(DocResource, Value)>);
+    let mut by_gv: Vec<GroupVersion<'_>> = Vec::new();
     for r in c.custom_resources.infos() {
         let Some(v) = c
             .custom_resources
