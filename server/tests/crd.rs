@@ -123,6 +123,31 @@ async fn a_crd_is_established_with_its_accepted_names() {
     let names = status.accepted_names.unwrap();
     assert_eq!(names.plural, "crontabs");
     assert_eq!(names.list_kind.as_deref(), Some("CronTabList"));
+
+    // An update of the CRD (here an apply adding a short name) is admitted and served.
+    let mut changed = crontab_crd();
+    changed.spec.names.short_names = Some(vec!["ct".into(), "cron".into()]);
+    let updated = crds
+        .patch(
+            "crontabs.stable.example.com",
+            &PatchParams::apply("kubectl").force(),
+            &Patch::Apply(changed),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        updated.status.unwrap().accepted_names.unwrap().short_names,
+        Some(vec!["ct".to_string(), "cron".to_string()])
+    );
+    let list = crds
+        .into_client()
+        .list_api_group_resources("stable.example.com/v1")
+        .await
+        .unwrap();
+    assert_eq!(
+        list.resources[0].short_names,
+        Some(vec!["ct".to_string(), "cron".to_string()])
+    );
 }
 
 #[tokio::test]

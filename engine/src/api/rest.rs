@@ -1375,12 +1375,17 @@ pub fn update_with(
         },
         Storage::Generic | Storage::Events | Storage::Custom => {
             let mut new = new;
+            // Admission compares with the object as served (a cluster-scoped one without the
+            // store's namespace, see the module note).
+            let served_live = render(r, live.clone());
             if r.storage == Storage::Custom {
                 let desc = custom_description(c, r, name)?;
                 let admitted = match sub {
-                    Subresource::Main => crd::resource::admit_update(&desc, r.version, &live, new),
+                    Subresource::Main => {
+                        crd::resource::admit_update(&desc, r.version, &served_live, new)
+                    }
                     Subresource::Status => {
-                        crd::resource::admit_status_update(&desc, r.version, &live, new)
+                        crd::resource::admit_status_update(&desc, r.version, &served_live, new)
                     }
                 }
                 .map_err(err)?;
@@ -1390,7 +1395,7 @@ pub fn update_with(
                 new = admitted.object;
             }
             if r.kind == CRD_KIND && r.group == "apiextensions.k8s.io" {
-                let old: CustomResourceDefinition = decode(r, live.clone())?;
+                let old: CustomResourceDefinition = decode(r, served_live.clone())?;
                 let crd: CustomResourceDefinition = decode(r, new)?;
                 let crd = match sub {
                     Subresource::Main => crd::definition::admit_update(&old, crd).map_err(err)?,
@@ -1402,7 +1407,7 @@ pub fn update_with(
                 // Identity fields are the server's; put_generic restamps uid and time.
                 m.remove("resourceVersion");
             }
-            if new == live_without_rv(&live) {
+            if new == live_without_rv(&served_live) {
                 return Ok(Written {
                     object: render(r, live),
                     warnings,
@@ -1988,6 +1993,64 @@ mod tests {
 
         delete(&mut c, r, "default", "web", Propagation::Background, None).unwrap();
         assert_eq!(get(&c, r, "default", "web").unwrap_err().code, 404);
+    }
+
+    #[test]
+    fn a_crd_serves_its_kind_with_its_scale_paths_until_it_is_deleted() {
+        let mut c = cluster();
+        let crds = find("apiextensions.k8s.io", "v1", "customresourcedefinitions").unwrap();
+        let crd = json!({
+            "metadata": {"name": "widgets.example.com"},
+            "spec": {
+                "group": "example.com", "scope": "Cluster",
+                "names": {"plural": "widgets", "kind": "Widget"},
+                "versions": [{"name": "v1", "served": true, "storage": true,
+                    "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                        "spec": {"type": "object", "properties": {
+                            "size": {"type": "integer", "minimum": 0}}},
+                        "status": {"type": "object", "properties": {
+                            "size": {"type": "integer"}}}}}},
+                    "subresources": {"status": {}, "scale": {
+                        "specReplicasPath": ".spec.size", "statusReplicasPath": ".status.size"}}}]
+            }
+        });
+        assert!(find_in(&c, "example.com", "v1", "widgets").is_none());
+        create(&mut c, crds, "default", crd).unwrap();
+        let w = find_in(&c, "example.com", "v1", "widgets").expect("served once Established");
+        assert_eq!(w.store_kind(), "Widget.example.com");
+        assert_eq!(w.subresources, &["status", "scale"]);
+        let obj = create(
+            &mut c,
+            &w,
+            "default",
+            json!({"metadata": {"name": "a"}, "spec": {"size": 2}}),
+        )
+        .unwrap();
+        assert_eq!(obj["apiVersion"], "example.com/v1");
+        assert_eq!(obj["metadata"].get("namespace"), None, "cluster-scoped");
+        let mut scale = get_scale(&c, &w, "default", "a").unwrap();
+        assert_eq!(scale["spec"]["replicas"], 2);
+        scale["spec"]["replicas"] = 5.into();
+        update_scale(&mut c, &w, "default", "a", &scale).unwrap();
+        assert_eq!(get(&c, &w, "default", "a").unwrap()["spec"]["size"], 5);
+
+        delete(
+            &mut c,
+            crds,
+            "default",
+            "widgets.example.com",
+            Propagation::Background,
+            None,
+        )
+        .unwrap();
+        assert!(find_in(&c, "example.com", "v1", "widgets").is_none());
+        assert!(
+            !c.store
+                .generic
+                .keys()
+                .any(|(k, _)| k == "widget.example.com"),
+            "the CRD's objects go with it"
+        );
     }
 
     #[test]
