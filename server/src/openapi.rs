@@ -552,6 +552,10 @@ fn add_schema(
             "io.k8s.api.apps.v1.ControllerRevision"
         ),
         ("apps", "v1", "Deployment") => add!(apps::Deployment, "io.k8s.api.apps.v1.Deployment"),
+        ("apiextensions.k8s.io", "v1", "CustomResourceDefinition") => add!(
+            k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+            "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition"
+        ),
         ("apps", "v1", "ReplicaSet") => add!(apps::ReplicaSet, "io.k8s.api.apps.v1.ReplicaSet"),
         ("apps", "v1", "StatefulSet") => add!(apps::StatefulSet, "io.k8s.api.apps.v1.StatefulSet"),
         ("autoscaling", "v2", "HorizontalPodAutoscaler") => add!(

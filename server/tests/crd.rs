@@ -607,11 +607,22 @@ async fn openapi_v3_documents_the_crontab_schema_with_its_gvk() {
         }
     };
     let root = get("/openapi/v3".into()).await;
+    assert!(root["paths"]["apis/apps/v1"].is_object());
+    // The CRD kind has its document too: kubectl's field-validation check reads it on apply.
+    let url = root["paths"]["apis/apiextensions.k8s.io/v1"]["serverRelativeURL"]
+        .as_str()
+        .expect("the root lists apiextensions.k8s.io/v1")
+        .to_string();
+    let crd_doc = get(url).await;
+    assert_eq!(
+        crd_doc["components"]["schemas"]["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition"]
+            ["x-kubernetes-group-version-kind"][0]["kind"],
+        "CustomResourceDefinition"
+    );
     let url = root["paths"]["apis/stable.example.com/v1"]["serverRelativeURL"]
         .as_str()
         .expect("the root lists the CRD's group-version")
         .to_string();
-    assert!(root["paths"]["apis/apps/v1"].is_object());
     let doc = get(url).await;
     let schema = &doc["components"]["schemas"]["com.example.stable.v1.CronTab"];
     assert_eq!(
