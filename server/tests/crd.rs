@@ -278,7 +278,7 @@ async fn unknown_fields_are_pruned_with_a_warning_and_refused_when_strict() {
     assert_eq!(status["reason"], "BadRequest");
     assert_eq!(
         status["message"],
-        r#"strict decoding error: unknown field "spec.someRandomField""#
+        r#"CronTab in version "v1" cannot be handled as a CronTab: strict decoding error: unknown field "spec.someRandomField""#
     );
     assert!(api.get_opt("strict").await.unwrap().is_none());
 

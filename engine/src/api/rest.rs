@@ -1698,7 +1698,14 @@ impl FieldValidation {
         let mut warnings: Vec<String> = desc.deprecation_warning(version).into_iter().collect();
         match self {
             FieldValidation::Strict if !unknown.is_empty() => {
-                return Err(crd::strict_decoding_error(unknown));
+                // Wrapped as the handler's `transformDecodeError` wraps decoding errors.
+                let mut e = crd::strict_decoding_error(unknown);
+                e.message = format!(
+                    "{kind} in version {version:?} cannot be handled as a {kind}: {}",
+                    e.message,
+                    kind = desc.kind,
+                );
+                return Err(e);
             }
             FieldValidation::Warn => warnings.extend(crd::unknown_field_warnings(unknown)),
             _ => {}
