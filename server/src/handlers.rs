@@ -7,7 +7,7 @@
 
 use crate::patch::{apply_patch, own_update, patch_type};
 use crate::state::AppState;
-use crate::{discovery, watch};
+use crate::{discovery, fieldvalidation, watch};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -116,6 +116,11 @@ struct Req {
 impl Req {
     fn q(&self, k: &str) -> Option<&str> {
         self.query.get(k).map(String::as_str)
+    }
+
+    /// `fieldValidation`: what to do about unknown fields in the body.
+    fn field_validation(&self) -> Result<fieldvalidation::Directive, Status> {
+        fieldvalidation::Directive::parse(self.q("fieldValidation"))
     }
 
     /// Who makes a write: `fieldManager`, or the client's user agent up to its first `/`.
@@ -301,17 +306,22 @@ fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
                 ));
             }
             let body = req.json_body()?;
+            let warnings = fieldvalidation::check(r, &body, req.field_validation()?)?;
             let manager = req.field_manager();
             let fv = rest::FieldValidation::parse(req.q("fieldValidation"))?;
             let created = req.state.write(|c| {
                 let body = own_update(r, None, None, body, &manager, &rfc3339(c.now()));
                 rest::create_with(c, r, ns, body, fv)
             })?;
-            Ok(written(201, &created))
+            Ok(written(201, &created, warnings))
         }
         (&Method::PUT, Some(n), sub) => {
             req.reject_dry_run()?;
             let body = req.json_body()?;
+            let warnings = match sub {
+                Some("scale") => Vec::new(),
+                _ => fieldvalidation::check(r, &body, req.field_validation()?)?,
+            };
             let manager = req.field_manager();
             let fv = rest::FieldValidation::parse(req.q("fieldValidation"))?;
             let out = req.state.write(|c| {
@@ -329,7 +339,7 @@ fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
                     }
                 }
             })?;
-            Ok(written(200, &out))
+            Ok(written(200, &out, warnings))
         }
         (&Method::PATCH, Some(n), sub) => {
             req.reject_dry_run()?;
@@ -541,6 +551,8 @@ fn patch(
     let patch_type = patch_type(r, sub, ct, req.q("fieldManager"), force)?;
     let manager = req.field_manager();
     let fv = rest::FieldValidation::parse(req.q("fieldValidation"))?;
+    let directive = req.field_validation()?;
+    let mut warnings = Vec::new();
     let (out, created) =
         req.state.write(|c| {
             let live = match sub {
@@ -560,6 +572,9 @@ fn patch(
                 )?,
                 None => apply_patch(r, sub, name, live.as_ref(), &req.body, &patch_type, &now)?,
             };
+            if sub != Some("scale") {
+                warnings = fieldvalidation::check(r, &new, directive)?;
+            }
             // Server-side apply records its own ownership; other patches are updates by `manager`.
             let new = match patch_type {
                 PatchType::Apply { .. } => new,
@@ -576,19 +591,15 @@ fn patch(
                     .map(|v| (v, false)),
             }
         })?;
-    Ok(written(if created { 201 } else { 200 }, &out))
+    Ok(written(if created { 201 } else { 200 }, &out, warnings))
 }
 
-/// A write's response: the object, with a `Warning` header per warning (upstream's
-/// `299 - "<text>"`).
-fn written(code: u16, w: &rest::Written) -> Response {
-    let mut response = json_response(code, &w.object);
-    for text in &w.warnings {
-        if let Ok(v) = header::HeaderValue::from_str(&format!("299 - {text:?}")) {
-            response.headers_mut().append(header::WARNING, v);
-        }
-    }
-    response
+/// A write's response: the object, with a `Warning` header per warning: the built-in kinds'
+/// unknown fields (`warnings`), then the engine's (a custom resource's unknown fields, a
+/// deprecated version).
+fn written(code: u16, w: &rest::Written, mut warnings: Vec<String>) -> Response {
+    warnings.extend(w.warnings.iter().cloned());
+    with_warnings(json_response(code, &w.object), &warnings)
 }
 
 fn no_warnings(object: Value) -> rest::Written {
@@ -737,6 +748,17 @@ fn simple_json_path<'a>(obj: &'a Value, path: &str) -> Option<&'a Value> {
         }
     }
     Some(cur)
+}
+
+/// Adds one `Warning: 299 - "<text>"` header per warning, as the API server does.
+fn with_warnings(mut resp: Response, warnings: &[String]) -> Response {
+    for w in warnings {
+        let text = format!("299 - {}", serde_json::Value::from(w.as_str()));
+        if let Ok(v) = axum::http::HeaderValue::from_str(&text) {
+            resp.headers_mut().append(header::WARNING, v);
+        }
+    }
+    resp
 }
 
 /// An RFC 3339 timestamp of a virtual instant, for managedFields.
