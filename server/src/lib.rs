@@ -18,6 +18,7 @@ pub mod handlers;
 pub mod patch;
 pub mod state;
 pub mod table;
+pub mod tls;
 pub mod watch;
 
 pub use state::{AppState, Config};

@@ -1,0 +1,229 @@
+//! HTTPS for `kubespec serve`: a certificate authority and a serving certificate made at start,
+//! and a loop that serves the [`router`](crate::router) over TLS. See [`Identity::generate`] and
+//! [`serve`].
+//!
+//! Why TLS at all on loopback: client-go (so kubectl and every Go controller) sends a
+//! kubeconfig's bearer token only over TLS, so a plain-HTTP server must either accept anonymous
+//! requests or be unusable from kubectl. kind and k3s solve it the same way: a throwaway CA whose
+//! PEM goes into the kubeconfig as `certificate-authority-data`.
+//!
+//! **API boundary:** nothing here knows about Kubernetes; [`crate::router`] stays usable in
+//! process (a kube-rs `Client` over the tower `Service`) with no TLS at all.
+
+use base64::Engine as _;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// What can go wrong setting up TLS.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot make the {what} certificate")]
+    Certificate {
+        what: &'static str,
+        #[source]
+        source: rcgen::Error,
+    },
+    #[error("cannot build the TLS server configuration")]
+    Config(#[source] rustls::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A fresh CA and a serving certificate it signed, with the serving key.
+///
+/// **Invariant:** the serving certificate names `127.0.0.1`, `::1`, `localhost` and every extra
+/// host given to [`Identity::generate`], so a client that trusts [`Identity::ca_pem`] accepts
+/// the server under any of those names.
+pub struct Identity {
+    ca_pem: String,
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivatePkcs8KeyDer<'static>,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key stays out of logs.
+        f.debug_struct("Identity")
+            .field("ca_pem", &self.ca_pem)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Identity {
+    /// Makes a CA (`kubespec-ca`) and a serving certificate (`kubespec`) for the loopback names
+    /// plus `hosts` (the address the server listens on, say). Keys are ECDSA P-256; the
+    /// certificates use rcgen's default validity, which outlives any server process.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Certificate`] when rcgen cannot make a key or sign (it has no other cause here).
+    pub fn generate(hosts: &[IpAddr]) -> Result<Self> {
+        let cert_err = |what| move |source| Error::Certificate { what, source };
+
+        let mut ca = CertificateParams::default();
+        ca.distinguished_name = DistinguishedName::new();
+        ca.distinguished_name
+            .push(DnType::CommonName, "kubespec-ca");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca_key = KeyPair::generate().map_err(cert_err("CA"))?;
+        let ca = CertifiedIssuer::self_signed(ca, ca_key).map_err(cert_err("CA"))?;
+
+        let mut names = vec![
+            "127.0.0.1".to_string(),
+            "::1".to_string(),
+            "localhost".to_string(),
+        ];
+        for host in hosts {
+            let host = host.to_string();
+            if !names.contains(&host) {
+                names.push(host);
+            }
+        }
+        let mut leaf = CertificateParams::new(names).map_err(cert_err("serving"))?;
+        leaf.distinguished_name = DistinguishedName::new();
+        leaf.distinguished_name.push(DnType::CommonName, "kubespec");
+        leaf.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let leaf_key = KeyPair::generate().map_err(cert_err("serving"))?;
+        let leaf = leaf
+            .signed_by(&leaf_key, &ca)
+            .map_err(cert_err("serving"))?;
+
+        Ok(Identity {
+            ca_pem: ca.pem(),
+            chain: vec![leaf.der().clone(), ca.der().clone()],
+            key: PrivatePkcs8KeyDer::from(leaf_key.serialize_der()),
+        })
+    }
+
+    /// The CA certificate, PEM encoded: what a client must trust.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// The CA certificate as a kubeconfig's `certificate-authority-data`: base64 of the PEM.
+    pub fn ca_data(&self) -> String {
+        base64::engine::general_purpose::STANDARD.encode(self.ca_pem.as_bytes())
+    }
+
+    /// A rustls server configuration on the ring provider (the one kube-rs uses by default),
+    /// offering HTTP/1.1 only over ALPN: watches are long-lived responses, which HTTP/1.1 serves
+    /// one per connection without any stream limit to tune.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when rustls refuses the key (it does not for keys made here).
+    pub fn server_config(&self) -> Result<Arc<rustls::ServerConfig>> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(Error::Config)?
+            .with_no_client_auth()
+            .with_single_cert(
+                self.chain.clone(),
+                PrivateKeyDer::Pkcs8(self.key.clone_key()),
+            )
+            .map_err(Error::Config)?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
+    }
+}
+
+/// A client that does not finish its handshake in this time is dropped, so a stuck or hostile
+/// client holds no task for ever.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves `app` over TLS on `listener` until `shutdown` completes; then stops accepting and asks
+/// every open connection to close once its current response is done.
+///
+/// A failed handshake or a broken connection ends that connection only (logged at debug level).
+///
+/// # Errors
+///
+/// Only when accepting on `listener` fails for a reason that will not go away by retrying.
+pub async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    config: Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) if is_transient(&e) => {
+                    // Out of file descriptors, say: back off instead of spinning.
+                    tracing::debug!(error = %e, "accept failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let acceptor = acceptor.clone();
+        let app = app.clone();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(e)) => {
+                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%peer, "TLS handshake timed out");
+                    return;
+                }
+            };
+            let service = TowerToHyperService::new(app);
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .serve_connection(TokioIo::new(tls), service);
+            let mut conn = std::pin::pin!(conn);
+            let result = tokio::select! {
+                r = conn.as_mut() => r,
+                // The async block drops the watch guard (not Send) before the branch runs.
+                () = async { let _ = stop.wait_for(|s| *s).await; } => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    let _ = stop_tx.send(true);
+    Ok(())
+}
+
+/// Accept errors that concern one connection or a passing shortage, not the listener.
+fn is_transient(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionReset | Interrupted | WouldBlock | OutOfMemory
+    ) || e.raw_os_error().is_some_and(|c| c == 23 || c == 24) // ENFILE, EMFILE
+}
