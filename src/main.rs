@@ -6,6 +6,7 @@
 
 mod bench;
 mod bench_hpa;
+mod bench_serve;
 mod check;
 mod error;
 mod features;
@@ -82,6 +83,10 @@ enum Command {
     /// Serve the engine as a Kubernetes API server (for kubectl and controllers), on a
     /// loopback port by default.
     Serve(serve::ServeArgs),
+    /// Load on `kubespec serve` over loopback: watch streams plus paced gets and patches;
+    /// prints latency percentiles, checks every watch stream, samples memory (a soak is a
+    /// longer --duration).
+    BenchServe(bench_serve::BenchServeArgs),
     /// One benchmark size, run by `bench` in a child process so peak RSS is per size.
     #[command(hide = true)]
     BenchOne {
@@ -157,6 +162,7 @@ fn main() -> ExitCode {
         Command::Steps { markdown } => steps_cmd::steps(markdown),
         Command::Check { paths } => check::check(&paths),
         Command::Serve(args) => serve::serve(args),
+        Command::BenchServe(args) => bench_serve::bench_serve(args),
         Command::Bench {
             json,
             sizes,

@@ -158,6 +158,12 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         .build()
         .map_err(CliError::Runtime)?;
     runtime.block_on(async move {
+        // Listen for Ctrl-C from the start, so that one during loading is not lost.
+        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        });
         let token = (!args.no_auth).then(new_token);
         let mut cluster = Cluster::new(ClusterConfig {
             seed: args.seed,
@@ -242,11 +248,6 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         }
         let _ = out.flush();
         let clock = state.spawn_clock();
-        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            shutdown_signal().await;
-            let _ = stop_tx.send(true);
-        });
         let mut graceful = stop_rx.clone();
         let shutdown = async move {
             let _ = graceful.wait_for(|s| *s).await;

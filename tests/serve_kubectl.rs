@@ -295,6 +295,85 @@ fn kubectl_apply_get_rollout_scale_and_delete() {
     let out = must(&server, &["describe", "deployment", "nginx"]);
     assert!(out.contains("Scaled up replica set nginx-"), "{out}");
 
+    // A new image. `kubectl set image` sends a strategic merge patch, which the server does not
+    // take yet (415), so the same change goes as a merge patch.
+    let (ok, _, err) = kubectl(
+        &server,
+        &["set", "image", "deployment/nginx", "nginx=nginx:1.11"],
+    );
+    assert!(!ok && err.contains("strategic merge patch"), "{err}");
+    let out = must(
+        &server,
+        &[
+            "patch",
+            "deployment",
+            "nginx",
+            "--type",
+            "merge",
+            "-p",
+            r#"{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.11"}]}}}}"#,
+        ],
+    );
+    assert_eq!(out.trim(), "deployment.apps/nginx patched");
+    let (code, body) = http(&server, "POST", "/kubespec/v1/advance?by=2m", None);
+    assert_eq!(code, 200, "{body}");
+    let out = must(
+        &server,
+        &["rollout", "status", "deployment", "nginx", "--timeout=60s"],
+    );
+    assert_eq!(
+        out.lines().last(),
+        Some("deployment \"nginx\" successfully rolled out"),
+        "{out}"
+    );
+    let out = must(&server, &["rollout", "history", "deployment", "nginx"]);
+    let revisions: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.parse::<u32>().is_ok())
+        .collect();
+    assert_eq!(revisions, vec!["1", "2"], "{out}");
+    let out = must(
+        &server,
+        &[
+            "rollout",
+            "history",
+            "deployment",
+            "nginx",
+            "--revision",
+            "2",
+        ],
+    );
+    assert!(out.contains("Image:\tnginx:1.11"), "{out}");
+    let out = must(
+        &server,
+        &[
+            "rollout",
+            "undo",
+            "deployment",
+            "nginx",
+            "--to-revision",
+            "1",
+        ],
+    );
+    assert_eq!(out.trim(), "deployment.apps/nginx rolled back");
+    let (code, body) = http(&server, "POST", "/kubespec/v1/advance?by=2m", None);
+    assert_eq!(code, 200, "{body}");
+    let out = must(
+        &server,
+        &[
+            "get",
+            "pods",
+            "-o",
+            "jsonpath={range .items[*]}{.spec.containers[0].image}{\"\\n\"}{end}",
+        ],
+    );
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        vec!["nginx:1.10"; 3],
+        "{out}"
+    );
+
     let out = must(&server, &["delete", "deployment", "nginx", "--timeout=60s"]);
     assert_eq!(out.trim(), "deployment.apps \"nginx\" deleted");
     let (ok, out, err) = kubectl(&server, &["get", "deployments"]);

@@ -10,6 +10,7 @@
 
 use crate::store::ObjectKey;
 use crate::trace::Verb;
+use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -27,6 +28,10 @@ pub struct Change {
     /// The object as it was right after the write; for a deletion, the last state with the
     /// deletion's resourceVersion, as upstream's `DELETED` events carry.
     pub object: Arc<serde_json::Value>,
+    /// The object before this write, when the log still holds that version (shared with its
+    /// entry, not copied): a watch with a selector needs it to turn an object's entering or
+    /// leaving the selection into `ADDED` or `DELETED`, as upstream's watch cache does.
+    pub previous: Option<Arc<serde_json::Value>>,
 }
 
 /// A bounded, ordered log of writes. When full, the oldest entries go and the floor rises: a
@@ -37,6 +42,8 @@ pub struct ChangeLog {
     capacity: usize,
     /// Every write after this resourceVersion is in the log.
     floor: u64,
+    /// The latest logged version of each object that still has an entry.
+    latest: FxHashMap<(String, ObjectKey), Arc<serde_json::Value>>,
 }
 
 /// A watch asked for changes from a resourceVersion the log no longer holds.
@@ -57,22 +64,42 @@ impl ChangeLog {
             entries: VecDeque::new(),
             capacity: capacity.max(1),
             floor,
+            latest: FxHashMap::default(),
         }
     }
 
-    pub(crate) fn push(&mut self, change: Change) {
+    pub(crate) fn push(&mut self, mut change: Change) {
         debug_assert!(
             self.entries
                 .back()
                 .is_none_or(|l| l.resource_version < change.resource_version),
             "resourceVersions must increase"
         );
-        if self.entries.len() == self.capacity
-            && let Some(old) = self.entries.pop_front()
-        {
-            self.floor = old.resource_version;
+        if self.entries.len() == self.capacity {
+            self.pop_front();
         }
+        let id = (change.kind.clone(), change.key.clone());
+        change.previous = if change.verb == Verb::Deleted {
+            self.latest.remove(&id)
+        } else {
+            self.latest.insert(id, change.object.clone())
+        };
         self.entries.push_back(change);
+    }
+
+    fn pop_front(&mut self) {
+        let Some(old) = self.entries.pop_front() else {
+            return;
+        };
+        self.floor = old.resource_version;
+        let id = (old.kind, old.key);
+        if self
+            .latest
+            .get(&id)
+            .is_some_and(|l| Arc::ptr_eq(l, &old.object))
+        {
+            self.latest.remove(&id);
+        }
     }
 
     /// Drops every entry up to and including resourceVersion `upto`, as an etcd compaction does.
@@ -82,7 +109,7 @@ impl ChangeLog {
             .front()
             .is_some_and(|e| e.resource_version <= upto)
         {
-            self.entries.pop_front();
+            self.pop_front();
         }
         self.floor = self.floor.max(upto);
     }
@@ -135,6 +162,7 @@ mod tests {
             kind: "ConfigMap".into(),
             key: ObjectKey::new("default", format!("c{rv}")),
             object: Arc::new(serde_json::json!({})),
+            previous: None,
         }
     }
 
@@ -157,8 +185,30 @@ mod tests {
                 oldest: 12
             })
         );
+        // Each entry after the first of its key points at the version before it.
+        let mut again = change(14);
+        again.verb = Verb::Modified;
+        again.key = ObjectKey::new("default", "c13");
+        again.resource_version = 15;
+        log.push(again);
+        let last = log.iter().last().unwrap();
+        assert!(Arc::ptr_eq(
+            last.previous.as_ref().unwrap(),
+            &log.iter()
+                .find(|e| e.resource_version == 13)
+                .unwrap()
+                .object
+        ));
         log.compact(13);
+        // Entry 13 went, but entry 15 (c13's latest version) is still held.
+        let mut third = change(16);
+        third.key = ObjectKey::new("default", "c13");
+        log.push(third);
+        assert!(
+            log.iter().last().unwrap().previous.is_some(),
+            "15 is still held"
+        );
         assert!(log.since(12).is_err());
-        assert_eq!(log.since(13).unwrap().count(), 1);
+        assert_eq!(log.since(13).unwrap().count(), 3);
     }
 }

@@ -422,6 +422,7 @@ impl Cluster {
                 kind: kind.to_string(),
                 key: key.clone(),
                 object: std::sync::Arc::new(object),
+                previous: None,
             });
         }
     }

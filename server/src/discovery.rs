@@ -8,12 +8,15 @@
 use kubespec_engine::api::rest::{self, VERBS};
 use serde_json::{Value, json};
 
-/// `/version`: the Kubernetes version the engine models (see ARCHITECTURE.md, Fidelity).
+/// The Kubernetes version the engine models (see ARCHITECTURE.md, Fidelity).
+pub const KUBERNETES_VERSION: &str = "v1.34.0+kubespec";
+
+/// `/version`.
 pub fn version() -> Value {
     json!({
         "major": "1",
         "minor": "34",
-        "gitVersion": "v1.34.0+kubespec",
+        "gitVersion": KUBERNETES_VERSION,
         "gitCommit": "0000000000000000000000000000000000000000",
         "gitTreeState": "clean",
         "buildDate": "2025-01-01T00:00:00Z",

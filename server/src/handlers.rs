@@ -5,13 +5,14 @@
 //! ambiguous for a pattern matcher (`/api/v1/namespaces/{ns}/pods` and
 //! `/api/v1/nodes/{name}/status` have the same shape).
 
-use crate::patch::{PatchType, apply_patch};
+use crate::patch::{apply_patch, own_update, patch_type};
 use crate::state::AppState;
 use crate::{discovery, watch};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use kubespec_engine::api::patch::PatchType;
 use kubespec_engine::api::rest::{self, ResourceInfo, Selectors, Status, Subresource};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -115,6 +116,18 @@ impl Req {
         self.query.get(k).map(String::as_str)
     }
 
+    /// Who makes a write: `fieldManager`, or the client's user agent up to its first `/`.
+    fn field_manager(&self) -> String {
+        match self.q("fieldManager") {
+            Some(m) if !m.is_empty() => m.to_string(),
+            _ => crate::patch::manager_from_user_agent(
+                self.headers
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok()),
+            ),
+        }
+    }
+
     fn flag(&self, k: &str) -> bool {
         matches!(self.q(k), Some("true" | "1"))
     }
@@ -132,7 +145,10 @@ impl Req {
                 415,
                 "UnsupportedMediaType",
                 format!(
-                    "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {ct:?})"
+                    "the body of the request was in an unknown format - accepted media types \
+                     include: application/json, application/yaml (got {ct:?}); kubespec serve does \
+                     not read protobuf, which kubectl's `create <kind>` generators send: use \
+                     `kubectl create -f` or `kubectl apply -f`"
                 ),
             ));
         }
@@ -187,6 +203,10 @@ fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
         ["api"] => return get_only(Some(discovery::core_versions())),
         ["apis"] => return get_only(Some(discovery::group_list())),
         ["apis", g] => return get_only(discovery::group_doc(g)),
+        ["openapi", "v3"] => return get_only(Some(crate::openapi::served().root.clone())),
+        ["openapi", "v3", path @ ..] => {
+            return get_only(crate::openapi::document(&path.join("/")).cloned());
+        }
         ["kubespec", "v1", "advance"] => return advance(req),
         ["kubespec", "v1", "clock"] => {
             let now = req.state.now();
@@ -254,16 +274,31 @@ fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
                 ));
             }
             let body = req.json_body()?;
-            let created = req.state.write(|c| rest::create(c, r, ns, body))?;
+            let manager = req.field_manager();
+            let created = req.state.write(|c| {
+                let body = own_update(r, None, None, body, &manager, &rfc3339(c.now()));
+                rest::create(c, r, ns, body)
+            })?;
             Ok(json_response(201, &created))
         }
         (&Method::PUT, Some(n), sub) => {
             req.reject_dry_run()?;
             let body = req.json_body()?;
-            let out = req.state.write(|c| match sub {
-                Some("scale") => rest::update_scale(c, r, ns, n, &body),
-                Some(_) => rest::update(c, r, ns, n, body, Subresource::Status),
-                None => rest::update(c, r, ns, n, body, Subresource::Main),
+            let manager = req.field_manager();
+            let out = req.state.write(|c| {
+                let old = rest::get(c, r, ns, n).ok();
+                let now = rfc3339(c.now());
+                match sub {
+                    Some("scale") => rest::update_scale(c, r, ns, n, &body),
+                    Some(_) => {
+                        let body = own_update(r, sub, old.as_ref(), body, &manager, &now);
+                        rest::update(c, r, ns, n, body, Subresource::Status)
+                    }
+                    None => {
+                        let body = own_update(r, None, old.as_ref(), body, &manager, &now);
+                        rest::update(c, r, ns, n, body, Subresource::Main)
+                    }
+                }
             })?;
             Ok(ok(&out))
         }
@@ -456,18 +491,45 @@ fn patch(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let patch_type = PatchType::from_content_type(ct)?;
-    let out = req.state.write(|c| {
+    let force = match req.q("force") {
+        None => None,
+        Some("true" | "1") => Some(true),
+        Some("false" | "0") => Some(false),
+        Some(other) => {
+            return Err(Status::bad_request(format!(
+                "force: Invalid value: {other:?}: must be true or false"
+            )));
+        }
+    };
+    let patch_type = patch_type(r, sub, ct, req.q("fieldManager"), force)?;
+    let manager = req.field_manager();
+    let (out, created) = req.state.write(|c| {
         let live = match sub {
             Some("scale") => rest::get_scale(c, r, ns, name).ok(),
             _ => rest::get(c, r, ns, name).ok(),
         };
-        let new = apply_patch(r, name, live.as_ref(), &req.body, patch_type, c.now())?;
-        match sub {
-            Some("scale") => rest::update_scale(c, r, ns, name, &new),
-            Some(_) => rest::update(c, r, ns, name, new, Subresource::Status),
-            None => rest::update(c, r, ns, name, new, Subresource::Main),
+        let now = rfc3339(c.now());
+        let new = apply_patch(r, sub, name, live.as_ref(), &req.body, &patch_type, &now)?;
+        // Server-side apply records its own ownership; other patches are updates by `manager`.
+        let new = match patch_type {
+            PatchType::Apply { .. } => new,
+            _ => own_update(r, sub, live.as_ref(), new, &manager, &now),
+        };
+        match (sub, live.is_some()) {
+            (Some("scale"), _) => rest::update_scale(c, r, ns, name, &new).map(|v| (v, false)),
+            (None, false) => rest::create(c, r, ns, new).map(|v| (v, true)),
+            (Some(_), _) => {
+                rest::update(c, r, ns, name, new, Subresource::Status).map(|v| (v, false))
+            }
+            (None, true) => {
+                rest::update(c, r, ns, name, new, Subresource::Main).map(|v| (v, false))
+            }
         }
     })?;
-    Ok(ok(&out))
+    Ok(json_response(if created { 201 } else { 200 }, &out))
+}
+
+/// An RFC 3339 timestamp of a virtual instant, for managedFields.
+fn rfc3339(m: kubespec_engine::Millis) -> String {
+    m.to_time().0.to_string()
 }

@@ -15,6 +15,7 @@
 
 pub mod discovery;
 pub mod handlers;
+pub mod openapi;
 pub mod patch;
 pub mod state;
 pub mod table;

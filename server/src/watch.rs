@@ -88,30 +88,55 @@ impl Watch {
         )
     }
 
-    fn wants(&self, c: &Change) -> bool {
+    /// The event type this watch sees for a change, if any. With a selector, an object that
+    /// enters the selection is `ADDED` and one that leaves it `DELETED` (upstream's
+    /// `watchCacheEvent` handling); an earlier version the log no longer holds counts as not
+    /// selected.
+    fn event_type(&self, c: &Change) -> Option<&'static str> {
         let r = self.req.resource;
-        c.kind == r.kind
+        let ours = c.kind == r.kind
             && (!r.namespaced
                 || self
                     .req
                     .namespace
                     .as_deref()
-                    .is_none_or(|ns| c.key.namespace == ns))
-            && self.req.selectors.matches(&c.object)
+                    .is_none_or(|ns| c.key.namespace == ns));
+        if !ours {
+            return None;
+        }
+        let sel = &self.req.selectors;
+        if sel.is_empty() {
+            return Some(verb_name(c.verb));
+        }
+        let now = sel.matches(&c.object);
+        match c.verb {
+            Verb::Added | Verb::Deleted => now.then_some(verb_name(c.verb)),
+            Verb::Modified => {
+                let before = c.previous.as_deref().is_some_and(|p| sel.matches(p));
+                match (before, now) {
+                    (true, true) => Some("MODIFIED"),
+                    (false, true) => Some("ADDED"),
+                    (true, false) => Some("DELETED"),
+                    (false, false) => None,
+                }
+            }
+        }
     }
 
     /// Reads the log past the cursor into `pending`.
     fn catch_up(&mut self) {
         let state = self.state.clone();
         let mut now = kubespec_engine::Millis::ZERO;
-        let changes: Result<Vec<Change>, String> = state.read(|c| {
+        let changes: Result<Vec<(&'static str, Change)>, String> = state.read(|c| {
             now = c.now();
             let Some(log) = c.change_log() else {
                 return Ok(Vec::new());
             };
             match log.since(self.cursor) {
                 Ok(it) => {
-                    let out: Vec<Change> = it.filter(|e| self.wants(e)).cloned().collect();
+                    let out: Vec<(&'static str, Change)> = it
+                        .filter_map(|e| Some((self.event_type(e)?, e.clone())))
+                        .collect();
                     self.cursor = c.resource_version();
                     Ok(out)
                 }
@@ -120,9 +145,9 @@ impl Watch {
         });
         match changes {
             Ok(changes) => {
-                for ch in changes {
+                for (kind, ch) in changes {
                     let obj = rest::render(self.req.resource, Arc::unwrap_or_clone(ch.object));
-                    let l = self.event(verb_name(ch.verb), obj, now);
+                    let l = self.event(kind, obj, now);
                     self.pending.push_back(l);
                 }
             }

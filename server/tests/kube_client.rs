@@ -229,18 +229,84 @@ async fn merge_and_json_patches_and_the_scale_subresource() {
         .unwrap();
     assert_eq!(scaled.spec.unwrap().replicas, Some(4));
 
-    let err = deps
+    // A strategic merge patch merges containers by name: a new sidecar is added, the app
+    // container keeps its image.
+    let merged = deps
         .patch(
             "web",
             &PatchParams::default(),
-            &Patch::Strategic(json!({"spec": {"replicas": 1}})),
+            &Patch::Strategic(
+                json!({"spec": {"replicas": 1, "template": {"spec": {"containers": [
+                {"name": "sidecar", "image": "envoy:1.31"}]}}}}),
+            ),
         )
+        .await
+        .unwrap();
+    let spec = merged.spec.unwrap();
+    assert_eq!(spec.replicas, Some(1));
+    let images: Vec<(String, Option<String>)> = spec
+        .template
+        .spec
+        .unwrap()
+        .containers
+        .into_iter()
+        .map(|c| (c.name, c.image))
+        .collect();
+    assert_eq!(
+        images,
+        [
+            ("sidecar".to_string(), Some("envoy:1.31".to_string())),
+            ("app".to_string(), Some("nginx:1.26".to_string())),
+        ]
+    );
+
+    // Server-side apply: a second manager that sets the same field conflicts, until forced.
+    let apply = |replicas: i32| {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+               "spec": {"replicas": replicas}})
+    };
+    // The Deployment was made without managedFields, so its fields belong to
+    // "before-first-apply" (as upstream): the first apply that changes one must force.
+    let err = deps
+        .patch("web", &PatchParams::apply("alice"), &Patch::Apply(apply(2)))
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, kube::Error::Api(s) if s.code == 415 && s.message.contains("strategic merge")),
+        matches!(&err, kube::Error::Api(s) if s.code == 409 && s.message.contains("before-first-apply")),
         "{err:?}"
     );
+    deps.patch(
+        "web",
+        &PatchParams::apply("alice").force(),
+        &Patch::Apply(apply(2)),
+    )
+    .await
+    .unwrap();
+    let err = deps
+        .patch("web", &PatchParams::apply("bob"), &Patch::Apply(apply(3)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 409 && s.message.contains("conflict with \"alice\"")),
+        "{err:?}"
+    );
+    let forced = deps
+        .patch(
+            "web",
+            &PatchParams::apply("bob").force(),
+            &Patch::Apply(apply(3)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(forced.spec.unwrap().replicas, Some(3));
+    let managers: Vec<String> = forced
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| m.manager)
+        .collect();
+    assert!(managers.contains(&"bob".to_string()), "{managers:?}");
 }
 
 #[tokio::test]
@@ -707,4 +773,111 @@ async fn delete_collection_namespaces_and_events() {
         matches!(&err, kube::Error::Api(s) if s.code == 404 && s.message == "namespaces \"team\" not found"),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn a_selector_watch_sees_objects_enter_and_leave_the_selection_and_gets_bookmarks() {
+    let (_state, client) = server(Config {
+        bookmark_interval: Duration::from_millis(50),
+        ..Config::default()
+    });
+    let cms: Api<ConfigMap> = Api::default_namespaced(client.clone());
+    let mut cm = config_map("a", "1");
+    cm.metadata.labels = Some([("tier".to_string(), "x".to_string())].into());
+    let first = cms.create(&PostParams::default(), &cm).await.unwrap();
+    let label = |tier: &'static str| Patch::Merge(json!({"metadata": {"labels": {"tier": tier}}}));
+    cms.patch("a", &PatchParams::default(), &label("y"))
+        .await
+        .unwrap();
+    cms.patch(
+        "a",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"v": "2"}})),
+    )
+    .await
+    .unwrap();
+    cms.patch("a", &PatchParams::default(), &label("x"))
+        .await
+        .unwrap();
+    cms.patch(
+        "a",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"v": "3"}})),
+    )
+    .await
+    .unwrap();
+    let events: Vec<WatchEvent<ConfigMap>> = tokio::time::timeout(
+        WAIT,
+        cms.watch(
+            &WatchParams::default().labels("tier=x").timeout(1),
+            first.metadata.resource_version.as_deref().unwrap(),
+        )
+        .await
+        .unwrap()
+        .try_collect(),
+    )
+    .await
+    .expect("the watch ends at its timeout")
+    .unwrap();
+    let kinds: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            WatchEvent::Added(o) => Some(format!("ADDED {}", o.data.as_ref().unwrap()["v"])),
+            WatchEvent::Modified(o) => Some(format!("MODIFIED {}", o.data.as_ref().unwrap()["v"])),
+            WatchEvent::Deleted(o) => Some(format!("DELETED {}", o.data.as_ref().unwrap()["v"])),
+            WatchEvent::Bookmark(_) => None,
+            WatchEvent::Error(e) => panic!("{e:?}"),
+        })
+        .collect();
+    // Relabelled away (DELETED), changed unseen, relabelled back (ADDED), changed (MODIFIED).
+    assert_eq!(kinds, vec!["DELETED 1", "ADDED 2", "MODIFIED 3"]);
+    assert!(
+        events.iter().any(|e| matches!(e, WatchEvent::Bookmark(_))),
+        "a bookmark every 50 ms over a one-second watch"
+    );
+}
+
+#[tokio::test]
+async fn kube_rs_over_tcp_sends_the_kubeconfig_token_over_plain_http() {
+    let state = AppState::new(
+        Cluster::new(ClusterConfig::default()),
+        Config {
+            token: Some("s3cret".into()),
+            ..Config::default()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let serving = tokio::spawn(async move {
+        axum::serve(listener, router(state)).await.unwrap();
+    });
+    let client_for = |token: &str| {
+        let yaml = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: kubespec\n  cluster:\n    server: http://{addr}\ncontexts:\n- name: kubespec\n  context:\n    cluster: kubespec\n    user: kubespec\ncurrent-context: kubespec\nusers:\n- name: kubespec\n  user:\n    token: {token}\n"
+        );
+        async move {
+            let kc = kube::config::Kubeconfig::from_yaml(&yaml).unwrap();
+            let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+                .await
+                .unwrap();
+            Client::try_from(cfg).unwrap()
+        }
+    };
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> =
+        Api::all(client_for("s3cret").await);
+    let listed = tokio::time::timeout(WAIT, namespaces.list(&ListParams::default()))
+        .await
+        .expect("an answer")
+        .unwrap();
+    assert_eq!(listed.items.len(), 4);
+    let wrong: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client_for("nope").await);
+    let err = tokio::time::timeout(WAIT, wrong.list(&ListParams::default()))
+        .await
+        .expect("an answer")
+        .unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 401),
+        "{err:?}"
+    );
+    serving.abort();
 }

@@ -476,6 +476,7 @@ fn cause_reason(detail: &str) -> &'static str {
         ("Duplicate value", "FieldValueDuplicate"),
         ("Too long", "FieldValueTooLong"),
         ("Not found", "FieldValueNotFound"),
+        ("conflict with", "FieldManagerConflict"),
     ]
     .into_iter()
     .find(|(p, _)| detail.starts_with(p))
