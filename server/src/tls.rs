@@ -227,3 +227,114 @@ fn is_transient(e: &std::io::Error) -> bool {
         ConnectionAborted | ConnectionReset | Interrupted | WouldBlock | OutOfMemory
     ) || e.raw_os_error().is_some_and(|c| c == 23 || c == 24) // ENFILE, EMFILE
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AppState, Config};
+    use kubespec_engine::{Cluster, ClusterConfig};
+    use rustls::pki_types::ServerName;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn client_trusting(ca: &Identity) -> tokio_rustls::TlsConnector {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca.chain[1].clone()).unwrap();
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        tokio_rustls::TlsConnector::from(Arc::new(config))
+    }
+
+    /// GET `path` over TLS to `addr` under the server name `name`; the status line and body.
+    async fn get(
+        connector: &tokio_rustls::TlsConnector,
+        addr: std::net::SocketAddr,
+        name: &'static str,
+        path: &str,
+        token: Option<&str>,
+    ) -> std::io::Result<String> {
+        let tcp = tokio::net::TcpStream::connect(addr).await?;
+        let mut tls = connector
+            .connect(ServerName::try_from(name).unwrap(), tcp)
+            .await?;
+        let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+        tls.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: {name}\r\n{auth}Connection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await?;
+        let mut response = String::new();
+        tls.read_to_string(&mut response).await?;
+        Ok(response)
+    }
+
+    #[tokio::test]
+    async fn a_client_trusting_the_ca_is_served_and_the_token_is_still_required() {
+        let identity = Identity::generate(&[]).unwrap();
+        assert!(identity.ca_pem().starts_with("-----BEGIN CERTIFICATE-----"));
+        let state = AppState::new(
+            Cluster::new(ClusterConfig::default()),
+            Config {
+                token: Some("secret".into()),
+                ..Config::default()
+            },
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(
+            listener,
+            crate::router(state),
+            identity.server_config().unwrap(),
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        let trusting = client_trusting(&identity);
+        for name in ["127.0.0.1", "localhost"] {
+            let r = get(&trusting, addr, name, "/api", None).await.unwrap();
+            assert!(r.starts_with("HTTP/1.1 401 "), "{r}");
+            assert!(r.contains("\"reason\":\"Unauthorized\""), "{r}");
+            let r = get(&trusting, addr, name, "/api", Some("secret"))
+                .await
+                .unwrap();
+            assert!(r.starts_with("HTTP/1.1 200 "), "{r}");
+            assert!(r.contains("\"kind\":\"APIVersions\""), "{r}");
+        }
+        // Another server's CA does not vouch for this one.
+        let other = Identity::generate(&[]).unwrap();
+        let err = get(&client_trusting(&other), addr, "127.0.0.1", "/api", None)
+            .await
+            .expect_err("the handshake fails");
+        assert!(err.to_string().contains("certificate"), "{err}");
+        // A name the certificate does not carry is refused too.
+        let err = get(&trusting, addr, "example.com", "/api", None)
+            .await
+            .expect_err("the handshake fails");
+        assert!(err.to_string().contains("certificate"), "{err}");
+        stop.send(()).unwrap();
+        server.await.unwrap().unwrap();
+    }
+
+    #[test]
+    fn the_serving_certificate_names_the_listen_address() {
+        let addr: IpAddr = "10.1.2.3".parse().unwrap();
+        let identity = Identity::generate(&[addr]).unwrap();
+        let config = identity.server_config().unwrap();
+        assert_eq!(config.alpn_protocols, [b"http/1.1".to_vec()]);
+        // The address is in the leaf's DER as its four bytes (an iPAddress SAN).
+        let leaf = identity.chain[0].as_ref();
+        assert!(leaf.windows(4).any(|w| w == [10, 1, 2, 3]));
+        let loopback = Identity::generate(&[]).unwrap();
+        assert!(
+            !loopback.chain[0]
+                .as_ref()
+                .windows(4)
+                .any(|w| w == [10, 1, 2, 3])
+        );
+    }
+}
