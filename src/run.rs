@@ -19,7 +19,15 @@ use crate::RunArgs;
 use crate::error::{CliError, Result};
 use crate::features::{self, Preparsed};
 
+/// The controllers features can run by name (`Given the controller "…" is running`).
+fn register_controllers() {
+    kubespec_harness::controllers::register("configmap-watcher", |client| {
+        Box::pin(async move { configmap_watcher::run(client, None).await })
+    });
+}
+
 pub fn run(args: RunArgs) -> Result<()> {
+    register_controllers();
     let files = features::collect(&args.paths)?;
 
     let tags = args.tags.clone();

@@ -6,8 +6,8 @@
 //! "let time pass until something may have changed, but not past this deadline", and the
 //! condition itself is checked by the caller through the read methods.
 
-use crate::Result;
 use crate::manifest::Manifest;
+use crate::{Error, Result};
 use async_trait::async_trait;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::Pod;
@@ -274,4 +274,28 @@ pub trait Backend: Send {
     /// `deadline` (a value of [`Backend::elapsed`]). Returns `false` once the deadline is
     /// reached. The in-memory backend jumps to its next event; a real cluster polls.
     async fn next_instant(&mut self, deadline: Duration) -> Result<bool>;
+
+    // ------------------------------------------------------------ controllers
+    /// Runs a controller built into kubespec (see [`crate::controllers::register`]) against
+    /// the cluster until the scenario ends.
+    async fn start_controller(&mut self, name: &str) -> Result<()> {
+        Err(Error::Unsupported(format!(
+            "the {} backend cannot run the built-in controller {name:?}",
+            self.name()
+        )))
+    }
+
+    /// Runs a program against the cluster until the scenario ends, with `KUBECONFIG` set for
+    /// it. `dir` is the feature file's directory, for relative program paths.
+    async fn start_controller_command(
+        &mut self,
+        command: &str,
+        dir: &std::path::Path,
+    ) -> Result<()> {
+        let _ = dir;
+        Err(Error::Unsupported(format!(
+            "the {} backend cannot run the controller command {command:?}",
+            self.name()
+        )))
+    }
 }

@@ -5,6 +5,7 @@
 //! engine. Only a cluster backend (a later crate feature) links `kube`.
 
 pub mod backend;
+pub mod controllers;
 pub mod error;
 pub mod manifest;
 pub mod matcher;

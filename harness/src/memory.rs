@@ -25,6 +25,8 @@ pub struct MemoryBackend {
     /// [`MemoryBackend::shared`]); the backend holds the lock for one operation at a time.
     cluster: Arc<Mutex<Cluster>>,
     start: Millis,
+    /// The server and the controllers running against this cluster, once a step starts one.
+    attached: Option<crate::controllers::Attached>,
 }
 
 impl MemoryBackend {
@@ -46,6 +48,7 @@ impl MemoryBackend {
         MemoryBackend {
             cluster: Arc::new(Mutex::new(cluster)),
             start,
+            attached: None,
         }
     }
 
@@ -150,6 +153,22 @@ impl MemoryBackend {
                 kind: "statefulsets.apps".into(),
                 name: name.into(),
             })
+    }
+
+    /// The server controllers talk to, made on first use.
+    fn attached(&mut self) -> &mut crate::controllers::Attached {
+        let cluster = self.cluster.clone();
+        self.attached
+            .get_or_insert_with(|| crate::controllers::Attached::new(cluster))
+    }
+
+    /// With controllers running: lets them react to what happened at this instant before time
+    /// moves on.
+    async fn let_controllers_react(&mut self) -> Result<()> {
+        match self.attached.as_mut() {
+            Some(a) => a.quiesce().await,
+            None => Ok(()),
+        }
     }
 
     fn to_duration(&self, m: Millis) -> Duration {
@@ -664,25 +683,57 @@ impl Backend for MemoryBackend {
 
     async fn advance(&mut self, d: Duration) -> Result<()> {
         let until = self.c().now() + Millis(d.as_millis() as u64);
-        self.c().run_until(until);
-        Ok(())
+        if self.attached.is_none() {
+            self.c().run_until(until);
+            return Ok(());
+        }
+        // Instant by instant, so controllers see every change before time moves on.
+        loop {
+            self.let_controllers_react().await?;
+            let next = self.c().next_timer_at();
+            match next {
+                Some(at) if at <= until => self.c().run_until(at),
+                _ => {
+                    self.c().run_until(until);
+                    break;
+                }
+            }
+        }
+        self.let_controllers_react().await
     }
 
     async fn next_instant(&mut self, deadline: Duration) -> Result<bool> {
         let deadline = self.to_millis(deadline);
+        self.let_controllers_react().await?;
         // Bound first: a guard in the scrutinee would live through the arms, which lock again.
         let next = self.c().next_timer_at();
-        match next {
+        let moved = match next {
             Some(at) if at <= deadline => {
                 self.c().run_until(at);
-                Ok(true)
+                true
             }
             _ => {
                 if self.c().now() < deadline {
                     self.c().run_until(deadline);
                 }
-                Ok(false)
+                false
             }
-        }
+        };
+        self.let_controllers_react().await?;
+        Ok(moved)
+    }
+
+    async fn start_controller(&mut self, name: &str) -> Result<()> {
+        self.attached().start(name)?;
+        self.let_controllers_react().await
+    }
+
+    async fn start_controller_command(
+        &mut self,
+        command: &str,
+        dir: &std::path::Path,
+    ) -> Result<()> {
+        self.attached().start_command(command, dir).await?;
+        self.let_controllers_react().await
     }
 }

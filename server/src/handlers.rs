@@ -262,7 +262,7 @@ fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
             let (obj, now, rv) = req
                 .state
                 .read(|c| (rest::get(c, r, ns, n), c.now(), c.resource_version()));
-            let include = crate::table::Include::parse(req.q("includeObject"));
+            let include = crate::table::include(req.q("includeObject"))?;
             Ok(ok(&crate::table::table(r, &[obj?], now, rv, None, include)))
         }
         (&Method::GET, Some(n), _) => Ok(ok(&req.state.read(|c| rest::get(c, r, ns, n))?)),
@@ -418,7 +418,7 @@ fn list(req: &Req, r: &'static ResourceInfo, namespace: Option<&str>) -> Result<
     });
     let l = l?;
     if req.wants_table() {
-        let include = crate::table::Include::parse(req.q("includeObject"));
+        let include = crate::table::include(req.q("includeObject"))?;
         return Ok(ok(&crate::table::table(
             r,
             &l.items,
@@ -467,9 +467,11 @@ fn watch(
         timeout,
         bookmarks: req.flag("allowWatchBookmarks"),
         send_initial_events: req.flag("sendInitialEvents"),
-        table: req
-            .wants_table()
-            .then(|| crate::table::Include::parse(req.q("includeObject"))),
+        table: if req.wants_table() {
+            Some(crate::table::include(req.q("includeObject"))?)
+        } else {
+            None
+        },
     };
     let interval = req.state.shared.config.bookmark_interval;
     let body = Body::from_stream(watch::stream(req.state.clone(), w, interval));

@@ -43,7 +43,7 @@ pub struct AppState {
 }
 
 pub(crate) struct Shared {
-    cluster: Mutex<Cluster>,
+    cluster: Arc<Mutex<Cluster>>,
     pub(crate) config: Config,
     /// The latest resourceVersion; watchers wait on it and read the change log themselves.
     changes: watch::Sender<u64>,
@@ -53,20 +53,40 @@ pub(crate) struct Shared {
 
 impl AppState {
     /// Wraps `cluster`: enables its change log, creates the initial namespaces and settles.
-    pub fn new(mut cluster: Cluster, config: Config) -> Self {
-        cluster.enable_change_log(config.change_log_capacity);
-        rest::install_namespaces(&mut cluster);
-        cluster.settle();
-        let (changes, _) = watch::channel(cluster.resource_version());
-        let anchor = Mutex::new((tokio::time::Instant::now(), cluster.now()));
+    pub fn new(cluster: Cluster, config: Config) -> Self {
+        Self::sharing(Arc::new(Mutex::new(cluster)), config)
+    }
+
+    /// Serves a cluster that something else also drives (the in-memory backend of a scenario
+    /// that runs a controller): enables its change log, creates the initial namespaces and
+    /// settles. Whoever else writes to it calls [`AppState::notify`] afterwards, so watchers
+    /// see the change.
+    pub fn sharing(cluster: Arc<Mutex<Cluster>>, config: Config) -> Self {
+        let (rv, now) = {
+            let mut c = cluster.lock().unwrap_or_else(|p| p.into_inner());
+            if c.change_log().is_none() {
+                c.enable_change_log(config.change_log_capacity);
+            }
+            rest::install_namespaces(&mut c);
+            c.settle();
+            (c.resource_version(), c.now())
+        };
+        let (changes, _) = watch::channel(rv);
+        let anchor = Mutex::new((tokio::time::Instant::now(), now));
         AppState {
             shared: Arc::new(Shared {
-                cluster: Mutex::new(cluster),
+                cluster,
                 config,
                 changes,
                 anchor,
             }),
         }
+    }
+
+    /// Wakes watchers after a write that did not come through the server.
+    pub fn notify(&self) {
+        let rv = self.read(|c| c.resource_version());
+        self.publish(rv);
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Cluster> {

@@ -9,6 +9,7 @@ pub mod registry;
 mod report;
 mod world;
 
+mod controllers;
 mod deployment;
 mod hpa;
 mod images;
@@ -34,6 +35,7 @@ pub fn all_steps() -> Vec<registry::StepDef> {
     all.extend(services::steps());
     all.extend(hpa::steps());
     all.extend(statefulset::steps());
+    all.extend(controllers::steps());
     all.extend(time::steps());
     all
 }

@@ -7,7 +7,7 @@ use kubespec_steps::registry::{self, Keyword};
 
 /// The number of step definitions when this constant was last raised.
 // raise when steps are added
-const MIN_STEPS: usize = 126;
+const MIN_STEPS: usize = 130;
 
 #[test]
 fn the_catalogue_does_not_shrink() {

@@ -1,0 +1,281 @@
+//! Third-party controllers against a scenario's in-memory cluster. See [`register`] for
+//! controllers that run in process and [`Attached`] for how the cluster is served to them.
+//!
+//! The scenario's cluster is served by the same server `kubespec serve` runs
+//! ([`kubespec_server::router`]) while the backend keeps driving it:
+//! - in process, a registered controller gets a kube-rs `Client` over the router itself, with no
+//!   socket (`kube::Client::new(router, "default")`);
+//! - out of process, a program runs with `KUBECONFIG` pointing at the router served on a
+//!   loopback port.
+//!
+//! **Time.** Virtual time stands still while a controller works: before the backend moves time
+//! on, it waits until the server has had no request for a short quiet spell ([`QUIET`]), so
+//! a controller reacts at the same virtual instant as the change it reacts to, as the built-in
+//! controllers do.
+
+use crate::{Error, Result};
+use futures::future::BoxFuture;
+use kubespec_engine::Cluster;
+use kubespec_server::{AppState, Config};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// A controller's entry point: it runs until its task is aborted at the end of the scenario.
+pub type ControllerMain = fn(kube::Client) -> BoxFuture<'static, ()>;
+
+fn registry() -> &'static Mutex<BTreeMap<String, ControllerMain>> {
+    static R: OnceLock<Mutex<BTreeMap<String, ControllerMain>>> = OnceLock::new();
+    R.get_or_init(Default::default)
+}
+
+/// Makes a controller available to `Given the controller "<name>" is running`.
+pub fn register(name: &str, main: ControllerMain) {
+    registry()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(name.to_string(), main);
+}
+
+/// The names of the registered controllers, sorted.
+pub fn registered() -> Vec<String> {
+    registry()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .keys()
+        .cloned()
+        .collect()
+}
+
+fn lookup(name: &str) -> Option<ControllerMain> {
+    registry()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(name)
+        .copied()
+}
+
+/// How long the server must go without a request before virtual time moves on.
+pub const QUIET: Duration = Duration::from_millis(15);
+/// The longest a backend waits for controllers to go quiet before moving time anyway.
+pub const QUIET_AT_MOST: Duration = Duration::from_secs(2);
+
+/// The server attached to a scenario's cluster, and what runs against it. Dropping it stops
+/// every controller: tasks are aborted, programs killed.
+pub struct Attached {
+    pub state: AppState,
+    requests: Arc<AtomicU64>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    children: Vec<(String, tokio::process::Child)>,
+    /// The loopback server for programs, and its kubeconfig.
+    tcp: Option<(tokio::task::JoinHandle<()>, PathBuf)>,
+}
+
+impl Drop for Attached {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        for (_, c) in &mut self.children {
+            let _ = c.start_kill();
+        }
+        if let Some((server, kubeconfig)) = &self.tcp {
+            server.abort();
+            if let Some(dir) = kubeconfig.parent() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+}
+
+impl Attached {
+    /// Serves `cluster` (which the backend goes on driving).
+    pub fn new(cluster: Arc<Mutex<Cluster>>) -> Self {
+        let state = AppState::sharing(cluster, Config::default());
+        Attached {
+            state,
+            requests: Arc::default(),
+            tasks: Vec::new(),
+            children: Vec::new(),
+            tcp: None,
+        }
+    }
+
+    /// The server's router, counting requests so [`Attached::quiesce`] can tell when
+    /// controllers are done.
+    fn router(&self) -> axum::Router {
+        let requests = self.requests.clone();
+        kubespec_server::router(self.state.clone()).layer(tower::util::MapRequestLayer::new(
+            move |req: axum::extract::Request| {
+                requests.fetch_add(1, Ordering::Relaxed);
+                req
+            },
+        ))
+    }
+
+    /// Starts the registered controller `name` in process.
+    ///
+    /// # Errors
+    ///
+    /// No controller of that name is registered; the error lists those that are.
+    pub fn start(&mut self, name: &str) -> Result<()> {
+        let main = lookup(name).ok_or_else(|| {
+            let known = registered();
+            Error::Backend(format!(
+                "no controller named {name:?} is built into kubespec; known: {}. A program of \
+                 your own runs with `Given the controller command \"…\" is running`",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        })?;
+        let client = kube::Client::new(self.router(), "default");
+        self.tasks.push(tokio::spawn(main(client)));
+        Ok(())
+    }
+
+    /// Starts `command` (words separated by spaces; the program is looked up relative to `dir`,
+    /// then beside the running kubespec, then on `PATH`) with `KUBECONFIG` set to a kubeconfig
+    /// for this cluster served on a loopback port.
+    ///
+    /// # Errors
+    ///
+    /// The command is empty, the loopback port or the kubeconfig cannot be made, or the program
+    /// cannot be started.
+    pub async fn start_command(&mut self, command: &str, dir: &Path) -> Result<()> {
+        let words: Vec<&str> = command.split_whitespace().collect();
+        let Some((program, args)) = words.split_first() else {
+            return Err(Error::Backend("the controller command is empty".into()));
+        };
+        let kubeconfig = self.serve_tcp().await?;
+        let program = resolve_program(program, dir);
+        let child = tokio::process::Command::new(&program)
+            .args(args)
+            .env("KUBECONFIG", &kubeconfig)
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| {
+                Error::Backend(format!(
+                    "cannot start controller {}: {e}",
+                    program.display()
+                ))
+            })?;
+        self.children.push((command.to_string(), child));
+        Ok(())
+    }
+
+    /// The kubeconfig of the loopback server, started on first use.
+    async fn serve_tcp(&mut self) -> Result<PathBuf> {
+        if let Some((_, path)) = &self.tcp {
+            return Ok(path.clone());
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| Error::Backend(format!("cannot listen on loopback: {e}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::Backend(format!("cannot read the loopback address: {e}")))?;
+        let router = self.router();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        static N: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "kubespec-controller-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::Backend(format!("cannot create {}: {e}", dir.display())))?;
+        let path = dir.join("kubeconfig");
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: kubespec\n  cluster:\n    server: \
+             http://{addr}\nusers:\n- name: kubespec\n  user: {{}}\ncontexts:\n- name: kubespec\n  \
+             context:\n    cluster: kubespec\n    user: kubespec\n    namespace: default\n\
+             current-context: kubespec\n"
+        );
+        std::fs::write(&path, text)
+            .map_err(|e| Error::Backend(format!("cannot write {}: {e}", path.display())))?;
+        self.tcp = Some((server, path.clone()));
+        Ok(path)
+    }
+
+    /// Lets controllers react: wakes watchers, then yields until the server has had no request
+    /// for [`QUIET`] (at most [`QUIET_AT_MOST`]).
+    ///
+    /// # Errors
+    ///
+    /// A controller program exited: the scenario cannot go on as written.
+    pub async fn quiesce(&mut self) -> Result<()> {
+        self.state.notify();
+        let start = Instant::now();
+        let mut seen = self.requests.load(Ordering::Relaxed);
+        let mut quiet_since = Instant::now();
+        loop {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            let now = self.requests.load(Ordering::Relaxed);
+            if now != seen {
+                seen = now;
+                quiet_since = Instant::now();
+            }
+            if quiet_since.elapsed() >= QUIET || start.elapsed() >= QUIET_AT_MOST {
+                break;
+            }
+        }
+        for (command, child) in &mut self.children {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(Error::Backend(format!(
+                    "controller {command:?} exited ({status}) while the scenario ran"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `program` relative to the feature's directory, else beside the running kubespec binary
+/// (cargo puts a workspace's binaries side by side), else as given (looked up on `PATH`).
+fn resolve_program(program: &str, dir: &Path) -> PathBuf {
+    let p = Path::new(program);
+    if p.components().count() > 1 {
+        let here = dir.join(p);
+        return if here.exists() { here } else { p.to_path_buf() };
+    }
+    if let Some(beside) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join(program)))
+        .filter(|p| p.is_file())
+    {
+        return beside;
+    }
+    p.to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn programs_resolve_relative_to_the_feature_then_beside_kubespec_then_path() {
+        let dir = std::env::temp_dir();
+        assert_eq!(resolve_program("sh", &dir), PathBuf::from("sh"));
+        let missing = resolve_program("./no/such/program", &dir);
+        assert_eq!(missing, PathBuf::from("./no/such/program"));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_unknown_controller_names_the_known_ones() {
+        register("test-noop", |_client| Box::pin(async {}));
+        let cluster = Arc::new(Mutex::new(Cluster::new(Default::default())));
+        let mut a = Attached::new(cluster);
+        let e = a.start("no-such-controller").unwrap_err().to_string();
+        assert!(e.contains("test-noop"), "{e}");
+        a.start("test-noop").unwrap();
+        a.quiesce().await.unwrap();
+    }
+}
