@@ -105,13 +105,9 @@ fn start(extra: &[&str]) -> Server {
 
 /// Runs kubectl with the server's kubeconfig; returns (success, stdout, stderr).
 fn kubectl(server: &Server, args: &[&str]) -> (bool, String, String) {
-    kubectl_at(&server.kubeconfig, args)
-}
-
-fn kubectl_at(kubeconfig: &Path, args: &[&str]) -> (bool, String, String) {
     let mut child = Command::new("kubectl")
         .arg("--kubeconfig")
-        .arg(kubeconfig)
+        .arg(&server.kubeconfig)
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -499,28 +495,60 @@ fn rollout_status_lines_are_checked_against_kubectls_rules() {
     }
 }
 
-/// Runs `kubectl rollout status` while moving time on in `step`s; returns its stdout once it
-/// exits successfully.
+/// Runs `kubectl rollout status` and, once it has printed its first line (so that line shows
+/// the state the test left, whatever the machine's speed), moves time on in `step`s until it
+/// exits; returns its stdout once it exits successfully.
 fn rollout_status_while_advancing(server: &Server, k: &Kube, step: &str) -> String {
-    let kubeconfig = server.kubeconfig.clone();
-    let status = std::thread::spawn(move || {
-        kubectl_at(
-            &kubeconfig,
-            &["rollout", "status", "deployment", "nginx", "--timeout=80s"],
-        )
-    });
-    // Bounded: at most 300 steps; kubectl's own --timeout ends it otherwise.
-    for _ in 0..300 {
-        if status.is_finished() {
-            break;
+    let mut child = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&server.kubeconfig)
+        .args(["rollout", "status", "deployment", "nginx", "--timeout=80s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kubectl runs");
+    let (stdout, mut stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out_t = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(());
+            all.push_str(&line);
+            all.push('\n');
         }
-        std::thread::sleep(Duration::from_millis(100));
-        k.advance(step);
+        all
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let started = rx.recv_timeout(DEADLINE).is_ok();
+    // Bounded: at most 300 steps, then kubectl gets the rest of its deadline.
+    let mut status = None;
+    if started {
+        for _ in 0..300 {
+            status = child.try_wait().unwrap();
+            if status.is_some() {
+                break;
+            }
+            k.advance(step);
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
-    let (ok, out, err) = status.join().unwrap();
+    let begin = Instant::now();
+    while status.is_none() && begin.elapsed() < DEADLINE {
+        std::thread::sleep(Duration::from_millis(50));
+        status = child.try_wait().unwrap();
+    }
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let (out, err) = (out_t.join().unwrap(), err_t.join().unwrap());
     assert!(
-        ok,
-        "kubectl rollout status failed:\nstdout:\n{out}\nstderr:\n{err}"
+        status.is_some_and(|s| s.success()),
+        "kubectl rollout status failed ({status:?}):\nstdout:\n{out}\nstderr:\n{err}"
     );
     out
 }

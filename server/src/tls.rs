@@ -151,8 +151,10 @@ impl Identity {
 /// client holds no task for ever.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serves `app` over TLS on `listener` until `shutdown` completes; then stops accepting and asks
-/// every open connection to close once its current response is done.
+/// Serves `app` over TLS on `listener` until `shutdown` completes; then stops accepting, asks
+/// every open connection to close once its current response is done, and returns when they all
+/// have. NOTE: a watch is one response that never ends, so callers bound that last wait
+/// (`kubespec serve` gives it one second).
 ///
 /// A failed handshake or a broken connection ends that connection only (logged at debug level).
 ///
@@ -168,7 +170,10 @@ pub async fn serve(
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
+    let mut connections = tokio::task::JoinSet::new();
     loop {
+        // Reap finished connections so the set holds only open ones.
+        while connections.try_join_next().is_some() {}
         let (tcp, peer) = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
@@ -185,7 +190,7 @@ pub async fn serve(
         let acceptor = acceptor.clone();
         let app = app.clone();
         let mut stop = stop_rx.clone();
-        tokio::spawn(async move {
+        connections.spawn(async move {
             let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                 Ok(Ok(tls)) => tls,
                 Ok(Err(e)) => {
@@ -216,6 +221,7 @@ pub async fn serve(
         });
     }
     let _ = stop_tx.send(true);
+    while connections.join_next().await.is_some() {}
     Ok(())
 }
 
