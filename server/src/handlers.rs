@@ -7,7 +7,7 @@
 
 use crate::patch::{apply_patch, own_update, patch_type};
 use crate::state::AppState;
-use crate::{discovery, watch};
+use crate::{discovery, fieldvalidation, watch};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -114,6 +114,11 @@ struct Req {
 impl Req {
     fn q(&self, k: &str) -> Option<&str> {
         self.query.get(k).map(String::as_str)
+    }
+
+    /// `fieldValidation`: what to do about unknown fields in the body.
+    fn field_validation(&self) -> Result<fieldvalidation::Directive, Status> {
+        fieldvalidation::Directive::parse(self.q("fieldValidation"))
     }
 
     /// Who makes a write: `fieldManager`, or the client's user agent up to its first `/`.
@@ -274,16 +279,21 @@ fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
                 ));
             }
             let body = req.json_body()?;
+            let warnings = fieldvalidation::check(r, &body, req.field_validation()?)?;
             let manager = req.field_manager();
             let created = req.state.write(|c| {
                 let body = own_update(r, None, None, body, &manager, &rfc3339(c.now()));
                 rest::create(c, r, ns, body)
             })?;
-            Ok(json_response(201, &created))
+            Ok(with_warnings(json_response(201, &created), &warnings))
         }
         (&Method::PUT, Some(n), sub) => {
             req.reject_dry_run()?;
             let body = req.json_body()?;
+            let warnings = match sub {
+                Some("scale") => Vec::new(),
+                _ => fieldvalidation::check(r, &body, req.field_validation()?)?,
+            };
             let manager = req.field_manager();
             let out = req.state.write(|c| {
                 let old = rest::get(c, r, ns, n).ok();
@@ -300,7 +310,7 @@ fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
                     }
                 }
             })?;
-            Ok(ok(&out))
+            Ok(with_warnings(ok(&out), &warnings))
         }
         (&Method::PATCH, Some(n), sub) => {
             req.reject_dry_run()?;
@@ -505,6 +515,8 @@ fn patch(
     };
     let patch_type = patch_type(r, sub, ct, req.q("fieldManager"), force)?;
     let manager = req.field_manager();
+    let directive = req.field_validation()?;
+    let mut warnings = Vec::new();
     let (out, created) = req.state.write(|c| {
         let live = match sub {
             Some("scale") => rest::get_scale(c, r, ns, name).ok(),
@@ -512,6 +524,9 @@ fn patch(
         };
         let now = rfc3339(c.now());
         let new = apply_patch(r, sub, name, live.as_ref(), &req.body, &patch_type, &now)?;
+        if sub != Some("scale") {
+            warnings = fieldvalidation::check(r, &new, directive)?;
+        }
         // Server-side apply records its own ownership; other patches are updates by `manager`.
         let new = match patch_type {
             PatchType::Apply { .. } => new,
@@ -528,7 +543,21 @@ fn patch(
             }
         }
     })?;
-    Ok(json_response(if created { 201 } else { 200 }, &out))
+    Ok(with_warnings(
+        json_response(if created { 201 } else { 200 }, &out),
+        &warnings,
+    ))
+}
+
+/// Adds one `Warning: 299 - "<text>"` header per warning, as the API server does.
+fn with_warnings(mut resp: Response, warnings: &[String]) -> Response {
+    for w in warnings {
+        let text = format!("299 - {}", serde_json::Value::from(w.as_str()));
+        if let Ok(v) = axum::http::HeaderValue::from_str(&text) {
+            resp.headers_mut().append(header::WARNING, v);
+        }
+    }
+    resp
 }
 
 /// An RFC 3339 timestamp of a virtual instant, for managedFields.

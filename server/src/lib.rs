@@ -14,6 +14,7 @@
 //! - `GET /kubespec/v1/clock`: the same document, without moving time.
 
 pub mod discovery;
+pub mod fieldvalidation;
 pub mod handlers;
 pub mod openapi;
 pub mod patch;
