@@ -541,14 +541,20 @@ fn rollout_status_while_advancing(server: &Server, k: &Kube, step: &str) -> Stri
         std::thread::sleep(Duration::from_millis(50));
         status = child.try_wait().unwrap();
     }
-    if status.is_none() {
+    let timed_out = status.is_none();
+    if timed_out {
         let _ = child.kill();
-        let _ = child.wait();
     }
+    let status = child.wait().unwrap();
     let (out, err) = (out_t.join().unwrap(), err_t.join().unwrap());
     assert!(
-        status.is_some_and(|s| s.success()),
-        "kubectl rollout status failed ({status:?}):\nstdout:\n{out}\nstderr:\n{err}"
+        !timed_out && status.success(),
+        "kubectl rollout status failed ({status}{}):\nstdout:\n{out}\nstderr:\n{err}",
+        if timed_out {
+            ", killed at the deadline"
+        } else {
+            ""
+        }
     );
     out
 }
