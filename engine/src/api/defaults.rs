@@ -176,6 +176,7 @@ fn default_volume(v: &mut Volume) {
 /// - `imagePullPolicy`: `Always` when the image's tag is `latest` (an image with neither tag
 ///   nor digest counts as `:latest`), otherwise `IfNotPresent`;
 /// - `terminationMessagePath` `/dev/termination-log`, `terminationMessagePolicy` `File`;
+/// - `resources` `{}` (a struct in Go, so always present);
 /// - each port's `protocol` `TCP`;
 /// - each probe: `timeoutSeconds` 1, `periodSeconds` 10, `successThreshold` 1,
 ///   `failureThreshold` 3; an `httpGet` gets `path` `/` and `scheme` `HTTP`;
@@ -194,6 +195,12 @@ pub fn default_container(c: &mut Container) {
         TERMINATION_MESSAGE_PATH_DEFAULT,
     );
     set_if_empty(&mut c.termination_message_policy, "File");
+    // Go's `Resources` is a struct, not a pointer: an API server always shows `resources: {}`,
+    // and an object sent back (kubectl's rollout undo) carries it. Without it here, an undone
+    // template would not equal its old ReplicaSet's.
+    if c.resources.is_none() {
+        c.resources = Some(Default::default());
+    }
     for p in c.ports.iter_mut().flatten() {
         set_if_empty(&mut p.protocol, "TCP");
     }
@@ -385,6 +392,7 @@ mod tests {
             Some("/dev/termination-log")
         );
         assert_eq!(c.termination_message_policy.as_deref(), Some("File"));
+        assert_eq!(c.resources, Some(Default::default()), "resources: {{}}");
         assert_eq!(
             c.ports.as_ref().unwrap()[0].protocol.as_deref(),
             Some("TCP")
