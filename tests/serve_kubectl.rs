@@ -932,11 +932,6 @@ fn a_bad_manifest_given_to_apply_is_refused_with_its_file_and_line() {
 }
 
 #[test]
-#[ignore = "engine bug: kubectl rollout undo sends the old ReplicaSet's template as decoded by Go, \
-            with `resources: {}` on each container; the engine's equal_ignore_hash \
-            (engine/src/controllers/deployment/util.rs) compares typed specs where \
-            Some(ResourceRequirements::default()) != None, so it creates a third ReplicaSet \
-            instead of reusing revision 1's"]
 fn kubectl_rollout_undo_reuses_the_old_revisions_replica_set() {
     if !kubectl_available() {
         eprintln!("skipped: kubectl is not on PATH");
