@@ -1,9 +1,11 @@
 //! `kubespec serve`: the engine behind a Kubernetes API on a loopback port, for kubectl and
 //! controllers built with client-go or kube-rs. See [`serve`].
 //!
-//! It prints `listening on http://ADDRESS:PORT` once the socket is bound (scripts and tests wait
-//! for that line), writes a kubeconfig with a random bearer token when asked, and stops on
-//! Ctrl-C or SIGTERM.
+//! It serves HTTPS with a certificate authority made at start (see `kubespec_server::tls`), so
+//! that kubectl sends the kubeconfig's bearer token (client-go sends it over TLS only);
+//! `--insecure-http` serves plain HTTP instead. It prints `listening on https://ADDRESS:PORT`
+//! once the socket is bound (scripts and tests wait for that line), writes a kubeconfig with the
+//! CA and a random bearer token when asked, and stops on Ctrl-C or SIGTERM.
 
 use crate::error::{CliError, Result};
 use kubespec_engine::{Cluster, ClusterConfig};
@@ -38,9 +40,12 @@ pub struct ServeArgs {
     /// Worker nodes in the cluster.
     #[arg(long, default_value_t = 3)]
     pub nodes: u32,
-    /// Accept requests without the bearer token. NOTE: kubectl and every client-go program that
-    /// reads a kubeconfig send no credentials over plain HTTP (clientcmd only reads a user's
-    /// auth info for TLS transports), so they need this; kube-rs sends the token either way.
+    /// Serve plain HTTP instead of HTTPS. NOTE: kubectl and every client-go program that reads
+    /// a kubeconfig send no credentials over plain HTTP (clientcmd only reads a user's auth info
+    /// for TLS transports), so they also need `--no-auth`; kube-rs sends the token either way.
+    #[arg(long)]
+    pub insecure_http: bool,
+    /// Accept requests without the bearer token (the kubeconfig then has no user credentials).
     #[arg(long)]
     pub no_auth: bool,
     /// Log requests (-v) and more (-vv); `RUST_LOG` overrides.
@@ -69,16 +74,21 @@ fn new_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn kubeconfig(server: &str, token: Option<&str>) -> String {
+/// The kubeconfig for a server at `server`; `ca_data` is the base64 PEM of the CA that signed
+/// the serving certificate (`None` for plain HTTP).
+fn kubeconfig(server: &str, ca_data: Option<&str>, token: Option<&str>) -> String {
     let user = match token {
         Some(t) => format!("  user:\n    token: {t}\n"),
         None => "  user: {}\n".to_string(),
     };
+    let ca = ca_data.map_or(String::new(), |d| {
+        format!("    certificate-authority-data: {d}\n")
+    });
     format!(
         "apiVersion: v1\n\
          kind: Config\n\
          clusters:\n\
-         - name: kubespec\n  cluster:\n    server: {server}\n\
+         - name: kubespec\n  cluster:\n    server: {server}\n{ca}\
          contexts:\n\
          - name: kubespec\n  context:\n    cluster: kubespec\n    user: kubespec\n    namespace: default\n\
          current-context: kubespec\n\
@@ -189,15 +199,40 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         let local = listener
             .local_addr()
             .map_err(|e| CliError::Serve(format!("cannot read the bound address: {e}")))?;
-        let url = format!("http://{local}");
+        // A server on every interface is still reached, and named in its certificate, as
+        // 127.0.0.1 (or ::1).
+        let reach = match local.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => {
+                SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), local.port())
+            }
+            IpAddr::V6(ip) if ip.is_unspecified() => {
+                SocketAddr::new(std::net::Ipv6Addr::LOCALHOST.into(), local.port())
+            }
+            _ => local,
+        };
+        let identity = if args.insecure_http {
+            None
+        } else {
+            let hosts: Vec<IpAddr> = [args.address]
+                .into_iter()
+                .filter(|a| !a.is_unspecified())
+                .collect();
+            Some(
+                kubespec_server::tls::Identity::generate(&hosts)
+                    .map_err(|e| CliError::Serve(error_chain(&e)))?,
+            )
+        };
+        let scheme = if identity.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{reach}");
         if let Some(path) = &args.kubeconfig {
-            std::fs::write(path, kubeconfig(&url, token.as_deref())).map_err(|source| {
-                CliError::Create {
+            let ca = identity.as_ref().map(|i| i.ca_data());
+            std::fs::write(path, kubeconfig(&url, ca.as_deref(), token.as_deref())).map_err(
+                |source| CliError::Create {
                     what: "kubeconfig",
                     path: path.clone(),
                     source,
-                }
-            })?;
+                },
+            )?;
         }
         let mut out = std::io::stdout();
         let _ = writeln!(out, "listening on {url}");
@@ -214,10 +249,23 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         let _ = out.flush();
         let clock = state.spawn_clock();
         let mut graceful = stop_rx.clone();
-        let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+        let shutdown = async move {
             let _ = graceful.wait_for(|s| *s).await;
-        });
-        let server = tokio::spawn(async move { server.await });
+        };
+        let app = router(state);
+        let server = match &identity {
+            Some(identity) => {
+                let config = identity
+                    .server_config()
+                    .map_err(|e| CliError::Serve(error_chain(&e)))?;
+                tokio::spawn(kubespec_server::tls::serve(listener, app, config, shutdown))
+            }
+            None => tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }),
+        };
         // Open watches keep connections alive; give them a moment after the signal, then go.
         let result = tokio::select! {
             r = server => r.map_err(|e| CliError::Serve(e.to_string()))
@@ -234,26 +282,46 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     })
 }
 
+/// `e` and its sources, joined with ": ".
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_kubeconfig_names_everything_kubespec() {
-        let k = kubeconfig("http://127.0.0.1:1234", Some("abc"));
+        let k = kubeconfig("https://127.0.0.1:1234", Some("Q0E="), Some("abc"));
         let v: serde_json::Value = serde_saphyr::from_str(&k).unwrap();
         assert_eq!(v["current-context"], "kubespec");
         assert_eq!(v["clusters"][0]["name"], "kubespec");
         assert_eq!(
             v["clusters"][0]["cluster"]["server"],
-            "http://127.0.0.1:1234"
+            "https://127.0.0.1:1234"
+        );
+        assert_eq!(
+            v["clusters"][0]["cluster"]["certificate-authority-data"],
+            "Q0E="
         );
         assert_eq!(v["users"][0]["user"]["token"], "abc");
         assert_eq!(v["contexts"][0]["context"]["user"], "kubespec");
         assert_eq!(new_token().len(), 32);
         assert_ne!(new_token(), new_token());
         let anonymous: serde_json::Value =
-            serde_saphyr::from_str(&kubeconfig("http://x", None)).unwrap();
+            serde_saphyr::from_str(&kubeconfig("http://x", None, None)).unwrap();
         assert_eq!(anonymous["users"][0]["user"], serde_json::json!({}));
+        assert_eq!(
+            anonymous["clusters"][0]["cluster"],
+            serde_json::json!({"server": "http://x"})
+        );
     }
 }

@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod patch;
 pub mod state;
 pub mod table;
+pub mod tls;
 pub mod watch;
 
 pub use state::{AppState, Config};
