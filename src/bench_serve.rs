@@ -26,6 +26,8 @@ pub struct LoadConfig {
     pub objects: usize,
     /// How often to sample the resident set size.
     pub sample_every: Duration,
+    /// `timeoutSeconds` of each watch request; a watch the server ends is resumed.
+    pub watch_timeout: u32,
 }
 
 /// What was measured.
@@ -50,6 +52,8 @@ pub struct WatcherTally {
     pub duplicated: usize,
     pub unexpected: usize,
     pub out_of_order: usize,
+    /// Times the server ended the watch (its timeout) and the watcher resumed it.
+    pub resumed: usize,
 }
 
 impl LoadReport {
@@ -99,40 +103,49 @@ pub async fn load(client: kube::Client, cfg: LoadConfig) -> LoadReport {
         return report;
     }
 
-    // Watchers: each keeps the resourceVersions of the MODIFIED events it sees, in order.
-    let stop = Arc::new(tokio::sync::Notify::new());
+    // Watchers: each keeps the resourceVersions of the MODIFIED events it sees, in order. When
+    // the server ends a watch at its timeout, the watcher resumes from the last version it saw,
+    // as clients do, so a long soak also exercises resumption.
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let mut watcher_tasks = Vec::new();
     for _ in 0..cfg.watchers {
         let cms = cms.clone();
-        let rv = start_rv.clone();
-        let stop = stop.clone();
+        let mut last = start_rv.clone();
+        let mut stop = stop_rx.clone();
+        let timeout = cfg.watch_timeout;
         watcher_tasks.push(tokio::spawn(async move {
             let mut seen: Vec<String> = Vec::new();
             let mut errors: Vec<String> = Vec::new();
-            let params = WatchParams::default().timeout(290);
-            let stream = match cms.watch(&params, &rv).await {
-                Ok(s) => s,
-                Err(e) => return (seen, vec![format!("watch: {e}")]),
-            };
-            let mut stream = stream.boxed();
-            loop {
-                tokio::select! {
-                    ev = stream.next() => match ev {
-                        Some(Ok(WatchEvent::Modified(cm))) => {
-                            seen.push(cm.metadata.resource_version.unwrap_or_default())
-                        }
-                        Some(Ok(WatchEvent::Bookmark(_))) => {}
-                        Some(Ok(other)) => errors.push(format!("unexpected watch event: {other:?}")),
-                        Some(Err(e)) => errors.push(format!("watch stream: {e}")),
-                        None => {
-                            errors.push("watch stream ended early".into());
-                            break;
-                        }
-                    },
-                    _ = stop.notified() => break,
+            let mut resumed = 0usize;
+            'watch: loop {
+                let params = WatchParams::default().timeout(timeout);
+                let mut stream = match cms.watch(&params, &last).await {
+                    Ok(s) => s.boxed(),
+                    Err(e) => {
+                        errors.push(format!("watch from {last}: {e}"));
+                        break;
+                    }
+                };
+                loop {
+                    tokio::select! {
+                        ev = stream.next() => match ev {
+                            Some(Ok(WatchEvent::Modified(cm))) => {
+                                last = cm.metadata.resource_version.unwrap_or_default();
+                                seen.push(last.clone());
+                            }
+                            Some(Ok(WatchEvent::Bookmark(b))) => last = b.metadata.resource_version,
+                            Some(Ok(other)) => errors.push(format!("unexpected watch event: {other:?}")),
+                            Some(Err(e)) => errors.push(format!("watch stream: {e}")),
+                            None => {
+                                resumed += 1;
+                                continue 'watch;
+                            }
+                        },
+                        _ = stop.changed() => break 'watch,
+                    }
                 }
             }
-            (seen, errors)
+            (seen, errors, resumed)
         }));
     }
     // Give every watch time to be registered before the first change.
@@ -210,16 +223,18 @@ pub async fn load(client: kube::Client, cfg: LoadConfig) -> LoadReport {
     }
     // Let the last events reach every watcher, then stop them.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    stop.notify_waiters();
+    let _ = stop.send(true);
 
     let mut acked = std::mem::take(&mut *acked.lock().expect("acked"));
     acked.sort_by_key(|rv| rv.parse::<u64>().unwrap_or(u64::MAX));
     let expected: BTreeSet<&String> = acked.iter().collect();
     for task in watcher_tasks {
         match task.await {
-            Ok((seen, errs)) => {
+            Ok((seen, errs, resumed)) => {
                 report.errors.extend(errs);
-                report.watchers.push(tally(&seen, &expected));
+                let mut t = tally(&seen, &expected);
+                t.resumed = resumed;
+                report.watchers.push(t);
             }
             Err(e) => report.errors.push(format!("watcher task: {e}")),
         }
@@ -316,6 +331,10 @@ pub struct BenchServeArgs {
     /// ConfigMaps the requests are spread over.
     #[arg(long, default_value_t = 20)]
     pub objects: usize,
+    /// `timeoutSeconds` of each watch request, after which the server ends the watch and the
+    /// watcher resumes it from the last resourceVersion it saw.
+    #[arg(long, default_value_t = 290)]
+    pub watch_timeout: u32,
     /// One JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -388,6 +407,7 @@ pub fn bench_serve(args: BenchServeArgs) -> Result<(), crate::error::CliError> {
                 duration: args.duration,
                 objects: args.objects,
                 sample_every: Duration::from_secs(10),
+                watch_timeout: args.watch_timeout,
             },
         )
         .await;
@@ -429,6 +449,8 @@ fn print_report(args: &BenchServeArgs, r: &LoadReport) {
             "duplicated": sum(|w| w.duplicated),
             "unexpected": sum(|w| w.unexpected),
             "out_of_order": sum(|w| w.out_of_order),
+            "watches_resumed": sum(|w| w.resumed),
+            "rss_mb": r.rss.iter().map(|(t, mb)| serde_json::json!([t, mb])).collect::<Vec<_>>(),
             "rss_mb_first": rss_first,
             "rss_mb_last": rss_last,
             "rss_mb_max": rss_max,
@@ -456,13 +478,14 @@ fn print_report(args: &BenchServeArgs, r: &LoadReport) {
             );
         }
         println!(
-            " watch events per stream {}..{}  missed {}  duplicated {}  unexpected {}  out of order {}",
+            " watch events per stream {}..{}  missed {}  duplicated {}  unexpected {}  out of order {}  resumed {}",
             events.iter().min().copied().unwrap_or(0),
             events.iter().max().copied().unwrap_or(0),
             sum(|w| w.missed),
             sum(|w| w.duplicated),
             sum(|w| w.unexpected),
-            sum(|w| w.out_of_order)
+            sum(|w| w.out_of_order),
+            sum(|w| w.resumed)
         );
         let samples: Vec<String> = r
             .rss
