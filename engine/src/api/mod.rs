@@ -9,6 +9,7 @@
 pub mod autoscaling;
 pub mod crd;
 pub mod defaults;
+pub mod names;
 pub mod patch;
 pub mod rest;
 pub mod table;

@@ -75,7 +75,7 @@ pub mod definition;
 pub mod description;
 pub mod errors;
 pub mod formats;
-pub mod names;
+pub use crate::api::names;
 pub mod pattern;
 pub mod prune;
 pub mod resource;
