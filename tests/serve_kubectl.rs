@@ -978,3 +978,64 @@ fn kubectl_rollout_undo_reuses_the_old_revisions_replica_set() {
         .collect();
     assert_eq!(rows, ["2", "3"], "{out}");
 }
+
+#[test]
+fn kubectl_delete_cascade_foreground_waits_for_dependents_and_orphan_keeps_them() {
+    if !kubectl_available() {
+        eprintln!("skipped: kubectl is not on PATH");
+        return;
+    }
+    let server = start(&["--time-scale", "0"]);
+    let k = Kube::new(&server.kubeconfig, true);
+    let manifest = write(&server, "nginx.yaml", NGINX);
+    must(&server, &["apply", "-f", &manifest]);
+    k.advance("1m");
+
+    // Foreground: the Deployment stays, with the finalizer, while its pods terminate.
+    let out = must(
+        &server,
+        &[
+            "delete",
+            "deployment",
+            "nginx",
+            "--cascade=foreground",
+            "--wait=false",
+        ],
+    );
+    assert_eq!(out.trim(), "deployment.apps \"nginx\" deleted");
+    let out = jsonpath(
+        &server,
+        &["deployment", "nginx"],
+        "{.metadata.finalizers[*]} {.metadata.deletionTimestamp}",
+    );
+    assert!(out.starts_with("foregroundDeletion 20"), "{out}");
+    let out = jsonpath(
+        &server,
+        &["replicasets", "-l", "app=nginx"],
+        "{.items[*].metadata.finalizers[*]}",
+    );
+    assert_eq!(out, "foregroundDeletion");
+    let gone = advance_until(&k, "10s", 30, || {
+        let (ok, out, err) = kubectl(&server, &["get", "deployments,replicasets,pods"]);
+        ok && out.trim().is_empty() && err.contains("No resources found")
+    });
+    assert!(gone, "{}", must(&server, &["get", "all"]));
+
+    // Orphan: the ReplicaSet and its pods stay, without the owner reference.
+    must(&server, &["apply", "-f", &manifest]);
+    k.advance("1m");
+    let out = must(
+        &server,
+        &["delete", "deployment", "nginx", "--cascade=orphan"],
+    );
+    assert_eq!(out.trim(), "deployment.apps \"nginx\" deleted");
+    k.advance("1m");
+    let out = jsonpath(
+        &server,
+        &["replicasets", "-l", "app=nginx"],
+        "{.items[*].metadata.ownerReferences}",
+    );
+    assert_eq!(out, "");
+    let out = must(&server, &["get", "pods", "-l", "app=nginx", "--no-headers"]);
+    assert_eq!(out.lines().count(), 2, "{out}");
+}

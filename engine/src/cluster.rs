@@ -31,6 +31,9 @@ use rustc_hash::FxHashSet as HashSet;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
+mod gc;
+pub use gc::FOREGROUND_DELETION;
+
 /// `workqueue.DefaultControllerRateLimiter()` as a controller's `AddRateLimited` meets it: the
 /// larger of the per-item exponential delay and the queue's token bucket (10 per second, burst
 /// 100). The per-item delay is always its first step, 5 ms, because a successful sync `Forget`s
@@ -201,6 +204,9 @@ pub enum Propagation {
     Background,
     /// Dependents lose their ownerReference and stay.
     Orphan,
+    /// The owner stays, with a deletionTimestamp and the `foregroundDeletion` finalizer,
+    /// until its blocking dependents are gone.
+    Foreground,
 }
 
 /// The in-memory cluster. Pure: no I/O, no wall clock, no threads.
@@ -522,8 +528,22 @@ impl Cluster {
         }
         let rv = self.next_rv();
         obj.meta_mut().resource_version = Some(rv.clone());
-        if old_refs != obj.meta().owner_references {
+        let refs_changed = old_refs != obj.meta().owner_references;
+        if refs_changed {
             self.store.unindex_owners(T::KIND, &key, old_refs.as_ref());
+        }
+        if gc::finalized(obj.meta(), T::KIND == Kind::Pod) {
+            // Upstream's update that removes the last finalizer of an object being deleted
+            // deletes it: watchers see DELETED with that last state.
+            let refs = obj.meta().owner_references.clone();
+            T::table_mut(&mut self.store).insert(key.clone(), obj);
+            if refs_changed {
+                self.store.index_owners(T::KIND, &key, refs.as_ref());
+            }
+            self.remove::<T>(&key, Propagation::Background);
+            return Ok(true);
+        }
+        if refs_changed {
             self.store
                 .index_owners(T::KIND, &key, obj.meta().owner_references.as_ref());
         }
@@ -606,9 +626,11 @@ impl Cluster {
         self.dispatch(T::KIND, key, None);
     }
 
-    /// Deletes an object. Pods on a node are deleted gracefully: they get a deletionTimestamp and
-    /// the kubelet removes them once their containers have stopped. Everything else goes at once,
-    /// and the garbage collector deletes (or orphans) its dependents at the same instant.
+    /// Deletes an object with a propagation policy (see the `gc` module). Pods on a node are
+    /// deleted gracefully: they get a deletionTimestamp and the kubelet removes them once their
+    /// containers have stopped. An object with finalizers gets a deletionTimestamp and stays
+    /// until they are removed. Everything else goes at once, and the garbage collector deletes
+    /// (or orphans) its dependents at the same instant.
     pub fn delete<T: Resource>(
         &mut self,
         key: &ObjectKey,
@@ -617,15 +639,61 @@ impl Cluster {
         let Some(obj) = T::table(&self.store).get(key) else {
             return Err(crate::api::ApiError::not_found(T::KIND, &key.name));
         };
-        if T::KIND == Kind::Pod && obj.meta().deletion_timestamp.is_some() {
+        let m = obj.meta();
+        let o = gc::Obj::Typed(T::KIND, key.clone());
+        let uid = m.uid.clone().unwrap_or_default();
+        let held = m.finalizers.as_ref().is_some_and(|f| !f.is_empty());
+        if m.deletion_timestamp.is_some() {
+            if propagation == Propagation::Foreground
+                && T::KIND != Kind::Pod
+                && !m
+                    .finalizers
+                    .iter()
+                    .flatten()
+                    .any(|f| f == FOREGROUND_DELETION)
+            {
+                self.delete_foreground(&o);
+            }
             return Ok(());
         }
+        if propagation == Propagation::Orphan {
+            self.collect_dependents(&uid, Propagation::Orphan);
+        }
         if T::KIND == Kind::Pod {
+            // A pod's dependents (rare) are collected when it is removed; its graceful
+            // deletion is the kubelet's.
             let key = key.clone();
             return kubelet::delete_pod(self, &key);
         }
-        self.remove::<T>(key, propagation);
+        match propagation {
+            Propagation::Foreground => self.delete_foreground(&o),
+            _ if held => self.mark_deleting(&o, false),
+            p => self.remove::<T>(key, p),
+        }
         Ok(())
+    }
+
+    /// The end of a pod's graceful deletion (its containers have stopped): the pod goes, unless
+    /// finalizers hold it; it then waits, with a grace period of 0, for an update that removes
+    /// them.
+    pub(crate) fn pod_stopped(&mut self, key: &ObjectKey) {
+        let held = self
+            .store
+            .pods
+            .get(key)
+            .and_then(|p| p.metadata.finalizers.as_ref())
+            .is_some_and(|f| !f.is_empty());
+        if !held {
+            self.remove::<Pod>(key, Propagation::Background);
+            return;
+        }
+        let now = self.now.to_time();
+        let _ = self.modify_in_place::<Pod>(key, |p| {
+            let m = &mut p.metadata;
+            m.deletion_timestamp.get_or_insert(now);
+            m.deletion_grace_period_seconds = Some(0);
+            true
+        });
     }
 
     /// Removes an object from the store now (the end of a graceful deletion, or a non-graceful
@@ -652,20 +720,13 @@ impl Cluster {
         }
         let uid = obj.meta().uid.clone().unwrap_or_default();
         self.dispatch_deleted(T::KIND, key, obj.meta());
-        let dependents: Vec<(Kind, ObjectKey)> = self.store.dependents(&uid).cloned().collect();
-        for (kind, dkey) in dependents {
-            match propagation {
-                Propagation::Orphan => self.drop_owner_ref(kind, &dkey, &uid),
-                Propagation::Background => {
-                    // The GC deletes a dependent only when none of its other owners remain.
-                    if self.has_other_live_owner(kind, &dkey, &uid) {
-                        self.drop_owner_ref(kind, &dkey, &uid);
-                    } else {
-                        let _ = self.delete_kind(kind, &dkey, Propagation::Background);
-                    }
-                }
-            }
-        }
+        // What is left after an orphaning or a foreground deletion goes in the background.
+        let p = match propagation {
+            Propagation::Orphan => Propagation::Orphan,
+            _ => Propagation::Background,
+        };
+        self.collect_dependents(&uid, p);
+        self.release_owners(obj.meta());
     }
 
     /// Deletes by kind rather than type.
@@ -693,77 +754,16 @@ impl Cluster {
         }
     }
 
-    fn has_other_live_owner(&self, kind: Kind, key: &ObjectKey, gone_uid: &str) -> bool {
-        let refs = match kind {
-            Kind::Deployment => self.store.deployments.get(key).map(|o| &o.metadata),
-            Kind::ReplicaSet => self.store.replicasets.get(key).map(|o| &o.metadata),
-            Kind::Pod => self.store.pods.get(key).map(|o| &o.metadata),
-            Kind::Node => self.store.nodes.get(key).map(|o| &o.metadata),
-            Kind::HorizontalPodAutoscaler => self
-                .store
-                .horizontal_pod_autoscalers
-                .get(key)
-                .map(|o| &o.metadata),
-            Kind::StatefulSet => self.store.statefulsets.get(key).map(|o| &o.metadata),
-            Kind::ControllerRevision => {
-                self.store.controllerrevisions.get(key).map(|o| &o.metadata)
-            }
-            Kind::PersistentVolumeClaim => self
-                .store
-                .persistentvolumeclaims
-                .get(key)
-                .map(|o| &o.metadata),
-        }
-        .and_then(|m| m.owner_references.clone())
-        .unwrap_or_default();
-        refs.iter()
-            .filter(|r| r.uid != gone_uid)
-            .any(|r| self.uid_exists(&r.uid))
+    /// Creates or replaces an object of a passive kind. The deletionTimestamp is the
+    /// server's: a replacement keeps the live one, a creation has none.
+    pub fn put_generic(&mut self, obj: GenericObject) -> ObjectKey {
+        self.write_generic(obj, false)
     }
 
-    fn uid_exists(&self, uid: &str) -> bool {
-        fn has<T: Resource>(s: &Store, uid: &str) -> bool {
-            T::table(s)
-                .values()
-                .any(|o| o.meta().uid.as_deref() == Some(uid))
-        }
-        has::<k8s_openapi::api::apps::v1::Deployment>(&self.store, uid)
-            || has::<k8s_openapi::api::apps::v1::ReplicaSet>(&self.store, uid)
-            || has::<k8s_openapi::api::apps::v1::StatefulSet>(&self.store, uid)
-            || has::<Pod>(&self.store, uid)
-    }
-
-    fn drop_owner_ref(&mut self, kind: Kind, key: &ObjectKey, uid: &str) {
-        fn strip<T: Resource>(c: &mut Cluster, key: &ObjectKey, uid: &str) {
-            let _ = c.modify::<T>(key, |o| {
-                if let Some(refs) = o.meta_mut().owner_references.as_mut() {
-                    refs.retain(|r| r.uid != uid);
-                    if refs.is_empty() {
-                        o.meta_mut().owner_references = None;
-                    }
-                }
-            });
-        }
-        match kind {
-            Kind::Deployment => strip::<k8s_openapi::api::apps::v1::Deployment>(self, key, uid),
-            Kind::ReplicaSet => strip::<k8s_openapi::api::apps::v1::ReplicaSet>(self, key, uid),
-            Kind::Pod => strip::<Pod>(self, key, uid),
-            Kind::Node => strip::<k8s_openapi::api::core::v1::Node>(self, key, uid),
-            Kind::HorizontalPodAutoscaler => {
-                strip::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>(self, key, uid)
-            }
-            Kind::StatefulSet => strip::<k8s_openapi::api::apps::v1::StatefulSet>(self, key, uid),
-            Kind::ControllerRevision => {
-                strip::<k8s_openapi::api::apps::v1::ControllerRevision>(self, key, uid)
-            }
-            Kind::PersistentVolumeClaim => {
-                strip::<k8s_openapi::api::core::v1::PersistentVolumeClaim>(self, key, uid)
-            }
-        }
-    }
-
-    /// Creates or replaces an object of a passive kind.
-    pub fn put_generic(&mut self, mut obj: GenericObject) -> ObjectKey {
+    /// [`Cluster::put_generic`]; `internal` writes (the garbage collector's) may set the
+    /// deletionTimestamp. A write that leaves an object being deleted without finalizers
+    /// removes it instead.
+    fn write_generic(&mut self, mut obj: GenericObject, internal: bool) -> ObjectKey {
         let meta = obj.value.get("metadata").cloned().unwrap_or_default();
         let key = ObjectKey::new(
             meta.get("namespace")
@@ -777,15 +777,17 @@ impl Cluster {
             .generic
             .get(&table_key)
             .map(|o| o.value["metadata"].clone());
-        let (uid, created, verb) = match existing {
+        let (uid, created, deletion, verb) = match &existing {
             Some(m) => (
                 m["uid"].clone(),
                 m["creationTimestamp"].clone(),
+                m.get("deletionTimestamp").cloned(),
                 Verb::Modified,
             ),
             None => (
                 serde_json::Value::String(self.new_uid()),
                 serde_json::to_value(self.now.to_time()).unwrap_or_default(),
+                None,
                 Verb::Added,
             ),
         };
@@ -799,6 +801,24 @@ impl Cluster {
             m.insert("uid".into(), uid);
             m.insert("creationTimestamp".into(), created);
             m.insert("resourceVersion".into(), rv.clone().into());
+            if !internal {
+                match deletion {
+                    Some(d) => m.insert("deletionTimestamp".into(), d),
+                    None => m.remove("deletionTimestamp"),
+                };
+            }
+        }
+        if let Some(old) = self.store.generic.get(&table_key).map(|o| o.value.clone()) {
+            self.store
+                .index_generic_owners(&table_key.0, &key, &old, false);
+        }
+        self.store
+            .index_generic_owners(&table_key.0, &key, &obj.value, true);
+        if gc::finalized(&gc::generic_meta(&obj.value), false) {
+            // Upstream's update that removes the last finalizer deletes the object.
+            self.store.generic.insert(table_key.clone(), obj);
+            self.remove_generic(&table_key.0, &key);
+            return key;
         }
         self.trace.write(self.now, verb, &obj.kind, &key, &rv);
         if self.change_log.is_some() {
@@ -814,30 +834,9 @@ impl Cluster {
         key
     }
 
-    /// Deletes an object of a passive kind. Returns whether it existed.
+    /// Deletes an object of a passive kind in the background. Returns whether it existed.
     pub fn delete_generic(&mut self, kind: &str, key: &ObjectKey) -> bool {
-        let removed = self
-            .store
-            .generic
-            .remove(&(kind.to_ascii_lowercase(), key.clone()));
-        let existed = removed.is_some();
-        if let Some(obj) = removed {
-            let rv = self.next_rv();
-            self.trace.write(self.now, Verb::Deleted, kind, key, &rv);
-            if self.change_log.is_some() {
-                let mut value = obj.value;
-                if let Some(m) = value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
-                    m.insert("resourceVersion".into(), rv.into());
-                }
-                self.log_value(Verb::Deleted, &obj.kind, key, value);
-            }
-            if kind.eq_ignore_ascii_case("service") {
-                self.service_env_cache.clear();
-                self.count_selecting_services();
-                self.enqueue(Work::SyncService(key.clone()));
-            }
-        }
-        existed
+        self.delete_generic_with(kind, key, Propagation::Background)
     }
 
     // ---------------------------------------------------------------- events

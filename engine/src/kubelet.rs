@@ -15,7 +15,7 @@
 //! probes. A container without a readiness probe is ready once started.
 
 use crate::Cluster;
-use crate::cluster::{Propagation, Timer};
+use crate::cluster::Timer;
 use crate::events::EventType;
 use crate::images::ImageBehaviour;
 use crate::prober::{self, Outcome, ProbeKind, ProbeSpec, Worker};
@@ -633,7 +633,7 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
     match t.what {
         What::Stopped => {
             c.kubelet.pods.remove(&t.pod);
-            c.remove::<Pod>(&t.pod, Propagation::Background);
+            c.pod_stopped(&t.pod);
             return;
         }
         What::MountRetry | What::VolumeResync if rt.terminating => return,
@@ -1158,7 +1158,7 @@ fn stop_sidecars(c: &mut Cluster, key: &ObjectKey) {
 pub(crate) fn delete_pod(c: &mut Cluster, key: &ObjectKey) -> crate::api::Result<()> {
     let now = c.now();
     let Some(rt) = c.kubelet.pods.get_mut(key) else {
-        c.remove::<Pod>(key, Propagation::Background);
+        c.pod_stopped(key);
         return Ok(());
     };
     rt.terminating = true;

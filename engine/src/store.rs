@@ -46,6 +46,47 @@ impl fmt::Display for ObjectKey {
     }
 }
 
+/// Runs `$body` with `$T` the Rust type of the typed kind `$kind`.
+macro_rules! with_type {
+    ($kind:expr, $T:ident => $body:expr) => {
+        match $kind {
+            $crate::store::Kind::Deployment => {
+                type $T = k8s_openapi::api::apps::v1::Deployment;
+                $body
+            }
+            $crate::store::Kind::ReplicaSet => {
+                type $T = k8s_openapi::api::apps::v1::ReplicaSet;
+                $body
+            }
+            $crate::store::Kind::Pod => {
+                type $T = k8s_openapi::api::core::v1::Pod;
+                $body
+            }
+            $crate::store::Kind::Node => {
+                type $T = k8s_openapi::api::core::v1::Node;
+                $body
+            }
+            $crate::store::Kind::HorizontalPodAutoscaler => {
+                type $T = k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+                $body
+            }
+            $crate::store::Kind::StatefulSet => {
+                type $T = k8s_openapi::api::apps::v1::StatefulSet;
+                $body
+            }
+            $crate::store::Kind::ControllerRevision => {
+                type $T = k8s_openapi::api::apps::v1::ControllerRevision;
+                $body
+            }
+            $crate::store::Kind::PersistentVolumeClaim => {
+                type $T = k8s_openapi::api::core::v1::PersistentVolumeClaim;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_type;
+
 /// The kinds the engine stores with their typed representation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
@@ -343,6 +384,8 @@ pub struct Store {
     pub generic: BTreeMap<(String, ObjectKey), GenericObject>,
     /// uid of an owner → its dependents (any ownerReference, controller or not).
     dependents: HashMap<String, BTreeMap<(Kind, ObjectKey), u32>>,
+    /// uid of an owner → its dependents among the passive kinds (`generic`), by table key.
+    generic_dependents: HashMap<String, BTreeSet<(String, ObjectKey)>>,
     /// Pods without any ownerReference (candidates for adoption).
     orphan_pods: BTreeSet<ObjectKey>,
     /// What the ReplicaSet controller counts about each pod, by pod slot; see [`PodFacts`].
@@ -652,6 +695,52 @@ impl Store {
                 set.remove(&entry);
                 if set.is_empty() {
                     self.dependents.remove(&r.uid);
+                }
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Dependents among the passive kinds of an owner uid, by table key (lower-case kind, key).
+    pub fn generic_dependents(
+        &self,
+        owner_uid: &str,
+    ) -> impl Iterator<Item = &(String, ObjectKey)> {
+        self.generic_dependents
+            .get(owner_uid)
+            .into_iter()
+            .flat_map(|s| s.iter())
+    }
+
+    /// Indexes (`add`) or unindexes a passive object under the owners its metadata names.
+    pub(crate) fn index_generic_owners(
+        &mut self,
+        table_kind: &str,
+        key: &ObjectKey,
+        value: &serde_json::Value,
+        add: bool,
+    ) {
+        let Some(refs) = value
+            .pointer("/metadata/ownerReferences")
+            .and_then(|r| r.as_array())
+        else {
+            return;
+        };
+        for uid in refs
+            .iter()
+            .filter_map(|r| r.get("uid").and_then(|u| u.as_str()))
+        {
+            let entry = (table_kind.to_string(), key.clone());
+            if add {
+                self.generic_dependents
+                    .entry(uid.to_string())
+                    .or_default()
+                    .insert(entry);
+            } else if let Some(set) = self.generic_dependents.get_mut(uid) {
+                set.remove(&entry);
+                if set.is_empty() {
+                    self.generic_dependents.remove(uid);
                 }
             }
         }

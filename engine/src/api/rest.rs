@@ -758,45 +758,7 @@ pub fn render(r: &ResourceInfo, mut v: Value) -> Value {
     v
 }
 
-/// Runs `$body` with `$T` the Rust type of the typed kind `$kind`.
-macro_rules! with_type {
-    ($kind:expr, $T:ident => $body:expr) => {
-        match $kind {
-            Kind::Deployment => {
-                type $T = Deployment;
-                $body
-            }
-            Kind::ReplicaSet => {
-                type $T = ReplicaSet;
-                $body
-            }
-            Kind::Pod => {
-                type $T = Pod;
-                $body
-            }
-            Kind::Node => {
-                type $T = Node;
-                $body
-            }
-            Kind::HorizontalPodAutoscaler => {
-                type $T = HorizontalPodAutoscaler;
-                $body
-            }
-            Kind::StatefulSet => {
-                type $T = StatefulSet;
-                $body
-            }
-            Kind::ControllerRevision => {
-                type $T = ControllerRevision;
-                $body
-            }
-            Kind::PersistentVolumeClaim => {
-                type $T = PersistentVolumeClaim;
-                $body
-            }
-        }
-    };
-}
+use crate::store::with_type;
 
 fn typed_json<T: Resource>(c: &Cluster, key: &ObjectKey) -> Option<Value> {
     T::table(&c.store)
@@ -1323,6 +1285,15 @@ pub fn update_with(
         return Err(Status::conflict(r, name));
     }
     let err = |e: ApiError| Status::from_api(e, r, name);
+    // The deletion fields are the server's: an update neither sets nor clears them.
+    if let Some(m) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+        for f in ["deletionTimestamp", "deletionGracePeriodSeconds"] {
+            match live.pointer(&format!("/metadata/{f}")) {
+                Some(v) => m.insert(f.into(), v.clone()),
+                None => m.remove(f),
+            };
+        }
+    }
     let keeps_status = sub == Subresource::Main && r.has_subresource("status");
     // For a status update the new object is the live one with the body's status.
     let new = match sub {
@@ -1419,10 +1390,24 @@ pub fn update_with(
             }
         }
     }
+    // An update that removed the last finalizer of an object being deleted deleted it; it
+    // answers with that last state.
     let object = lookup(c, r, &key)
+        .or_else(|| last_deleted(c, r, &key))
         .map(|v| render(r, v))
         .ok_or_else(|| Status::not_found(r, name))?;
     Ok(Written { object, warnings })
+}
+
+/// The last state of an object the change log saw deleted.
+fn last_deleted(c: &Cluster, r: &ResourceInfo, key: &ObjectKey) -> Option<Value> {
+    let log = c.change_log()?;
+    let kind = r.store_kind();
+    log.since(log.floor())
+        .ok()?
+        .filter(|ch| ch.verb == crate::trace::Verb::Deleted && &ch.key == key && ch.kind == kind)
+        .last()
+        .map(|ch| (*ch.object).clone())
 }
 
 fn live_without_rv(live: &Value) -> Value {
@@ -1535,15 +1520,12 @@ pub fn update_scale(
 
 // ------------------------------------------------------------------------------------ delete
 
-/// `DeleteOptions.propagationPolicy`.
-///
-/// NOTE: `Foreground` deletes like `Background`: the engine's garbage collector removes the
-/// dependents at the same instant as the owner, so there is no window in which the owner would
-/// wait with a `foregroundDeletion` finalizer.
+/// `DeleteOptions.propagationPolicy` (or the deprecated `orphanDependents`).
 pub fn propagation(policy: Option<&str>, orphan_dependents: Option<bool>) -> Result<Propagation> {
     match policy {
         Some("Orphan") => Ok(Propagation::Orphan),
-        Some("Background") | Some("Foreground") => Ok(Propagation::Background),
+        Some("Background") => Ok(Propagation::Background),
+        Some("Foreground") => Ok(Propagation::Foreground),
         None | Some("") => Ok(if orphan_dependents == Some(true) {
             Propagation::Orphan
         } else {
@@ -1592,7 +1574,7 @@ pub fn delete(
             if is_crd && let Ok(crd) = decode::<CustomResourceDefinition>(r, live.clone()) {
                 delete_custom_resources(c, &crd::ResourceDescription::from_crd(&crd));
             }
-            if !c.delete_generic(&r.store_kind(), &key) {
+            if !c.delete_generic_with(&r.store_kind(), &key, p) {
                 return Err(Status::method_not_allowed(format!(
                     "{} \"{name}\" is recorded by the engine and cannot be deleted",
                     r.qualified()
