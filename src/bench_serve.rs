@@ -28,6 +28,8 @@ pub struct LoadConfig {
     pub sample_every: Duration,
     /// `timeoutSeconds` of each watch request; a watch the server ends is resumed.
     pub watch_timeout: u32,
+    /// The process whose resident set is sampled (the server's); `None`: this one.
+    pub server_pid: Option<u32>,
 }
 
 /// What was measured.
@@ -75,10 +77,14 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-/// This process's resident set size in MB, from `/proc/self/status` (`VmRSS`); `None` where
-/// there is no procfs.
-pub fn rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+/// The resident set size in MB of process `pid` (`None`: this one), from
+/// `/proc/<pid>/status` (`VmRSS`); `None` where there is no procfs.
+pub fn rss_mb(pid: Option<u32>) -> Option<f64> {
+    let path = match pid {
+        Some(pid) => format!("/proc/{pid}/status"),
+        None => "/proc/self/status".to_string(),
+    };
+    let status = std::fs::read_to_string(path).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
@@ -165,7 +171,7 @@ pub async fn load(client: kube::Client, cfg: LoadConfig) -> LoadReport {
     for i in 0..total {
         ticker.tick().await;
         if started.elapsed() >= next_sample {
-            if let Some(mb) = rss_mb() {
+            if let Some(mb) = rss_mb(cfg.server_pid) {
                 report.rss.push((started.elapsed().as_secs_f64(), mb));
             }
             next_sample += cfg.sample_every;
@@ -218,7 +224,7 @@ pub async fn load(client: kube::Client, cfg: LoadConfig) -> LoadReport {
         }
     }
     report.elapsed = started.elapsed();
-    if let Some(mb) = rss_mb() {
+    if let Some(mb) = rss_mb(cfg.server_pid) {
         report.rss.push((report.elapsed.as_secs_f64(), mb));
     }
     // Let the last events reach every watcher, then stop them.
@@ -338,20 +344,25 @@ pub struct BenchServeArgs {
     /// One JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Serve from this process instead of a `kubespec serve` child process. The resident set
+    /// sampled is then the server's and the load generator's together.
+    #[arg(long)]
+    pub in_process: bool,
 }
 
 fn parse_wall_duration(s: &str) -> Result<Duration, String> {
     kubespec_server::parse_duration(s).map(|m| Duration::from_millis(m.0))
 }
 
-/// Starts `kubespec serve`'s server in this process on a loopback port (plain HTTP with a
-/// bearer token, which kube-rs sends), drives it with [`load`] through a kube-rs client built
-/// from a kubeconfig, and prints what it measured.
+/// Starts a server on a loopback port (plain HTTP with a bearer token, which kube-rs sends):
+/// by default a `kubespec serve` child process, so that the resident set sampled is the
+/// server's alone; with `--in-process`, in this process. Drives it with [`load`] through a
+/// kube-rs client built from a kubeconfig, and prints what it measured.
 ///
 /// # Errors
 ///
-/// The runtime or the listener cannot start, or the server answered wrongly (errors, missed or
-/// duplicated watch events): the numbers are printed first.
+/// The runtime, the listener or the child cannot start, or the server answered wrongly
+/// (errors, missed or duplicated watch events): the numbers are printed first.
 pub fn bench_serve(args: BenchServeArgs) -> Result<(), crate::error::CliError> {
     use crate::error::CliError;
     if args.rate == 0 || args.objects == 0 {
@@ -365,39 +376,20 @@ pub fn bench_serve(args: BenchServeArgs) -> Result<(), crate::error::CliError> {
         .build()
         .map_err(CliError::Runtime)?;
     let report = runtime.block_on(async {
-        let token = format!("{:032x}", rand::random::<u128>());
-        let cluster = kubespec_engine::Cluster::new(kubespec_engine::ClusterConfig {
-            trace: false,
-            ..Default::default()
-        });
-        let state = kubespec_server::AppState::new(
-            cluster,
-            kubespec_server::Config {
-                token: Some(token.clone()),
-                ..Default::default()
-            },
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|e| CliError::Serve(format!("cannot listen on loopback: {e}")))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| CliError::Serve(format!("cannot read the bound address: {e}")))?;
-        let server = tokio::spawn(async move {
-            axum::serve(listener, kubespec_server::router(state)).await
-        });
-        let kubeconfig = format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: bench\n  cluster:\n    server: http://{addr}\n\
-             users:\n- name: bench\n  user:\n    token: {token}\ncontexts:\n- name: bench\n  context:\n    \
-             cluster: bench\n    user: bench\n    namespace: default\ncurrent-context: bench\n"
-        );
+        let (kubeconfig, server) = if args.in_process {
+            let (kubeconfig, task) = serve_in_process().await?;
+            (kubeconfig, Server::Task(task))
+        } else {
+            let child = ChildServer::start()?;
+            (child.kubeconfig().await?, Server::Child(child))
+        };
         let kc = kube::config::Kubeconfig::from_yaml(&kubeconfig)
             .map_err(|e| CliError::Serve(format!("kubeconfig: {e}")))?;
         let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
             .await
             .map_err(|e| CliError::Serve(format!("kubeconfig: {e}")))?;
-        let client = kube::Client::try_from(config)
-            .map_err(|e| CliError::Serve(format!("client: {e}")))?;
+        let client =
+            kube::Client::try_from(config).map_err(|e| CliError::Serve(format!("client: {e}")))?;
         let report = load(
             client,
             LoadConfig {
@@ -408,17 +400,130 @@ pub fn bench_serve(args: BenchServeArgs) -> Result<(), crate::error::CliError> {
                 objects: args.objects,
                 sample_every: Duration::from_secs(10),
                 watch_timeout: args.watch_timeout,
+                server_pid: server.pid(),
             },
         )
         .await;
-        server.abort();
+        drop(server);
         Ok::<_, CliError>(report)
     })?;
     print_report(&args, &report);
     if report.clean() {
         Ok(())
     } else {
-        Err(CliError::Failed)
+        Err(crate::error::CliError::Failed)
+    }
+}
+
+/// The server under load; stopped when dropped.
+enum Server {
+    Task(tokio::task::JoinHandle<std::io::Result<()>>),
+    Child(ChildServer),
+}
+
+impl Server {
+    fn pid(&self) -> Option<u32> {
+        match self {
+            Server::Task(_) => None,
+            Server::Child(c) => Some(c.child.id()),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Server::Task(t) = self {
+            t.abort();
+        }
+    }
+}
+
+/// The server in this process; returns its kubeconfig.
+async fn serve_in_process()
+-> Result<(String, tokio::task::JoinHandle<std::io::Result<()>>), crate::error::CliError> {
+    use crate::error::CliError;
+    let token = format!("{:032x}", rand::random::<u128>());
+    let cluster = kubespec_engine::Cluster::new(kubespec_engine::ClusterConfig {
+        trace: false,
+        ..Default::default()
+    });
+    let state = kubespec_server::AppState::new(
+        cluster,
+        kubespec_server::Config {
+            token: Some(token.clone()),
+            ..Default::default()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| CliError::Serve(format!("cannot listen on loopback: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::Serve(format!("cannot read the bound address: {e}")))?;
+    let task =
+        tokio::spawn(async move { axum::serve(listener, kubespec_server::router(state)).await });
+    let kubeconfig = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: bench\n  cluster:\n    server: http://{addr}\n\
+         users:\n- name: bench\n  user:\n    token: {token}\ncontexts:\n- name: bench\n  context:\n    \
+         cluster: bench\n    user: bench\n    namespace: default\ncurrent-context: bench\n"
+    );
+    Ok((kubeconfig, task))
+}
+
+/// `kubespec serve --port 0 --insecure-http` as a child process, killed when dropped.
+struct ChildServer {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+}
+
+impl ChildServer {
+    fn start() -> Result<ChildServer, crate::error::CliError> {
+        use crate::error::CliError;
+        let exe = std::env::current_exe()
+            .map_err(|e| CliError::Serve(format!("cannot find the kubespec binary: {e}")))?;
+        let dir = std::env::temp_dir().join(format!(
+            "kubespec-bench-serve-{}-{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| CliError::Serve(format!("cannot create {}: {e}", dir.display())))?;
+        let child = std::process::Command::new(exe)
+            .args(["serve", "--port", "0", "--insecure-http", "--kubeconfig"])
+            .arg(dir.join("kubeconfig"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .map_err(|e| CliError::Serve(format!("cannot start kubespec serve: {e}")))?;
+        Ok(ChildServer { child, dir })
+    }
+
+    /// Waits (at most 30 s) for the child to write its kubeconfig.
+    async fn kubeconfig(&self) -> Result<String, crate::error::CliError> {
+        let path = self.dir.join("kubeconfig");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(text) = std::fs::read_to_string(&path)
+                && text.contains("current-context")
+            {
+                return Ok(text);
+            }
+            if Instant::now() > deadline {
+                return Err(crate::error::CliError::Serve(format!(
+                    "kubespec serve wrote no kubeconfig at {} within 30 s",
+                    path.display()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -450,6 +555,7 @@ fn print_report(args: &BenchServeArgs, r: &LoadReport) {
             "unexpected": sum(|w| w.unexpected),
             "out_of_order": sum(|w| w.out_of_order),
             "watches_resumed": sum(|w| w.resumed),
+            "server_in_process": args.in_process,
             "rss_mb": r.rss.iter().map(|(t, mb)| serde_json::json!([t, mb])).collect::<Vec<_>>(),
             "rss_mb_first": rss_first,
             "rss_mb_last": rss_last,
@@ -458,10 +564,15 @@ fn print_report(args: &BenchServeArgs, r: &LoadReport) {
         println!("{v}");
     } else {
         println!(
-            "{} watch streams, {} requests/s (gets and merge patches) for {:.1} s on loopback",
+            "{} watch streams, {} requests/s (gets and merge patches) for {:.1} s on loopback, server {}",
             args.watchers,
             args.rate,
-            r.elapsed.as_secs_f64()
+            r.elapsed.as_secs_f64(),
+            if args.in_process {
+                "in this process"
+            } else {
+                "in its own process"
+            }
         );
         println!(
             " requests {}  errors {}  acknowledged patches {}",
@@ -492,7 +603,12 @@ fn print_report(args: &BenchServeArgs, r: &LoadReport) {
             .iter()
             .map(|(t, mb)| format!("{t:.0}s:{mb:.1}"))
             .collect();
-        println!(" resident MB over time: {}", samples.join(" "));
+        let whose = if args.in_process {
+            "server and load generator"
+        } else {
+            "server"
+        };
+        println!(" {whose} resident MB over time: {}", samples.join(" "));
         for e in r.errors.iter().take(10) {
             println!(" error: {e}");
         }
