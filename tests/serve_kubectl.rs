@@ -1039,3 +1039,46 @@ fn kubectl_delete_cascade_foreground_waits_for_dependents_and_orphan_keeps_them(
     let out = must(&server, &["get", "pods", "-l", "app=nginx", "--no-headers"]);
     assert_eq!(out.lines().count(), 2, "{out}");
 }
+
+#[test]
+fn kubectl_server_dry_run_and_diff_change_nothing() {
+    if !kubectl_available() {
+        eprintln!("skipped: kubectl is not on PATH");
+        return;
+    }
+    let server = start(&["--time-scale", "0"]);
+    let manifest = write(&server, "nginx.yaml", NGINX);
+    let out = must(&server, &["apply", "--dry-run=server", "-f", &manifest]);
+    assert_eq!(out.trim(), "deployment.apps/nginx created (server dry run)");
+    let (ok, _, err) = kubectl(&server, &["get", "deployment", "nginx"]);
+    assert!(!ok && err.contains("not found"), "{err}");
+
+    must(&server, &["apply", "-f", &manifest]);
+    // kubectl diff: a server-side dry run of the change; exit code 1 means "differences".
+    let three = write(
+        &server,
+        "three.yaml",
+        &NGINX.replace("replicas: 2", "replicas: 3"),
+    );
+    let (ok, out, err) = kubectl(&server, &["diff", "-f", &three]);
+    assert!(!ok, "diff exits 1 when there are differences: {out}{err}");
+    assert!(
+        out.lines().any(|l| l.trim() == "-  replicas: 2")
+            && out.lines().any(|l| l.trim() == "+  replicas: 3"),
+        "{out}{err}"
+    );
+    let (ok, out, err) = kubectl(&server, &["diff", "-f", &manifest]);
+    assert!(ok, "no differences: {out}{err}");
+    let out = jsonpath(&server, &["deployment", "nginx"], "{.spec.replicas}");
+    assert_eq!(out, "2");
+    let out = must(
+        &server,
+        &["delete", "deployment", "nginx", "--dry-run=server"],
+    );
+    assert_eq!(
+        out.trim(),
+        "deployment.apps \"nginx\" deleted (server dry run)"
+    );
+    let out = jsonpath(&server, &["deployment", "nginx"], "{.metadata.name}");
+    assert_eq!(out, "nginx");
+}

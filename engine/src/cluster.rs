@@ -132,7 +132,7 @@ pub enum Timer {
     MetricsScrape,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct TimerEntry {
     at: Millis,
     seq: u64,
@@ -156,7 +156,7 @@ impl Ord for TimerEntry {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Lane {
     queue: VecDeque<ObjectKey>,
     queued: HashSet<ObjectKey>,
@@ -210,7 +210,7 @@ pub enum Propagation {
 }
 
 /// The in-memory cluster. Pure: no I/O, no wall clock, no threads.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Cluster {
     now: Millis,
     seq: u64,

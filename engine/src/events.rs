@@ -60,7 +60,7 @@ pub struct Event {
 /// each time it doubles.
 const CHUNK: usize = 4096;
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct EventLog {
     chunks: Vec<Vec<Event>>,
     len: usize,

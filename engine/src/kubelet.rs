@@ -45,14 +45,14 @@ const MOUNT_RETRY_MAX: Millis = Millis::from_secs(122);
 /// periodic pod resync; inferred: upstream gives "the sync period plus the cache delay").
 const VOLUME_RESYNC: Millis = Millis::from_secs(60);
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Kubelet {
     pods: HashMap<ObjectKey, PodRuntime>,
     next_ip: u32,
     next_container_id: u64,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct PodRuntime {
     uid: String,
     ip: String,
@@ -95,7 +95,7 @@ enum Role {
     App,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Container {
     name: String,
     role: Role,

@@ -146,7 +146,7 @@ impl PodSample {
 }
 
 /// Everything the spec writer set, and the samples of the last scrape.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct MetricsModel {
     scraping: bool,
     /// Total demand per workload and resource, spread over its ready pods.

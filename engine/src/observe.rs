@@ -54,7 +54,7 @@ pub struct DeploymentHistory {
     current: BTreeMap<String, i32>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Observer {
     pub deployments: BTreeMap<ObjectKey, DeploymentHistory>,
     /// Per StatefulSet, the pods its controller created and deleted, in order.

@@ -250,7 +250,7 @@ impl Resource for ControllerRevision {
 ///
 /// Lookups are hashed (a rollout of 10,000 replicas does hundreds of thousands of them);
 /// every iteration is in key order, so walks over a table stay deterministic.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Table<T> {
     /// Key → slot in `slots`.
     map: FxHashMap<ObjectKey, u32>,
@@ -370,7 +370,7 @@ pub struct GenericObject {
 }
 
 /// The tables. Read freely; write only through [`crate::Cluster`].
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Store {
     pub deployments: Table<Deployment>,
     pub replicasets: Table<ReplicaSet>,
@@ -438,7 +438,7 @@ impl PodFacts {
 }
 
 /// Interned label sets with reference counts: pods stamped from one template share one entry.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct LabelSets {
     ids: FxHashMap<BTreeMap<String, String>, u32>,
     /// By id: the set and how many pods use it (`None` when free).

@@ -34,7 +34,7 @@ enum Record {
     },
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Trace {
     enabled: bool,
     records: Vec<Record>,

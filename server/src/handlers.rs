@@ -180,12 +180,28 @@ impl Req {
             .is_some_and(crate::table::wants_table)
     }
 
-    fn reject_dry_run(&self) -> Result<(), Status> {
+    /// `dryRun`: `All` (the only directive upstream knows) or nothing. `options` names the
+    /// verb's options kind in the error, as upstream's validation does.
+    fn dry_run(&self, options: &str) -> Result<bool, Status> {
         match self.q("dryRun") {
-            None | Some("") => Ok(()),
-            Some(_) => Err(Status::bad_request(
-                "dryRun is not supported by kubespec serve; send the request without it",
+            None | Some("") => Ok(false),
+            Some("All") => Ok(true),
+            Some(other) => Err(Status::new(
+                422,
+                "Invalid",
+                format!(
+                    "{options}.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: \"{other}\": supported values: \"All\""
+                ),
             )),
+        }
+    }
+
+    /// Runs a write on the cluster, or on a copy of it for a dry run.
+    fn write<R>(&self, dry_run: bool, f: impl FnOnce(&mut Cluster) -> R) -> R {
+        if dry_run {
+            self.state.dry_run(f)
+        } else {
+            self.state.write(f)
         }
     }
 }
@@ -299,7 +315,7 @@ fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
         }
         (&Method::GET, Some(n), _) => Ok(ok(&req.state.read(|c| rest::get(c, r, ns, n))?)),
         (&Method::POST, None, None) => {
-            req.reject_dry_run()?;
+            let dry = req.dry_run("CreateOptions")?;
             if r.namespaced && namespace.is_none() {
                 return Err(Status::method_not_allowed(
                     "the server does not allow this method on the requested resource",
@@ -309,14 +325,17 @@ fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
             let warnings = fieldvalidation::check(r, &body, req.field_validation()?)?;
             let manager = req.field_manager();
             let fv = rest::FieldValidation::parse(req.q("fieldValidation"))?;
-            let created = req.state.write(|c| {
+            let mut created = req.write(dry, |c| {
                 let body = own_update(r, None, None, body, &manager, &rfc3339(c.now()));
                 rest::create_with(c, r, ns, body, fv)
             })?;
+            if dry {
+                dry_run_version(&mut created.object, None);
+            }
             Ok(written(201, &created, warnings))
         }
         (&Method::PUT, Some(n), sub) => {
-            req.reject_dry_run()?;
+            let dry = req.dry_run("UpdateOptions")?;
             let body = req.json_body()?;
             let warnings = match sub {
                 Some("scale") => Vec::new(),
@@ -324,10 +343,14 @@ fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
             };
             let manager = req.field_manager();
             let fv = rest::FieldValidation::parse(req.q("fieldValidation"))?;
-            let out = req.state.write(|c| {
+            let out = req.write(dry, |c| {
                 let old = rest::get(c, r, ns, n).ok();
                 let now = rfc3339(c.now());
-                match sub {
+                let live = match sub {
+                    Some("scale") => rest::get_scale(c, r, ns, n).ok(),
+                    _ => old.clone(),
+                };
+                let out = match sub {
                     Some("scale") => rest::update_scale(c, r, ns, n, &body).map(no_warnings),
                     Some(_) => {
                         let body = own_update(r, sub, old.as_ref(), body, &manager, &now);
@@ -337,29 +360,47 @@ fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
                         let body = own_update(r, None, old.as_ref(), body, &manager, &now);
                         rest::update_with(c, r, ns, n, body, Subresource::Main, fv)
                     }
-                }
+                };
+                out.map(|mut w| {
+                    if dry {
+                        dry_run_version(&mut w.object, live.as_ref());
+                    }
+                    w
+                })
             })?;
             Ok(written(200, &out, warnings))
         }
         (&Method::PATCH, Some(n), sub) => {
-            req.reject_dry_run()?;
-            patch(req, r, ns, n, sub)
+            let dry = req.dry_run("PatchOptions")?;
+            patch(req, r, ns, n, sub, dry)
         }
         (&Method::DELETE, Some(n), None) => {
-            req.reject_dry_run()?;
-            let (p, precondition) = delete_options(req)?;
-            let out = req
-                .state
-                .write(|c| rest::delete(c, r, ns, n, p, precondition.as_deref()))?;
+            let DeleteOpts {
+                propagation: p,
+                precondition,
+                dry_run: dry,
+            } = delete_options(req)?;
+            let out = req.write(dry, |c| {
+                let live = rest::get(c, r, ns, n).ok();
+                rest::delete(c, r, ns, n, p, precondition.as_deref()).map(|mut v| {
+                    if dry {
+                        dry_run_version(&mut v, live.as_ref());
+                    }
+                    v
+                })
+            })?;
             Ok(ok(&out))
         }
         (&Method::DELETE, None, None) => {
-            req.reject_dry_run()?;
-            let (p, _) = delete_options(req)?;
+            let DeleteOpts {
+                propagation: p,
+                dry_run: dry,
+                ..
+            } = delete_options(req)?;
             let selectors = selectors(req, r)?;
-            let items = req
-                .state
-                .write(|c| rest::delete_collection(c, r, namespace, &selectors, p))?;
+            let items = req.write(dry, |c| {
+                rest::delete_collection(c, r, namespace, &selectors, p)
+            })?;
             Ok(ok(&list_doc(
                 r,
                 items,
@@ -396,13 +437,42 @@ fn selectors(req: &Req, r: &ResourceInfo) -> Result<Selectors, Status> {
     Selectors::parse(r.kind, req.q("labelSelector"), req.q("fieldSelector"))
 }
 
-fn delete_options(req: &Req) -> Result<(kubespec_engine::Propagation, Option<String>), Status> {
+/// A DELETE's options: propagation, the resourceVersion precondition, and whether it is a dry
+/// run.
+struct DeleteOpts {
+    propagation: kubespec_engine::Propagation,
+    precondition: Option<String>,
+    dry_run: bool,
+}
+
+fn delete_options(req: &Req) -> Result<DeleteOpts, Status> {
     // DeleteOptions come in the body (kubectl, kube-rs) or the query.
     let opts: Value = if req.body.is_empty() {
         Value::Null
     } else {
         req.json_body()?
     };
+    let mut dry_run = req.dry_run("DeleteOptions")?;
+    for d in opts
+        .get("dryRun")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        match d.as_str() {
+            Some("All") => dry_run = true,
+            other => {
+                return Err(Status::new(
+                    422,
+                    "Invalid",
+                    format!(
+                        "DeleteOptions.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: \"{}\": supported values: \"All\"",
+                        other.unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+    }
     let policy = opts
         .get("propagationPolicy")
         .and_then(Value::as_str)
@@ -415,7 +485,11 @@ fn delete_options(req: &Req) -> Result<(kubespec_engine::Propagation, Option<Str
         .pointer("/preconditions/resourceVersion")
         .and_then(Value::as_str)
         .map(str::to_string);
-    Ok((rest::propagation(policy, orphan)?, precondition))
+    Ok(DeleteOpts {
+        propagation: rest::propagation(policy, orphan)?,
+        precondition,
+        dry_run,
+    })
 }
 
 fn list_doc(
@@ -532,6 +606,7 @@ fn patch(
     ns: &str,
     name: &str,
     sub: Option<&str>,
+    dry: bool,
 ) -> Result<Response, Status> {
     let ct = req
         .headers
@@ -553,33 +628,33 @@ fn patch(
     let fv = rest::FieldValidation::parse(req.q("fieldValidation"))?;
     let directive = req.field_validation()?;
     let mut warnings = Vec::new();
-    let (out, created) =
-        req.state.write(|c| {
-            let live = match sub {
-                Some("scale") => rest::get_scale(c, r, ns, name).ok(),
-                _ => rest::get(c, r, ns, name).ok(),
-            };
-            let now = rfc3339(c.now());
-            let new = match custom_schema(c, r, sub) {
-                Some(schema) => custom_patch(
-                    r,
-                    name,
-                    live.as_ref(),
-                    &req.body,
-                    &patch_type,
-                    &now,
-                    &schema,
-                )?,
-                None => apply_patch(r, sub, name, live.as_ref(), &req.body, &patch_type, &now)?,
-            };
-            if sub != Some("scale") {
-                warnings = fieldvalidation::check(r, &new, directive)?;
-            }
-            // Server-side apply records its own ownership; other patches are updates by `manager`.
-            let new = match patch_type {
-                PatchType::Apply { .. } => new,
-                _ => own_update(r, sub, live.as_ref(), new, &manager, &now),
-            };
+    let (out, created) = req.write(dry, |c| {
+        let live = match sub {
+            Some("scale") => rest::get_scale(c, r, ns, name).ok(),
+            _ => rest::get(c, r, ns, name).ok(),
+        };
+        let now = rfc3339(c.now());
+        let new = match custom_schema(c, r, sub) {
+            Some(schema) => custom_patch(
+                r,
+                name,
+                live.as_ref(),
+                &req.body,
+                &patch_type,
+                &now,
+                &schema,
+            )?,
+            None => apply_patch(r, sub, name, live.as_ref(), &req.body, &patch_type, &now)?,
+        };
+        if sub != Some("scale") {
+            warnings = fieldvalidation::check(r, &new, directive)?;
+        }
+        // Server-side apply records its own ownership; other patches are updates by `manager`.
+        let new = match patch_type {
+            PatchType::Apply { .. } => new,
+            _ => own_update(r, sub, live.as_ref(), new, &manager, &now),
+        };
+        let out =
             match (sub, live.is_some()) {
                 (Some("scale"), _) => rest::update_scale(c, r, ns, name, &new)
                     .map(no_warnings)
@@ -589,9 +664,27 @@ fn patch(
                     .map(|v| (v, false)),
                 (None, true) => rest::update_with(c, r, ns, name, new, Subresource::Main, fv)
                     .map(|v| (v, false)),
+            };
+        out.map(|(mut w, created)| {
+            if dry {
+                dry_run_version(&mut w.object, live.as_ref());
             }
-        })?;
+            (w, created)
+        })
+    })?;
     Ok(written(if created { 201 } else { 200 }, &out, warnings))
+}
+
+/// What a dry run answers for `metadata.resourceVersion`: the live object's (none for a
+/// creation), since nothing was stored (upstream's `DryRunnableStorage`).
+fn dry_run_version(answer: &mut Value, live: Option<&Value>) {
+    let Some(m) = answer.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    match live.and_then(|l| l.pointer("/metadata/resourceVersion")) {
+        Some(rv) => m.insert("resourceVersion".into(), rv.clone()),
+        None => m.remove("resourceVersion"),
+    };
 }
 
 /// A write's response: the object, with a `Warning` header per warning: the built-in kinds'

@@ -115,6 +115,13 @@ impl AppState {
         out
     }
 
+    /// A dry run (`dryRun=All`): runs `f` on a copy of the cluster, so admission, defaulting
+    /// and validation happen but nothing is stored, no controller reacts and no watcher hears.
+    pub fn dry_run<R>(&self, f: impl FnOnce(&mut Cluster) -> R) -> R {
+        let mut copy = self.lock().clone();
+        f(&mut copy)
+    }
+
     fn publish(&self, rv: u64) {
         self.shared.changes.send_if_modified(|old| {
             let changed = *old != rv;

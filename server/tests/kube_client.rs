@@ -881,3 +881,92 @@ async fn kube_rs_over_tcp_sends_the_kubeconfig_token_over_plain_http() {
     );
     serving.abort();
 }
+
+#[tokio::test]
+async fn dry_runs_admit_and_answer_but_store_nothing() {
+    let (state, client) = server(Config::default());
+    let deps: Api<Deployment> = Api::default_namespaced(client.clone());
+    let dry_post = PostParams {
+        dry_run: true,
+        ..Default::default()
+    };
+
+    // Create: the answer is defaulted and has a uid, but no resourceVersion; nothing is stored
+    // and no controller reacts.
+    let rv_before = state.read(|c| c.resource_version());
+    let answer = deps.create(&dry_post, &deployment("web", 2)).await.unwrap();
+    assert!(answer.metadata.uid.is_some());
+    assert_eq!(answer.metadata.resource_version, None);
+    let spec = answer.spec.as_ref().unwrap();
+    assert_eq!(spec.revision_history_limit, Some(10), "defaulted");
+    assert!(deps.get_opt("web").await.unwrap().is_none());
+    assert_eq!(state.read(|c| c.resource_version()), rv_before);
+    // Validation runs: an invalid object is refused as it would be.
+    let e = deps
+        .create(&dry_post, &deployment("bad", -1))
+        .await
+        .unwrap_err();
+    assert!(matches!(&e, kube::Error::Api(s) if s.code == 422), "{e}");
+
+    // Patch (and server-side apply): the answer shows the change, with the live version.
+    deps.create(&PostParams::default(), &deployment("web", 2))
+        .await
+        .unwrap();
+    let live = deps.get("web").await.unwrap();
+    let patched = deps
+        .patch(
+            "web",
+            &PatchParams::default().dry_run(),
+            &Patch::Merge(json!({"spec": {"replicas": 5}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(patched.spec.as_ref().unwrap().replicas, Some(5));
+    assert_eq!(
+        patched.metadata.resource_version,
+        live.metadata.resource_version
+    );
+    let applied = deps
+        .patch(
+            "web",
+            &PatchParams::apply("kubectl").force().dry_run(),
+            &Patch::Apply(json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web"}, "spec": {"replicas": 7}
+            })),
+        )
+        .await
+        .unwrap();
+    assert_eq!(applied.spec.as_ref().unwrap().replicas, Some(7));
+    let now = deps.get("web").await.unwrap();
+    assert_eq!(now.spec.as_ref().unwrap().replicas, Some(2));
+
+    // Delete: the object stays.
+    deps.delete(
+        "web",
+        &DeleteParams {
+            dry_run: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(deps.get_opt("web").await.unwrap().is_some());
+
+    // An unknown directive is refused with upstream's words.
+    let req = axum::http::Request::post("/api/v1/namespaces/default/configmaps?dryRun=Some")
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&config_map("x", "1")).unwrap())
+        .unwrap();
+    let e = client.request::<ConfigMap>(req).await.unwrap_err();
+    match e {
+        kube::Error::Api(s) => {
+            assert_eq!(s.code, 422);
+            assert_eq!(
+                s.message,
+                "CreateOptions.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: \"Some\": supported values: \"All\""
+            );
+        }
+        other => panic!("{other}"),
+    }
+}

@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::{BTreeMap, BTreeSet};
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct SchedulerState {
     /// The nodes, by index, in the order they were added.
     nodes: Vec<NodeSlot>,
@@ -29,7 +29,7 @@ pub struct SchedulerState {
     unschedulable: BTreeSet<ObjectKey>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct NodeSlot {
     name: String,
     capacity: u32,

@@ -41,7 +41,7 @@ pub const SOURCE: &str = "horizontal-pod-autoscaler";
 
 /// The controller's per-HPA memory, keyed by HPA, and the selector each HPA's target had at its
 /// last sync (upstream's `hpaSelectors`, used to find pods controlled by more than one HPA).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct HpaStates(
     BTreeMap<ObjectKey, HpaState>,
     BTreeMap<ObjectKey, LabelSelector>,
