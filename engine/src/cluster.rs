@@ -252,6 +252,9 @@ pub struct Cluster {
     /// What the Established CustomResourceDefinitions serve, rebuilt by the REST layer on
     /// every CRD write ([`crate::api::rest::refresh_custom_resources`]).
     pub custom_resources: crate::api::rest::CustomResources,
+    /// uids of the owners in a foreground deletion, waiting for their dependents (see `gc`):
+    /// while it is empty, a removal looks up no owner.
+    waiting_for_dependents: HashSet<String>,
 }
 
 impl Cluster {
@@ -283,6 +286,7 @@ impl Cluster {
             next_service_ip: 0,
             service_env_cache: Default::default(),
             custom_resources: Default::default(),
+            waiting_for_dependents: HashSet::default(),
             selecting_services: 0,
             change_log: None,
         };

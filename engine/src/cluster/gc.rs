@@ -78,15 +78,20 @@ pub(crate) fn finalized(m: &ObjectMeta, pod: bool) -> bool {
 impl Cluster {
     /// The metadata of an object, if it exists.
     pub(crate) fn meta_of(&self, o: &Obj) -> Option<ObjectMeta> {
+        self.with_meta(o, ObjectMeta::clone)
+    }
+
+    /// `f` of the metadata of an object, if it exists; a typed object's is not copied.
+    fn with_meta<R>(&self, o: &Obj, f: impl FnOnce(&ObjectMeta) -> R) -> Option<R> {
         match o {
             Obj::Typed(kind, key) => {
-                with_type!(*kind, T => T::table(&self.store).get(key).map(|x| x.meta().clone()))
+                with_type!(*kind, T => T::table(&self.store).get(key).map(|x| f(x.meta())))
             }
             Obj::Generic(kind, key) => self
                 .store
                 .generic
                 .get(&(kind.clone(), key.clone()))
-                .map(|g| generic_meta(&g.value)),
+                .map(|g| f(&generic_meta(&g.value))),
         }
     }
 
@@ -128,8 +133,8 @@ impl Cluster {
             }
         };
         candidates.into_iter().find(|o| {
-            self.meta_of(o)
-                .is_some_and(|m| m.uid.as_deref() == Some(&r.uid))
+            self.with_meta(o, |m| m.uid.as_deref() == Some(&r.uid))
+                .unwrap_or(false)
         })
     }
 
@@ -142,8 +147,8 @@ impl Cluster {
             .filter(|r| r.uid != gone_uid)
             .any(|r| {
                 self.find_owner(namespace, r)
-                    .and_then(|o| self.meta_of(&o))
-                    .is_some_and(|om| !waiting_for_dependents(&om))
+                    .and_then(|o| self.with_meta(&o, |om| !waiting_for_dependents(om)))
+                    .unwrap_or(false)
             })
     }
 
@@ -215,6 +220,9 @@ impl Cluster {
     /// policy): it gets its deletionTimestamp, a grace period of 0 and, for a foreground
     /// deletion, the `foregroundDeletion` finalizer.
     pub(crate) fn mark_deleting(&mut self, o: &Obj, foreground: bool) {
+        if foreground && let Some(uid) = self.with_meta(o, |m| m.uid.clone()).flatten() {
+            self.waiting_for_dependents.insert(uid);
+        }
         let now = self.now.to_time();
         let mark = move |m: &mut ObjectMeta| {
             if m.deletion_timestamp.is_none() {
@@ -250,8 +258,20 @@ impl Cluster {
     /// and has no blocking dependent left, loses its `foregroundDeletion` finalizer (and goes
     /// when that was the last one).
     pub(crate) fn release_owners(&mut self, gone: &ObjectMeta) {
+        if self.waiting_for_dependents.is_empty() {
+            return;
+        }
+        if let Some(uid) = gone.uid.as_deref() {
+            self.waiting_for_dependents.remove(uid);
+        }
         let namespace = gone.namespace.clone().unwrap_or_default();
-        for r in gone.owner_references.iter().flatten() {
+        let waiting: Vec<&OwnerReference> = gone
+            .owner_references
+            .iter()
+            .flatten()
+            .filter(|r| self.waiting_for_dependents.contains(&r.uid))
+            .collect();
+        for r in waiting {
             if let Some(owner) = self.find_owner(&namespace, r) {
                 self.release_if_done(&owner);
             }
@@ -260,14 +280,15 @@ impl Cluster {
 
     fn release_if_done(&mut self, o: &Obj) {
         let Some(m) = self.meta_of(o) else { return };
+        let uid = m.uid.clone().unwrap_or_default();
         if !waiting_for_dependents(&m) {
+            self.waiting_for_dependents.remove(&uid);
             return;
         }
-        let uid = m.uid.clone().unwrap_or_default();
         let blocked = self
             .dependents_of(&uid)
             .iter()
-            .any(|d| self.meta_of(d).is_some_and(|dm| blocks(&dm, &uid)));
+            .any(|d| self.with_meta(d, |dm| blocks(dm, &uid)).unwrap_or(false));
         if blocked {
             return;
         }
