@@ -204,16 +204,7 @@ impl AppState {
         let api_version = obj["apiVersion"].as_str().unwrap_or_default().to_string();
         let kind = obj["kind"].as_str().unwrap_or_default().to_string();
         let (group, version) = api_version.rsplit_once('/').unwrap_or(("", &api_version));
-        let r = rest::RESOURCES
-            .iter()
-            .find(|r| r.group == group && r.version == version && r.kind == kind)
-            .ok_or_else(|| {
-                rest::Status::new(
-                    404,
-                    "NotFound",
-                    format!("no matches for kind \"{kind}\" in version \"{api_version}\""),
-                )
-            })?;
+        let (group, version) = (group.to_string(), version.to_string());
         let ns = obj
             .pointer("/metadata/namespace")
             .and_then(|v| v.as_str())
@@ -225,10 +216,21 @@ impl AppState {
             .unwrap_or_default()
             .to_string();
         self.write(|c| {
-            if !name.is_empty() && rest::get(c, r, &ns, &name).is_ok() {
-                rest::update(c, r, &ns, &name, obj, rest::Subresource::Main)
+            // The built-in kinds, and the kinds of the CRDs applied before (files apply in order).
+            let r = rest::served(c)
+                .into_iter()
+                .find(|r| r.group == group && r.version == version && r.kind == kind)
+                .ok_or_else(|| {
+                    rest::Status::new(
+                        404,
+                        "NotFound",
+                        format!("no matches for kind \"{kind}\" in version \"{api_version}\""),
+                    )
+                })?;
+            if !name.is_empty() && rest::get(c, &r, &ns, &name).is_ok() {
+                rest::update(c, &r, &ns, &name, obj, rest::Subresource::Main)
             } else {
-                rest::create(c, r, &ns, obj)
+                rest::create(c, &r, &ns, obj)
             }
         })
     }

@@ -646,3 +646,33 @@ async fn openapi_v3_documents_the_crontab_schema_with_its_gvk() {
         "{patch}"
     );
 }
+
+/// `kubespec serve --apply crd.yaml crontab.yaml`: the files apply in order, so a custom
+/// resource loads once its CRD has.
+#[test]
+fn apply_at_start_loads_custom_resources_after_their_crd() {
+    let state = AppState::new(Cluster::new(ClusterConfig::default()), Config::default());
+    let tab = json!({
+        "apiVersion": "stable.example.com/v1", "kind": "CronTab",
+        "metadata": {"name": "nightly"},
+        "spec": {"cronSpec": "0 3 * * *", "image": "backup:1", "replicas": 1}
+    });
+    let e = state.apply_json(tab.clone()).unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            404,
+            "no matches for kind \"CronTab\" in version \"stable.example.com/v1\""
+        )
+    );
+    state
+        .apply_json(serde_json::to_value(crontab_crd()).unwrap())
+        .unwrap();
+    let created = state.apply_json(tab.clone()).unwrap();
+    assert_eq!(created["metadata"]["name"], "nightly");
+    // A second apply updates it; the schema still holds.
+    let mut bad = tab;
+    bad["spec"]["replicas"] = 20.into();
+    let e = state.apply_json(bad).unwrap_err();
+    assert_eq!(e.code, 422, "{}", e.message);
+}
