@@ -267,28 +267,7 @@ pub(super) fn go_quote(s: &str) -> String {
     out
 }
 
-/// A JSON string as Go's `encoding/json` writes it (HTML-safe: `<`, `>`, `&` escaped), for bad
-/// values whose Go type is not plain `string` (typedefs, map keys and values).
-fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+use crate::api::crd::errors::json_string as json_str;
 
 /// A `map[string]string` as JSON: `null` when nil, keys sorted.
 fn json_map(m: Option<&BTreeMap<String, String>>) -> String {
