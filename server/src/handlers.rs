@@ -742,9 +742,7 @@ fn custom_patch(
     })
 }
 
-/// The `Table` of `items`: for a custom resource, `NAME` and its version's
-/// `additionalPrinterColumns` (or `AGE`), as upstream's `tableconvertor` prints them; for the
-/// built-in kinds, the engine's printers.
+/// The `Table` of `items` (see [`crate::table::table_of`]).
 fn table(
     c: &Cluster,
     r: &ResourceInfo,
@@ -753,94 +751,16 @@ fn table(
     continue_token: Option<&str>,
     include: crate::table::Include,
 ) -> Value {
-    let columns = (r.storage == rest::Storage::Custom)
-        .then(|| c.custom_resources.description(r.group, r.plural))
-        .flatten()
-        .and_then(|d| d.version(r.version))
-        .map(|v| v.printer_columns());
-    let Some(columns) = columns else {
-        return crate::table::table(r, items, c.now(), rv, continue_token, include);
-    };
-    let now_ms = c.now().to_time().0.as_millisecond();
-    let mut defs = vec![json!({"name": "Name", "type": "string", "format": "name",
-        "description": "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names",
-        "priority": 0})];
-    defs.extend(columns.iter().map(|col| {
-        json!({
-            "name": col.name,
-            "type": col.type_,
-            "format": col.format.clone().unwrap_or_default(),
-            "description": col.description.clone().unwrap_or_default(),
-            "priority": col.priority.unwrap_or(0),
-        })
-    }));
-    let rows: Vec<Value> = items
-        .iter()
-        .map(|o| {
-            let mut cells = vec![o.pointer("/metadata/name").cloned().unwrap_or(Value::Null)];
-            for col in &columns {
-                let value = simple_json_path(o, &col.json_path);
-                cells.push(match (col.type_.as_str(), value) {
-                    ("date", Some(Value::String(t))) => t
-                        .parse::<jiff::Timestamp>()
-                        .map(|t| {
-                            kubespec_engine::api::table::human_duration(now_ms - t.as_millisecond())
-                                .into()
-                        })
-                        .unwrap_or_else(|_| "<unknown>".into()),
-                    (_, Some(v)) => v.clone(),
-                    (_, None) => Value::Null,
-                });
-            }
-            let mut row = json!({ "cells": cells });
-            match include {
-                crate::table::Include::None => {}
-                crate::table::Include::Metadata => {
-                    row["object"] = json!({
-                        "kind": "PartialObjectMetadata",
-                        "apiVersion": "meta.k8s.io/v1",
-                        "metadata": o.get("metadata").cloned().unwrap_or(Value::Null),
-                    });
-                }
-                crate::table::Include::Object => row["object"] = o.clone(),
-            }
-            row
-        })
-        .collect();
-    let mut meta = json!({"resourceVersion": rv.to_string()});
-    if let Some(t) = continue_token {
-        meta["continue"] = t.into();
-    }
-    json!({
-        "kind": "Table",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": meta,
-        "columnDefinitions": defs,
-        "rows": rows,
-    })
-}
-
-/// The value at a printer column's JSONPath, for the simple paths CRDs use (`.spec.cronSpec`,
-/// `.status.conditions[0].type`); `None` when absent or when the path is beyond that.
-fn simple_json_path<'a>(obj: &'a Value, path: &str) -> Option<&'a Value> {
-    let path = path.trim().trim_start_matches('{').trim_end_matches('}');
-    let mut cur = obj;
-    for part in path.trim_start_matches('.').split('.') {
-        if part.is_empty() {
-            continue;
-        }
-        let (field, index) = match part.split_once('[') {
-            Some((f, rest)) => (f, Some(rest.trim_end_matches(']').parse::<usize>().ok()?)),
-            None => (part, None),
-        };
-        if !field.is_empty() {
-            cur = cur.get(field)?;
-        }
-        if let Some(i) = index {
-            cur = cur.get(i)?;
-        }
-    }
-    Some(cur)
+    let columns = crate::table::custom_columns(c, r);
+    crate::table::table_of(
+        r,
+        columns.as_deref(),
+        items,
+        c.now(),
+        rv,
+        continue_token,
+        include,
+    )
 }
 
 /// Adds one `Warning: 299 - "<text>"` header per warning, as the API server does.

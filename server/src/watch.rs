@@ -48,6 +48,8 @@ struct Watch {
     /// The kind the change log records the resource's objects under
     /// ([`ResourceInfo::store_kind`]).
     store_kind: String,
+    /// A custom resource's printer columns, for Table rows.
+    columns: Option<Vec<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceColumnDefinition>>,
 }
 
 fn line(kind: &str, object: &Value) -> Bytes {
@@ -70,7 +72,15 @@ impl Watch {
         match self.req.table {
             Some(include) => line(
                 kind,
-                &crate::table::table(&self.req.resource, &[obj], now, self.cursor, None, include),
+                &crate::table::table_of(
+                    &self.req.resource,
+                    self.columns.as_deref(),
+                    &[obj],
+                    now,
+                    self.cursor,
+                    None,
+                    include,
+                ),
             ),
             None => line(kind, &obj),
         }
@@ -180,6 +190,9 @@ pub fn stream(
         next_bookmark: now + bookmark_interval,
         finished: false,
         store_kind: req.resource.store_kind(),
+        columns: req
+            .table
+            .and_then(|_| state.read(|c| crate::table::custom_columns(c, &req.resource))),
         req,
     };
     let rv = w

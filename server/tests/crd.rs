@@ -534,7 +534,7 @@ async fn discovery_lists_crontabs_with_their_short_name_and_subresources() {
         .header("accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
         .body(axum::body::Body::empty())
         .unwrap();
-    let r = router(state).oneshot(req).await.unwrap();
+    let r = router(state.clone()).oneshot(req).await.unwrap();
     let table: Value =
         serde_json::from_slice(&r.into_body().collect().await.unwrap().to_bytes()).unwrap();
     let columns: Vec<&str> = table["columnDefinitions"]
@@ -545,6 +545,27 @@ async fn discovery_lists_crontabs_with_their_short_name_and_subresources() {
         .collect();
     assert_eq!(columns, vec!["Name", "Spec", "Replicas"]);
     assert_eq!(table["rows"][0]["cells"], json!(["t", "*/5 * * * *", 3]));
+
+    // kubectl get -w: each event a one-row Table with the same columns.
+    let req = axum::http::Request::builder()
+        .uri("/apis/stable.example.com/v1/namespaces/default/crontabs?watch=true&timeoutSeconds=1")
+        .header("accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let r = router(state).oneshot(req).await.unwrap();
+    let body = tokio::time::timeout(WAIT, r.into_body().collect())
+        .await
+        .expect("the watch ends at its timeout")
+        .unwrap()
+        .to_bytes();
+    let first: Value = serde_json::from_slice(body.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(first["type"], "ADDED");
+    assert_eq!(first["object"]["kind"], "Table");
+    assert_eq!(first["object"]["columnDefinitions"][1]["name"], "Spec");
+    assert_eq!(
+        first["object"]["rows"][0]["cells"],
+        json!(["t", "*/5 * * * *", 3])
+    );
 }
 
 #[tokio::test]
