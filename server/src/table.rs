@@ -93,19 +93,7 @@ pub fn table_of(
                     (_, None) => Value::Null,
                 });
             }
-            let mut row = json!({ "cells": cells });
-            match include {
-                Include::None => {}
-                Include::Metadata => {
-                    row["object"] = json!({
-                        "kind": "PartialObjectMetadata",
-                        "apiVersion": "meta.k8s.io/v1",
-                        "metadata": o.get("metadata").cloned().unwrap_or(Value::Null),
-                    });
-                }
-                Include::Object => row["object"] = o.clone(),
-            }
-            row
+            engine_table::row(cells, o, include)
         })
         .collect();
     let mut meta = json!({"resourceVersion": rv.to_string()});

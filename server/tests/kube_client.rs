@@ -615,11 +615,11 @@ async fn bad_requests_get_status_objects_not_crashes() {
         (
             send(
                 "POST",
-                "/api/v1/namespaces/default/configmaps?dryRun=All",
+                "/api/v1/namespaces/default/configmaps?dryRun=Bogus",
                 "application/json",
                 br#"{"metadata":{"name":"x"}}"#.to_vec(),
             ),
-            400,
+            422,
         ),
     ];
     for (req, code) in cases {

@@ -1153,6 +1153,24 @@ fn format_list(items: &[String], max: usize) -> String {
     s
 }
 
+/// A Table row: its cells, and the object as `includeObject` asks (none, its metadata as a
+/// `PartialObjectMetadata`, or all of it).
+pub fn row(cells: Vec<Value>, o: &Value, include: IncludeObject) -> Value {
+    let mut row = json!({ "cells": cells });
+    match include {
+        IncludeObject::None => {}
+        IncludeObject::Metadata => {
+            row["object"] = json!({
+                "kind": "PartialObjectMetadata",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": o.get("metadata").cloned().unwrap_or(Value::Null),
+            });
+        }
+        IncludeObject::Object => row["object"] = o.clone(),
+    }
+    row
+}
+
 /// The `Table` for `objects` of `kind` at virtual instant `now`. `list_metadata` is the list's
 /// `metadata` (resourceVersion, continue), carried over.
 pub fn table(
@@ -1176,21 +1194,7 @@ pub fn table(
         .collect();
     let rows: Vec<Value> = objects
         .iter()
-        .map(|o| {
-            let mut row = json!({ "cells": cells(kind, o, now) });
-            match include {
-                IncludeObject::None => {}
-                IncludeObject::Metadata => {
-                    row["object"] = json!({
-                        "kind": "PartialObjectMetadata",
-                        "apiVersion": "meta.k8s.io/v1",
-                        "metadata": o.get("metadata").cloned().unwrap_or(Value::Null),
-                    });
-                }
-                IncludeObject::Object => row["object"] = o.clone(),
-            }
-            row
-        })
+        .map(|o| row(cells(kind, o, now), o, include))
         .collect();
     json!({
         "kind": "Table",
