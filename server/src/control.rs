@@ -10,7 +10,7 @@
 //! | Method and path | Query | Body | Answer |
 //! |---|---|---|---|
 //! | `GET info` | | | `{"millis", "resourceVersion", "timeScale"}` |
-//! | `POST run` | `until=<virtual ms>`, `stop=next\|until` | | `{"moved", "millis", "resourceVersion", "instants": [{"millis", "resourceVersion"}]}` |
+//! | `POST run` | `until=<virtual ms>`, `stop=next\|until` | | `{"from", "moved", "millis", "resourceVersion", "instants"}`: `from` and each instant are `{"millis", "resourceVersion"}` |
 //! | `POST images` | `image=<reference>` | an `images::Change` | `{}` |
 //! | `POST metrics` | `namespace=` | a `metrics::Change` | `{}` |
 //! | `POST probe` | `namespace=`, `pod=`, `endpoint=readiness\|liveness`, `passing=true\|false` | | `{"containers": n}` |
@@ -176,7 +176,11 @@ fn run(state: &AppState, until: &str, stop: Option<&String>) -> Result<Value, St
             )));
         }
     };
-    let (moved, instants, now, rv) = state.write(|c| {
+    let (from, moved, instants, now, rv) = state.write(|c| {
+        let from = json!({
+            "millis": c.now().0,
+            "resourceVersion": c.resource_version().to_string(),
+        });
         let mut instants = Vec::new();
         let mut moved = false;
         loop {
@@ -204,9 +208,10 @@ fn run(state: &AppState, until: &str, stop: Option<&String>) -> Result<Value, St
                 }
             }
         }
-        (moved, instants, c.now(), c.resource_version())
+        (from, moved, instants, c.now(), c.resource_version())
     });
     Ok(json!({
+        "from": from,
         "moved": moved,
         "millis": now.0,
         "resourceVersion": rv.to_string(),

@@ -1,0 +1,108 @@
+//! Scenario isolation: each scenario runs in a namespace of its own, created with a unique name
+//! and labelled as kubespec's, and deleted when the scenario ends.
+
+use crate::{Error, Result};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{DeleteParams, PostParams};
+use kube::{Api, Client};
+
+/// The label every namespace kubespec creates carries (value: the scenario's name, shortened).
+pub const LABEL: &str = "kubespec.dev/scenario";
+
+/// `kubespec-<8 lowercase letters and digits>`: a valid DNS-1123 label, unique enough that
+/// concurrent runs against one cluster do not collide (36^8 names).
+pub fn namespace_name(rng: &mut impl rand::Rng) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let suffix: String = (0..8)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
+    format!("kubespec-{suffix}")
+}
+
+/// A label value from a scenario name: at most 63 characters of `[A-Za-z0-9._-]`, starting and
+/// ending with an alphanumeric character.
+pub fn label_value(scenario: &str) -> String {
+    let mapped: String = scenario
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(63)
+        .collect();
+    mapped
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string()
+}
+
+/// Creates the scenario's namespace.
+///
+/// # Errors
+///
+/// The API server refused it (or cannot be reached); the message names the context.
+pub async fn create(client: &Client, name: &str, scenario: &str, context: &str) -> Result<()> {
+    let ns: Namespace = serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": {LABEL: label_value(scenario)}},
+    }))
+    .map_err(|e| Error::Backend(format!("namespace {name}: {e}")))?;
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &ns)
+        .await
+        .map_err(|e| {
+            Error::Backend(format!(
+                "cannot create namespace {name} in context {context:?}: {e}"
+            ))
+        })?;
+    Ok(())
+}
+
+/// Deletes the scenario's namespace (and, through it, everything the scenario made).
+///
+/// # Errors
+///
+/// The API server refused (a namespace already gone is not an error).
+pub async fn delete(client: &Client, name: &str) -> Result<()> {
+    match Api::<Namespace>::all(client.clone())
+        .delete(name, &DeleteParams::background())
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(e) => Err(Error::Backend(format!("cannot delete namespace {name}: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn namespace_names_are_dns_labels_and_differ() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let a = namespace_name(&mut rng);
+        let b = namespace_name(&mut rng);
+        assert_ne!(a, b);
+        for n in [&a, &b] {
+            assert_eq!(n.len(), "kubespec-".len() + 8, "{n}");
+            assert!(n.starts_with("kubespec-"), "{n}");
+            assert!(
+                n.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{n}"
+            );
+        }
+    }
+
+    #[test]
+    fn scenario_names_become_label_values() {
+        assert_eq!(label_value("one up, one down"), "one-up--one-down");
+        assert_eq!(label_value("  (x) "), "x");
+        assert_eq!(label_value(&"a".repeat(80)).len(), 63);
+    }
+}
