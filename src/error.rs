@@ -52,6 +52,11 @@ pub enum CliError {
     #[diagnostic(code(kubespec::serve))]
     Serve(String),
 
+    /// The cluster backend cannot start: unreachable cluster, refused context, bad kubeconfig.
+    #[error("{0}")]
+    #[diagnostic(code(kubespec::cluster))]
+    Cluster(String),
+
     #[error("benchmark with {replicas} replicas: {message}")]
     #[diagnostic(code(kubespec::bench))]
     Bench { replicas: u32, message: String },
@@ -69,6 +74,7 @@ impl CliError {
             | CliError::Read { .. }
             | CliError::Runtime(_)
             | CliError::Serve(_)
+            | CliError::Cluster(_)
             | CliError::Bench { .. } => 1,
         }
     }

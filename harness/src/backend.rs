@@ -369,6 +369,19 @@ pub trait Backend: Send {
     /// reached. The in-memory backend jumps to its next event; a real cluster polls.
     async fn next_instant(&mut self, deadline: Duration) -> Result<bool>;
 
+    // ------------------------------------------------------------ the scenario
+    /// Ends the scenario: releases what the backend holds outside the process (the cluster
+    /// backend deletes the scenario's namespace). Called once, also after a failure.
+    async fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// The message of the last [`Error::Unsupported`] this backend returned, cleared by the
+    /// call: the runner reports a step that failed for that reason as skipped, with it.
+    fn take_unsupported(&mut self) -> Option<String> {
+        None
+    }
+
     // ------------------------------------------------------------ controllers
     /// Runs a controller built into kubespec (see [`crate::controllers::register`]) against
     /// the cluster until the scenario ends.

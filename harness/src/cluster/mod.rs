@@ -4,7 +4,7 @@
 //!
 //! - **Isolation.** Each scenario runs in a namespace of its own (`kubespec-<8 random
 //!   characters>`, [`namespace`]), created when its backend starts and deleted by
-//!   [`ClusterBackend::finish`] (or, failing that, when the backend is dropped), unless
+//!   [`ClusterBackend::end`] (or, failing that, when the backend is dropped), unless
 //!   `--keep-namespaces`. Names in steps resolve inside it; nothing outside it is touched.
 //! - **Writes.** apply is server-side apply (field manager `kubespec`, forced); the kubectl
 //!   verbs are the patches kubectl sends ([`verbs`]).
@@ -77,6 +77,8 @@ pub struct ClusterBackend {
     /// The scenario's own engine, when it runs in process: kept alive with the backend.
     _engine: Option<kubespec_server::AppState>,
     kinds: HashMap<String, (ApiResource, bool)>,
+    /// The last [`Error::Unsupported`] returned, for [`Backend::take_unsupported`].
+    last_unsupported: std::sync::Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for ClusterBackend {
@@ -158,6 +160,7 @@ impl ClusterBackend {
             finished: false,
             _engine: engine,
             kinds: HashMap::new(),
+            last_unsupported: Default::default(),
         })
     }
 
@@ -176,7 +179,7 @@ impl ClusterBackend {
     /// # Errors
     ///
     /// The namespace could not be deleted.
-    pub async fn finish(&mut self) -> Result<()> {
+    pub async fn end(&mut self) -> Result<()> {
         if self.finished {
             return Ok(());
         }
@@ -188,11 +191,20 @@ impl ClusterBackend {
     }
 
     fn unsupported(&self, what: &str) -> Error {
-        Error::Unsupported(format!(
+        self.refuse(format!(
             "{what} cannot be done on the cluster backend against context {:?}: it is not a \
              kubespec serve engine, and a real cluster has no API for it",
             self.context
         ))
+    }
+
+    /// [`Error::Unsupported`] with `message`, remembered for [`Backend::take_unsupported`].
+    fn refuse(&self, message: String) -> Error {
+        *self
+            .last_unsupported
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(message.clone());
+        Error::Unsupported(message)
     }
 
     fn served(&self, what: &str) -> Result<&Served> {
@@ -418,6 +430,37 @@ impl Backend for ClusterBackend {
         } else {
             "cluster"
         }
+    }
+
+    async fn finish(&mut self) -> Result<()> {
+        self.end().await
+    }
+
+    fn take_unsupported(&mut self) -> Option<String> {
+        self.last_unsupported
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
+    async fn start_controller(&mut self, name: &str) -> Result<()> {
+        Err(self.refuse(format!(
+            "the cluster backend cannot run the built-in controller {name:?} yet (context {:?}); \
+             controllers run on the memory backend",
+            self.context
+        )))
+    }
+
+    async fn start_controller_command(
+        &mut self,
+        command: &str,
+        _dir: &std::path::Path,
+    ) -> Result<()> {
+        Err(self.refuse(format!(
+            "the cluster backend cannot run the controller command {command:?} yet (context \
+             {:?}); controllers run on the memory backend",
+            self.context
+        )))
     }
 
     async fn set_image_behaviour(&mut self, image: &str, change: ImageChange) -> Result<()> {
