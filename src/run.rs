@@ -186,6 +186,16 @@ async fn backend_kind(args: &RunArgs) -> Result<(kubespec_steps::BackendKind, bo
                     conn.context
                 ))
             })?;
+            if let Some(info) = &probe
+                && info.time_scale > 0.0
+            {
+                return Err(CliError::Cluster(format!(
+                    "context {:?} is a kubespec serve engine whose virtual time follows the wall \
+                     clock (time scale {}); start it with --time-scale 0 so that scenarios move \
+                     time themselves",
+                    conn.context, info.time_scale
+                )));
+            }
             let served = probe.is_some();
             if served && args.concurrency.is_some_and(|n| n > 1) {
                 eprintln!(

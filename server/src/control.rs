@@ -12,6 +12,7 @@
 //! | `GET info` | | | `{"millis", "resourceVersion", "timeScale"}` |
 //! | `POST run` | `until=<virtual ms>`, `stop=next\|until` | | `{"from", "moved", "millis", "resourceVersion", "instants"}`: `from` and each instant are `{"millis", "resourceVersion"}` |
 //! | `POST images` | `image=<reference>` | an `images::Change` | `{}` |
+//! | `DELETE images` | | | `{}`: every image behaves as by default again (a new scenario) |
 //! | `POST metrics` | `namespace=` | a `metrics::Change` | `{}` |
 //! | `POST probe` | `namespace=`, `pod=`, `endpoint=readiness\|liveness`, `passing=true\|false` | | `{"containers": n}` |
 //! | `GET container` | `namespace=`, `pod=`, `container=` | | `{"env", "command", "files"}` (each `null` before the container is created) |
@@ -67,6 +68,10 @@ pub fn handle(
     let out = match rest {
         ["info"] => expect(Method::GET).map(|()| info(state)),
         ["run"] => expect(Method::POST).and_then(|()| run(state, q("until")?, query.get("stop"))),
+        ["images"] if *method == Method::DELETE => {
+            state.write(|c| c.images = Default::default());
+            Ok(json!({}))
+        }
         ["images"] => expect(Method::POST).and_then(|()| {
             let image = q("image")?.to_string();
             let change: kubespec_engine::images::Change = decode(body)?;

@@ -145,11 +145,15 @@ impl ClusterBackend {
                 info.time_scale
             )));
         }
+        let served = served.map(|i| Served::new(client.clone(), &i));
+        if let Some(s) = &served {
+            s.reset_images().await?;
+        }
         namespace::create(&client, &ns, scenario, &context).await?;
         let wall_start = Instant::now();
         let recorder = Recorder::start(client.clone(), &ns, wall_start);
         Ok(ClusterBackend {
-            served: served.map(|i| Served::new(client.clone(), &i)),
+            served,
             client,
             ns,
             context,
@@ -324,6 +328,19 @@ impl ClusterBackend {
     fn from_scenario_dns(&self, name: &str) -> String {
         name.replace(&format!(".{}.svc.", self.ns), ".default.svc.")
     }
+
+    /// Text from the cluster (an event message, an environment value) with the scenario's
+    /// namespace written as `default`, the namespace steps are written against: `default/web`,
+    /// `web_default`, or the whole value. The namespace name is unique (`kubespec-` and 8
+    /// random characters), so nothing else is rewritten.
+    fn as_default(&self, text: &str) -> String {
+        as_default(&self.ns, text)
+    }
+}
+
+/// See [`ClusterBackend::as_default`].
+fn as_default(ns: &str, text: &str) -> String {
+    text.replace(ns, "default")
 }
 
 fn controller_uid(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Option<&str> {
@@ -472,7 +489,19 @@ impl Backend for ClusterBackend {
         let kind = manifest.object.kind().to_string();
         let name = manifest.object.name().unwrap_or("").to_string();
         let mut obj = manifest.object.to_json();
-        let (api, ar) = self.dynamic(&kind).await?;
+        // The manifest's own version: the API server converts between a kind's versions.
+        let (mut ar, namespaced) = self.resource(&kind).await?;
+        if let Some(api_version) = obj.get("apiVersion").and_then(Value::as_str) {
+            let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+            ar.group = group.to_string();
+            ar.version = version.to_string();
+            ar.api_version = api_version.to_string();
+        }
+        let api: Api<DynamicObject> = if namespaced {
+            Api::namespaced_with(self.client.clone(), &self.ns, &ar)
+        } else {
+            Api::all_with(self.client.clone(), &ar)
+        };
         if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
             match meta.get("namespace").and_then(Value::as_str) {
                 None | Some("default") | Some("") => {}
@@ -501,7 +530,6 @@ impl Backend for ClusterBackend {
                 e => Error::Backend(format!("apply {kind} {name:?}: {e}")),
             })?;
         let name = patched.metadata.name.unwrap_or(name);
-        let _ = ar;
         Ok(format!("{}/{name}", kind.to_ascii_lowercase()))
     }
 
@@ -583,7 +611,7 @@ impl Backend for ClusterBackend {
                     EventView {
                         type_: e.type_.unwrap_or_default(),
                         reason: e.reason.unwrap_or_default(),
-                        message: e.message.unwrap_or_default(),
+                        message: self.as_default(&e.message.unwrap_or_default()),
                         count: e.count.unwrap_or(1).max(0) as u32,
                         source: e.source.and_then(|s| s.component).unwrap_or_default(),
                         first,
@@ -616,7 +644,15 @@ impl Backend for ClusterBackend {
         let what = format!("reading the environment of container {container:?} of pod {pod:?}");
         let ns = self.ns.clone();
         let v = self.served(&what)?.container(&ns, pod, container).await?;
-        decode(&v["env"], "the container's environment")
+        let env: Option<Vec<(String, String)>> = decode(&v["env"], "the container's environment")?;
+        Ok(env.map(|env| {
+            env.into_iter()
+                .map(|(k, v)| {
+                    let v = self.as_default(&v);
+                    (k, v)
+                })
+                .collect()
+        }))
     }
 
     async fn container_command(
@@ -894,6 +930,22 @@ impl Backend for ClusterBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_scenario_namespace_reads_as_default() {
+        let ns = "kubespec-ab12cd34";
+        let text = format!("controlled by multiple HPAs: [{ns}/web {ns}/web-memory]");
+        assert_eq!(
+            as_default(ns, &text),
+            "controlled by multiple HPAs: [default/web default/web-memory]"
+        );
+        assert_eq!(
+            as_default(ns, &format!("failed container app in pod app_{ns}(uid)")),
+            "failed container app in pod app_default(uid)"
+        );
+        assert_eq!(as_default(ns, ns), "default");
+        assert_eq!(as_default(ns, "kubespec-other"), "kubespec-other");
+    }
 
     #[test]
     fn the_kinds_steps_name_resolve_without_discovery() {

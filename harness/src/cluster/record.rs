@@ -516,7 +516,8 @@ pub fn replicas_history(
 }
 
 /// The pods StatefulSet `name` created and deleted, in order: a pod is created when it first
-/// appears, and deleted when its deletion starts (or when it goes, if that was not seen).
+/// appears already controlled by the set (a pod the set adopts later was not created by it),
+/// and deleted when its deletion starts (or when it goes, if that was not seen).
 pub fn stateful_set_pod_history(changes: &[Seen], name: &str, stamps: &Stamps) -> PodHistory {
     let mut h = PodHistory::default();
     let mut terminating: BTreeMap<String, bool> = BTreeMap::new();
@@ -530,6 +531,12 @@ pub fn stateful_set_pod_history(changes: &[Seen], name: &str, stamps: &Stamps) -
                 }
                 let deleting = s.object.pointer("/metadata/deletionTimestamp").is_some();
                 match terminating.get(&pod).copied() {
+                    None if s.verb == Verb::Modified => {
+                        // Adopted: the set did not create it, but may delete it.
+                        if deleting {
+                            h.deleted.push((at, pod.clone()));
+                        }
+                    }
                     None => {
                         h.created.push((at, pod.clone()));
                         if deleting {

@@ -138,6 +138,19 @@ impl Served {
         Ok(v["moved"].as_bool().unwrap_or(false))
     }
 
+    /// Every image behaves as by default again: image behaviour is global to an engine, and
+    /// a scenario must not inherit the last one's.
+    pub async fn reset_images(&self) -> Result<()> {
+        let req = http::Request::delete("/kubespec/v1/images")
+            .body(Vec::new())
+            .map_err(|e| Error::Backend(format!("DELETE /kubespec/v1/images: {e}")))?;
+        self.client
+            .request::<Value>(req)
+            .await
+            .map_err(|e| api_error("DELETE", "/kubespec/v1/images", e))
+            .map(drop)
+    }
+
     pub async fn set_image(&self, image: &str, change: &kubespec_engine::images::Change) -> Result<()> {
         let body = serde_json::to_vec(change).map_err(|e| Error::Backend(e.to_string()))?;
         self.post("/kubespec/v1/images", &[("image", image)], body)
