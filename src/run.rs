@@ -116,16 +116,18 @@ pub fn run(args: RunArgs) -> Result<()> {
             .boxed_local()
         })
         // Also after a failure: the cluster backend deletes the scenario's namespace.
-        .after(|_feature, _rule, _scenario, _finished, world: Option<&mut World>| {
-            async move {
-                if let Some(w) = world
-                    && let Err(e) = w.finish().await
-                {
-                    eprintln!("warning: {e}");
+        .after(
+            |_feature, _rule, _scenario, _finished, world: Option<&mut World>| {
+                async move {
+                    if let Some(w) = world
+                        && let Err(e) = w.finish().await
+                    {
+                        eprintln!("warning: {e}");
+                    }
                 }
-            }
-            .boxed_local()
-        });
+                .boxed_local()
+            },
+        );
         if let Some(n) = args.concurrency {
             cucumber = cucumber.max_concurrent_scenarios(usize::try_from(n).unwrap_or(usize::MAX));
         }
@@ -204,7 +206,10 @@ async fn backend_kind(args: &RunArgs) -> Result<(kubespec_steps::BackendKind, bo
                     conn.context
                 );
             }
-            Ok((BackendKind::Cluster(cluster::Target::External(conn)), served))
+            Ok((
+                BackendKind::Cluster(cluster::Target::External(conn)),
+                served,
+            ))
         }
     }
 }

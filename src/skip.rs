@@ -76,9 +76,15 @@ impl<Wo: World, Wr: Writer<Wo>> Writer<Wo> for BackendSkips<Wr> {
     ) {
         let event = event.map(|outer| {
             outer.map(|ev| match ev {
-                Cucumber::Feature(f, Feature::Scenario(sc, RetryableScenario { event, retries })) => {
+                Cucumber::Feature(
+                    f,
+                    Feature::Scenario(sc, RetryableScenario { event, retries }),
+                ) => {
                     let event = map_scenario(&f, &sc, event);
-                    Cucumber::Feature(f, Feature::Scenario(sc, RetryableScenario { event, retries }))
+                    Cucumber::Feature(
+                        f,
+                        Feature::Scenario(sc, RetryableScenario { event, retries }),
+                    )
                 }
                 Cucumber::Feature(
                     f,

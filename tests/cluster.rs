@@ -47,7 +47,10 @@ fn the_deployment_suite_passes_on_served_engines_in_process_with_nothing_skipped
         .expect("run kubespec");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "the suite failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "the suite failed:\n{stdout}\n{stderr}"
+    );
     // "N scenarios (N passed)": a skipped or failed scenario would be listed in the summary.
     let (ran, passed) =
         parse_summary(&stdout).unwrap_or_else(|| panic!("not all passed:\n{stdout}\n{stderr}"));
@@ -98,14 +101,22 @@ fn a_context_kubespec_did_not_start_is_refused() {
     .unwrap();
     let out = cargo_bin_cmd!("kubespec")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["run", "features/deployment/undo.feature", "--backend", "cluster"])
+        .args([
+            "run",
+            "features/deployment/undo.feature",
+            "--backend",
+            "cluster",
+        ])
         .arg("--kubeconfig")
         .arg(&kubeconfig)
         .output()
         .expect("run kubespec");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("refusing to run against context \"prod\""), "{stderr}");
+    assert!(
+        stderr.contains("refusing to run against context \"prod\""),
+        "{stderr}"
+    );
     assert!(stderr.contains("--allow-context"), "{stderr}");
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -222,7 +233,10 @@ fn deployment_scenarios_pass_over_loopback_against_kubespec_serve() {
     // Every scenario's namespace is gone again.
     let after = namespaces(&server.kubeconfig);
     assert_eq!(before, after, "namespaces left behind");
-    assert!(after.iter().all(|n| !n.starts_with("kubespec-")), "{after:?}");
+    assert!(
+        after.iter().all(|n| !n.starts_with("kubespec-")),
+        "{after:?}"
+    );
 }
 
 #[test]
@@ -231,7 +245,12 @@ fn a_served_engine_whose_clock_follows_the_wall_clock_is_refused_with_the_fix() 
     let out = cargo_bin_cmd!("kubespec")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
-        .args(["run", "features/deployment/undo.feature", "--backend", "cluster"])
+        .args([
+            "run",
+            "features/deployment/undo.feature",
+            "--backend",
+            "cluster",
+        ])
         .arg("--kubeconfig")
         .arg(&server.kubeconfig)
         .output()
@@ -239,5 +258,8 @@ fn a_served_engine_whose_clock_follows_the_wall_clock_is_refused_with_the_fix() 
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    assert!(stderr.contains("start it with --time-scale 0"), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("start it with --time-scale 0"),
+        "{stdout}\n{stderr}"
+    );
 }

@@ -335,8 +335,9 @@ impl Cluster {
             };
             Ok(Workload::new(kind, ObjectKey::new(namespace, name)))
         };
-        let resource =
-            |r: &str| Resource::parse(r).ok_or_else(|| format!("unknown resource {r:?}: cpu or memory"));
+        let resource = |r: &str| {
+            Resource::parse(r).ok_or_else(|| format!("unknown resource {r:?}: cpu or memory"))
+        };
         let now = self.now();
         match change {
             Change::Load {

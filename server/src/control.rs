@@ -290,9 +290,15 @@ mod tests {
             Millis::from_secs(5)
         );
         let q: HashMap<String, String> = [("image".to_string(), "x".to_string())].into();
-        let e = handle(&s, &Method::POST, &["images"], &q, b"{\"change\": \"flies\"}")
-            .unwrap()
-            .unwrap_err();
+        let e = handle(
+            &s,
+            &Method::POST,
+            &["images"],
+            &q,
+            b"{\"change\": \"flies\"}",
+        )
+        .unwrap()
+        .unwrap_err();
         assert_eq!(e.code, 400);
     }
 
@@ -306,7 +312,9 @@ mod tests {
             },
         );
         let q: HashMap<String, String> = [("until".to_string(), "1000".to_string())].into();
-        let e = handle(&s, &Method::POST, &["run"], &q, b"").unwrap().unwrap_err();
+        let e = handle(&s, &Method::POST, &["run"], &q, b"")
+            .unwrap()
+            .unwrap_err();
         assert!(e.message.contains("--time-scale 0"), "{}", e.message);
         assert!(handle(&s, &Method::GET, &["nothing"], &q, b"").is_none());
     }

@@ -325,16 +325,27 @@ impl ClusterBackend {
         name.replace(".default.svc.", &format!(".{}.svc.", self.ns))
     }
 
-    fn from_scenario_dns(&self, name: &str) -> String {
+    fn scenario_dns_as_default(&self, name: &str) -> String {
         name.replace(&format!(".{}.svc.", self.ns), ".default.svc.")
     }
 
-    /// Text from the cluster (an event message, an environment value) with the scenario's
-    /// namespace written as `default`, the namespace steps are written against: `default/web`,
-    /// `web_default`, or the whole value. The namespace name is unique (`kubespec-` and 8
-    /// random characters), so nothing else is rewritten.
+    /// Text from the cluster (the strings of an object read with `get`, an event message, an
+    /// environment value) with the scenario's namespace written as `default`, the namespace
+    /// steps are written against: `default/web`, `web_default`, or the whole value. The
+    /// namespace name is unique (`kubespec-` and 8 random characters), so nothing else is
+    /// rewritten.
     fn as_default(&self, text: &str) -> String {
         as_default(&self.ns, text)
+    }
+}
+
+/// Rewrites every string in `v` (not the keys) with `f`.
+fn rewrite_strings(v: &mut Value, f: &dyn Fn(&str) -> String) {
+    match v {
+        Value::String(t) => *t = f(t),
+        Value::Array(a) => a.iter_mut().for_each(|x| rewrite_strings(x, f)),
+        Value::Object(m) => m.values_mut().for_each(|x| rewrite_strings(x, f)),
+        _ => {}
     }
 }
 
@@ -343,7 +354,9 @@ fn as_default(ns: &str, text: &str) -> String {
     text.replace(ns, "default")
 }
 
-fn controller_uid(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Option<&str> {
+fn controller_uid(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> Option<&str> {
     meta.owner_references
         .iter()
         .flatten()
@@ -376,7 +389,9 @@ fn api_err(e: kube::Error) -> Error {
 /// The kinds steps name, without asking the cluster.
 fn known_kind(kind: &str) -> Option<(ApiResource, bool)> {
     let (group, version, k, plural, namespaced) = match kind {
-        "deployment" | "deployments" | "deploy" => ("apps", "v1", "Deployment", "deployments", true),
+        "deployment" | "deployments" | "deploy" => {
+            ("apps", "v1", "Deployment", "deployments", true)
+        }
         "replicaset" | "replicasets" | "rs" => ("apps", "v1", "ReplicaSet", "replicasets", true),
         "statefulset" | "statefulsets" | "sts" => {
             ("apps", "v1", "StatefulSet", "statefulsets", true)
@@ -482,7 +497,9 @@ impl Backend for ClusterBackend {
 
     async fn set_image_behaviour(&mut self, image: &str, change: ImageChange) -> Result<()> {
         let what = format!("image behaviour ({image:?}: {change:?})");
-        self.served(&what)?.set_image(image, &change.to_engine()).await
+        self.served(&what)?
+            .set_image(image, &change.to_engine())
+            .await
     }
 
     async fn apply(&mut self, manifest: &Manifest) -> Result<String> {
@@ -538,6 +555,7 @@ impl Backend for ClusterBackend {
         let obj = api.get_opt(name).await.map_err(api_err)?;
         Ok(obj.map(|o| {
             let mut v = serde_json::to_value(o).unwrap_or_default();
+            rewrite_strings(&mut v, &|t| as_default(&self.ns, t));
             if let Some(m) = v.as_object_mut() {
                 m.insert("apiVersion".into(), ar.api_version.clone().into());
                 m.insert("kind".into(), ar.kind.clone().into());
@@ -695,7 +713,9 @@ impl Backend for ClusterBackend {
     async fn set_metric(&mut self, change: MetricChange) -> Result<()> {
         let what = format!("setting a metric ({change:?})");
         let ns = self.ns.clone();
-        self.served(&what)?.set_metric(&ns, &change.to_engine()).await
+        self.served(&what)?
+            .set_metric(&ns, &change.to_engine())
+            .await
     }
 
     async fn replicas_history(&mut self, kind: &str, name: &str) -> Result<Vec<(Duration, i32)>> {
@@ -751,7 +771,11 @@ impl Backend for ClusterBackend {
         let patch = verbs::set_image_patch(d.spec.as_ref().map(|s| &s.template), container, image)
             .map_err(Error::Api)?;
         self.api::<Deployment>()
-            .patch(deployment, &PatchParams::default(), &Patch::Strategic(&patch))
+            .patch(
+                deployment,
+                &PatchParams::default(),
+                &Patch::Strategic(&patch),
+            )
             .await
             .map_err(api_err)?;
         Ok(())
@@ -802,7 +826,8 @@ impl Backend for ClusterBackend {
             },
             Some(patch) => {
                 let api = self.api::<Deployment>();
-                self.patch_json(&api, deployment, patch, "rollout undo").await?;
+                self.patch_json(&api, deployment, patch, "rollout undo")
+                    .await?;
                 Ok(format!("deployment.apps/{deployment} rolled back"))
             }
         }
@@ -880,7 +905,10 @@ impl Backend for ClusterBackend {
         let what = format!("an SRV lookup of {name:?} from inside the cluster");
         let q = self.to_scenario_dns(name);
         let targets = self.served(&what)?.srv(&q).await?;
-        Ok(targets.iter().map(|t| self.from_scenario_dns(t)).collect())
+        Ok(targets
+            .iter()
+            .map(|t| self.scenario_dns_as_default(t))
+            .collect())
     }
 
     async fn elapsed(&mut self) -> Duration {
@@ -944,13 +972,24 @@ mod tests {
             "failed container app in pod app_default(uid)"
         );
         assert_eq!(as_default(ns, ns), "default");
+        let mut obj = json!({"metadata": {"namespace": ns}, "status": {"conditions": [
+            {"message": format!("[{ns}/web]"), "observedGeneration": 2}]}});
+        rewrite_strings(&mut obj, &|t| as_default(ns, t));
+        assert_eq!(
+            obj,
+            json!({"metadata": {"namespace": "default"}, "status": {"conditions": [
+                {"message": "[default/web]", "observedGeneration": 2}]}})
+        );
         assert_eq!(as_default(ns, "kubespec-other"), "kubespec-other");
     }
 
     #[test]
     fn the_kinds_steps_name_resolve_without_discovery() {
         let (ar, namespaced) = known_kind("deployment").unwrap();
-        assert_eq!((ar.api_version.as_str(), ar.plural.as_str()), ("apps/v1", "deployments"));
+        assert_eq!(
+            (ar.api_version.as_str(), ar.plural.as_str()),
+            ("apps/v1", "deployments")
+        );
         assert!(namespaced);
         let (ar, namespaced) = known_kind("hpa").unwrap();
         assert_eq!(ar.api_version, "autoscaling/v2");

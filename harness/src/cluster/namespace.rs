@@ -73,7 +73,9 @@ pub async fn delete(client: &Client, name: &str) -> Result<()> {
     {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-        Err(e) => Err(Error::Backend(format!("cannot delete namespace {name}: {e}"))),
+        Err(e) => Err(Error::Backend(format!(
+            "cannot delete namespace {name}: {e}"
+        ))),
     }
 }
 

@@ -213,7 +213,8 @@ fn caught_up(view: &BTreeMap<String, String>, listed: &BTreeMap<String, String>)
 }
 
 fn rv_of(v: &Value) -> Option<&str> {
-    v.pointer("/metadata/resourceVersion").and_then(Value::as_str)
+    v.pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
 }
 
 fn name_of(v: &Value) -> String {
@@ -413,7 +414,9 @@ pub fn deployment_history(changes: &[Seen], name: &str, stamps: &Stamps) -> Depl
                 let Some(new) = decode::<Deployment>(&s.object) else {
                     continue;
                 };
-                let same_uid = deployment.as_ref().is_some_and(|d| d.metadata.uid == new.metadata.uid);
+                let same_uid = deployment
+                    .as_ref()
+                    .is_some_and(|d| d.metadata.uid == new.metadata.uid);
                 if !same_uid {
                     sets.clear();
                     h.template_changes.push(TemplateChange {
@@ -485,7 +488,9 @@ pub fn deployment_history(changes: &[Seen], name: &str, stamps: &Stamps) -> Depl
 fn push_sample(h: &mut DeploymentHistory, s: Sample) {
     match h.samples.last_mut() {
         Some(last)
-            if last.pods == s.pods && last.available == s.available && last.desired == s.desired => {}
+            if last.pods == s.pods
+                && last.available == s.available
+                && last.desired == s.desired => {}
         Some(last) if last.at == s.at => *last = s,
         _ => h.samples.push(s),
     }
@@ -531,12 +536,11 @@ pub fn stateful_set_pod_history(changes: &[Seen], name: &str, stamps: &Stamps) -
                 }
                 let deleting = s.object.pointer("/metadata/deletionTimestamp").is_some();
                 match terminating.get(&pod).copied() {
-                    None if s.verb == Verb::Modified => {
-                        // Adopted: the set did not create it, but may delete it.
-                        if deleting {
-                            h.deleted.push((at, pod.clone()));
-                        }
+                    // Adopted: the set did not create it, but may delete it.
+                    None if s.verb == Verb::Modified && deleting => {
+                        h.deleted.push((at, pod.clone()))
                     }
+                    None if s.verb == Verb::Modified => {}
                     None => {
                         h.created.push((at, pod.clone()));
                         if deleting {
@@ -598,7 +602,13 @@ mod tests {
             seen(0, Watched::ReplicaSet, Verb::Added, 2, rs("web-1", 2, 0)),
             seen(1, Watched::Deployment, Verb::Added, 1, deployment("v1", 2)),
             seen(2, Watched::ReplicaSet, Verb::Modified, 3, rs("web-1", 2, 2)),
-            seen(3, Watched::Deployment, Verb::Modified, 4, deployment("v2", 2)),
+            seen(
+                3,
+                Watched::Deployment,
+                Verb::Modified,
+                4,
+                deployment("v2", 2),
+            ),
             seen(4, Watched::ReplicaSet, Verb::Added, 5, rs("web-2", 1, 0)),
             seen(5, Watched::ReplicaSet, Verb::Modified, 6, rs("web-2", 1, 1)),
             seen(6, Watched::ReplicaSet, Verb::Modified, 7, rs("web-1", 1, 1)),
@@ -643,14 +653,26 @@ mod tests {
 
     #[test]
     fn stamps_by_version_or_by_arrival() {
-        let s = seen(0, Watched::Pod, Verb::Added, 7, json!({"metadata": {"name": "p"}}));
+        let s = seen(
+            0,
+            Watched::Pod,
+            Verb::Added,
+            7,
+            json!({"metadata": {"name": "p"}}),
+        );
         let stamps = Stamps {
             instants: vec![(5, Duration::from_secs(1)), (9, Duration::from_secs(2))],
             now: Duration::from_secs(4),
             by_arrival: false,
         };
         assert_eq!(stamps.at(&s), Duration::from_secs(2));
-        let late = seen(1, Watched::Pod, Verb::Added, 10, json!({"metadata": {"name": "p"}}));
+        let late = seen(
+            1,
+            Watched::Pod,
+            Verb::Added,
+            10,
+            json!({"metadata": {"name": "p"}}),
+        );
         assert_eq!(stamps.at(&late), Duration::from_secs(4));
         let arrival = Stamps {
             by_arrival: true,

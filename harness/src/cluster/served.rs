@@ -151,21 +151,35 @@ impl Served {
             .map(drop)
     }
 
-    pub async fn set_image(&self, image: &str, change: &kubespec_engine::images::Change) -> Result<()> {
+    pub async fn set_image(
+        &self,
+        image: &str,
+        change: &kubespec_engine::images::Change,
+    ) -> Result<()> {
         let body = serde_json::to_vec(change).map_err(|e| Error::Backend(e.to_string()))?;
         self.post("/kubespec/v1/images", &[("image", image)], body)
             .await
             .map(drop)
     }
 
-    pub async fn set_metric(&self, ns: &str, change: &kubespec_engine::metrics::Change) -> Result<()> {
+    pub async fn set_metric(
+        &self,
+        ns: &str,
+        change: &kubespec_engine::metrics::Change,
+    ) -> Result<()> {
         let body = serde_json::to_vec(change).map_err(|e| Error::Backend(e.to_string()))?;
         self.post("/kubespec/v1/metrics", &[("namespace", ns)], body)
             .await
             .map(drop)
     }
 
-    pub async fn set_probe(&self, ns: &str, pod: &str, endpoint: &str, passing: bool) -> Result<()> {
+    pub async fn set_probe(
+        &self,
+        ns: &str,
+        pod: &str,
+        endpoint: &str,
+        passing: bool,
+    ) -> Result<()> {
         let passing = if passing { "true" } else { "false" };
         self.post(
             "/kubespec/v1/probe",

@@ -64,7 +64,11 @@ pub fn set_image_patch(
 /// Deployment is already in that state. Resuming clears the field, as kubectl's patch does.
 pub fn pause_patch(name: &str, now_paused: bool, pause: bool) -> Result<Value, String> {
     if now_paused == pause {
-        let state = if pause { "already paused" } else { "not paused" };
+        let state = if pause {
+            "already paused"
+        } else {
+            "not paused"
+        };
         return Err(format!("deployments.apps \"{name}\" is {state}"));
     }
     Ok(json!({"spec": {"paused": if pause { json!(true) } else { Value::Null }}}))
@@ -114,9 +118,11 @@ mod tests {
             "web:v1"
         );
         // The pod-template-hash label is kubectl's to strip.
-        assert!(patch[0]["value"]["metadata"]["labels"]
-            .get("pod-template-hash")
-            .is_none());
+        assert!(
+            patch[0]["value"]["metadata"]["labels"]
+                .get("pod-template-hash")
+                .is_none()
+        );
         assert_eq!(patch[1]["path"], "/metadata/annotations");
         let annotations: BTreeMap<String, String> =
             serde_json::from_value(patch[1]["value"].clone()).unwrap();
@@ -144,7 +150,13 @@ mod tests {
             json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "web:v2"}]}}}})
         );
         let all = set_image_patch(Some(&t), None, "x:1").unwrap();
-        assert_eq!(all["spec"]["template"]["spec"]["containers"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            all["spec"]["template"]["spec"]["containers"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
         assert_eq!(
             set_image_patch(Some(&t), Some("nope"), "x:1").unwrap_err(),
             "unable to find container named \"nope\""
