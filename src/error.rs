@@ -52,6 +52,11 @@ pub enum CliError {
     #[diagnostic(code(kubespec::serve))]
     Serve(String),
 
+    /// Ctrl-C during `run`: the scenarios' namespaces were deleted.
+    #[error("interrupted")]
+    #[diagnostic(code(kubespec::interrupted))]
+    Interrupted,
+
     /// The cluster backend cannot start: unreachable cluster, refused context, bad kubeconfig.
     #[error("{0}")]
     #[diagnostic(code(kubespec::cluster))]
@@ -63,9 +68,11 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// 2 for bad input on the command line, 1 for everything else.
+    /// 2 for bad input on the command line, 130 for an interrupted run (as a shell reports
+    /// SIGINT), 1 for everything else.
     pub fn exit_code(&self) -> u8 {
         match self {
+            CliError::Interrupted => 130,
             CliError::MissingPath { .. }
             | CliError::NoFeatures { .. }
             | CliError::Create { .. }

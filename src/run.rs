@@ -140,9 +140,25 @@ pub fn run(args: RunArgs) -> Result<()> {
         let cucumber = registry::register(cucumber)
             .fail_on_skipped()
             .with_default_cli();
-        let result = cucumber.filter_run(parsed, select).await;
-        result.execution_has_failed()
+        let run = cucumber.filter_run(parsed, select);
+        // Ctrl-C: the scenarios in flight never reach their `after` hook; their namespaces
+        // are deleted here before exiting.
+        tokio::select! {
+            result = run => Some(result.execution_has_failed()),
+            _ = tokio::signal::ctrl_c() => None,
+        }
     });
+    let Some(run_failed) = run_failed else {
+        #[cfg(feature = "cluster")]
+        match rt.block_on(kubespec_harness::cluster::namespace::delete_live()) {
+            Ok(names) if !names.is_empty() => {
+                eprintln!("interrupted: deleted namespaces {}", names.join(", "))
+            }
+            Ok(_) => {}
+            Err(e) => eprintln!("interrupted: {e}"),
+        }
+        return Err(CliError::Interrupted);
+    };
 
     if failed || run_failed {
         Err(CliError::Failed)

@@ -178,27 +178,86 @@ fn serve(extra: &[&str]) -> Server {
     }
 }
 
-/// The namespaces the server has, through kube-rs and the same kubeconfig.
-fn namespaces(kubeconfig: &Path) -> Vec<String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let kc = kube::config::Kubeconfig::read_from(kubeconfig).unwrap();
-        let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-            .await
+/// A kube-rs client of the server, through the kubeconfig it wrote.
+struct Kube {
+    rt: tokio::runtime::Runtime,
+    client: kube::Client,
+}
+
+impl Kube {
+    fn new(kubeconfig: &Path) -> Kube {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
             .unwrap();
-        let client = kube::Client::try_from(config).unwrap();
-        let api: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(client);
-        api.list(&Default::default())
-            .await
+        let client = rt.block_on(async {
+            let kc = kube::config::Kubeconfig::read_from(kubeconfig).unwrap();
+            let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+                .await
+                .unwrap();
+            kube::Client::try_from(config).unwrap()
+        });
+        Kube { rt, client }
+    }
+
+    /// The namespaces the server has.
+    fn namespaces(&self) -> Vec<String> {
+        let api: kube::Api<k8s_openapi::api::core::v1::Namespace> =
+            kube::Api::all(self.client.clone());
+        self.rt
+            .block_on(api.list(&Default::default()))
             .unwrap()
             .items
             .into_iter()
             .filter_map(|n| n.metadata.name)
             .collect()
-    })
+    }
+}
+
+fn namespaces(kubeconfig: &Path) -> Vec<String> {
+    Kube::new(kubeconfig).namespaces()
+}
+
+#[test]
+fn interrupting_a_run_leaves_no_namespace_behind() {
+    let server = serve(&["--time-scale", "0"]);
+    let kube = Kube::new(&server.kubeconfig);
+    let mut run = Command::new(env!("CARGO_BIN_EXE_kubespec"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args(["run", "features", "--backend", "cluster"])
+        .arg("--kubeconfig")
+        .arg(&server.kubeconfig)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kubespec run starts");
+    // Wait until a scenario is in flight: its namespace exists.
+    let start = std::time::Instant::now();
+    while !kube.namespaces().iter().any(|n| n.starts_with("kubespec-")) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no scenario namespace appeared"
+        );
+        assert!(run.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = run.id().to_string();
+    let killed = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(killed.success());
+    let out = run.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: deleted namespaces kubespec-"),
+        "{stderr}"
+    );
+    let left: Vec<String> = kube
+        .namespaces()
+        .into_iter()
+        .filter(|n| n.starts_with("kubespec-"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 #[test]

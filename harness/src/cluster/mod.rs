@@ -149,7 +149,7 @@ impl ClusterBackend {
         if let Some(s) = &served {
             s.reset_images().await?;
         }
-        namespace::create(&client, &ns, scenario, &context).await?;
+        namespace::create(&client, &ns, scenario, &context, keep || engine.is_some()).await?;
         let wall_start = Instant::now();
         let recorder = Recorder::start(client.clone(), &ns, wall_start);
         Ok(ClusterBackend {

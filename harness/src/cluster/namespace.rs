@@ -5,6 +5,44 @@ use crate::{Error, Result};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{DeleteParams, PostParams};
 use kube::{Api, Client};
+use std::collections::BTreeMap;
+use std::sync::{Mutex, OnceLock};
+
+/// The namespaces this process created and has not deleted yet, with the client that reaches
+/// each: what [`delete_live`] cleans up when a run is interrupted.
+fn live() -> &'static Mutex<BTreeMap<String, Client>> {
+    static LIVE: OnceLock<Mutex<BTreeMap<String, Client>>> = OnceLock::new();
+    LIVE.get_or_init(Default::default)
+}
+
+/// Deletes every namespace this process created and has not deleted yet (an interrupted run:
+/// Ctrl-C). Returns their names.
+///
+/// # Errors
+///
+/// The first namespace that could not be deleted; the others are still attempted.
+pub async fn delete_live() -> Result<Vec<String>> {
+    let pending: Vec<(String, Client)> = live()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .map(|(n, c)| (n.clone(), c.clone()))
+        .collect();
+    let mut first_error = None;
+    let mut names = Vec::new();
+    for (name, client) in pending {
+        match delete(&client, &name).await {
+            Ok(()) => names.push(name),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(names),
+    }
+}
 
 /// The label every namespace kubespec creates carries (value: the scenario's name, shortened).
 pub const LABEL: &str = "kubespec.dev/scenario";
@@ -38,12 +76,18 @@ pub fn label_value(scenario: &str) -> String {
         .to_string()
 }
 
-/// Creates the scenario's namespace.
+/// Creates the scenario's namespace; unless `keep`, it is remembered for [`delete_live`].
 ///
 /// # Errors
 ///
 /// The API server refused it (or cannot be reached); the message names the context.
-pub async fn create(client: &Client, name: &str, scenario: &str, context: &str) -> Result<()> {
+pub async fn create(
+    client: &Client,
+    name: &str,
+    scenario: &str,
+    context: &str,
+    keep: bool,
+) -> Result<()> {
     let ns: Namespace = serde_json::from_value(serde_json::json!({
         "apiVersion": "v1",
         "kind": "Namespace",
@@ -58,6 +102,12 @@ pub async fn create(client: &Client, name: &str, scenario: &str, context: &str) 
                 "cannot create namespace {name} in context {context:?}: {e}"
             ))
         })?;
+    if !keep {
+        live()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string(), client.clone());
+    }
     Ok(())
 }
 
@@ -67,6 +117,10 @@ pub async fn create(client: &Client, name: &str, scenario: &str, context: &str) 
 ///
 /// The API server refused (a namespace already gone is not an error).
 pub async fn delete(client: &Client, name: &str) -> Result<()> {
+    live()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(name);
     match Api::<Namespace>::all(client.clone())
         .delete(name, &DeleteParams::background())
         .await
