@@ -58,6 +58,7 @@ pub enum CliError {
     Interrupted,
 
     /// The cluster backend cannot start: unreachable cluster, refused context, bad kubeconfig.
+    #[cfg(feature = "cluster")]
     #[error("{0}")]
     #[diagnostic(code(kubespec::cluster))]
     Cluster(String),
@@ -81,8 +82,9 @@ impl CliError {
             | CliError::Read { .. }
             | CliError::Runtime(_)
             | CliError::Serve(_)
-            | CliError::Cluster(_)
             | CliError::Bench { .. } => 1,
+            #[cfg(feature = "cluster")]
+            CliError::Cluster(_) => 1,
         }
     }
 }
