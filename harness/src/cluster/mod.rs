@@ -58,6 +58,10 @@ pub const FIELD_MANAGER: &str = "kubespec";
 /// looks again.
 pub const POLL: Duration = Duration::from_millis(250);
 
+/// On a served engine each scenario starts at a whole multiple of this much virtual time (see
+/// [`Served::align`]).
+pub const ALIGN: Duration = Duration::from_secs(60);
+
 /// How long reading a history waits for the watches to catch up.
 pub const SYNC_LIMIT: Duration = Duration::from_secs(30);
 
@@ -145,9 +149,10 @@ impl ClusterBackend {
                 info.time_scale
             )));
         }
-        let served = served.map(|i| Served::new(client.clone(), &i));
-        if let Some(s) = &served {
+        let mut served = served.map(|i| Served::new(client.clone(), &i));
+        if let Some(s) = &mut served {
             s.reset_images().await?;
+            s.align(ALIGN).await?;
         }
         namespace::create(&client, &ns, scenario, &context, keep || engine.is_some()).await?;
         let wall_start = Instant::now();

@@ -109,7 +109,27 @@ impl Served {
     /// through every instant up to it (`next_only` false). Returns whether an event was reached
     /// before the deadline.
     pub async fn run(&mut self, deadline: Duration, next_only: bool) -> Result<bool> {
-        let until = (self.start + deadline.as_millis() as u64).to_string();
+        self.run_to(self.start + deadline.as_millis() as u64, next_only)
+            .await
+    }
+
+    /// Starts the scenario at the next whole multiple of `period` of virtual time, as the
+    /// in-memory engine starts at 0: API timestamps are whole seconds, and periodic work
+    /// (metrics scrapes every 15 s, ...) is aligned on the clock, so a scenario's timing must
+    /// not depend on where the shared clock happens to be.
+    pub async fn align(&mut self, period: Duration) -> Result<()> {
+        let p = period.as_millis() as u64;
+        let target = self.now.div_ceil(p) * p;
+        if target > self.now {
+            self.run_to(target, false).await?;
+        }
+        self.start = self.now;
+        self.instants.clear();
+        Ok(())
+    }
+
+    async fn run_to(&mut self, until: u64, next_only: bool) -> Result<bool> {
+        let until = until.to_string();
         let stop = if next_only { "next" } else { "until" };
         let v = self
             .post(
