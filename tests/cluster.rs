@@ -322,3 +322,35 @@ fn a_served_engine_whose_clock_follows_the_wall_clock_is_refused_with_the_fix() 
         "{stdout}\n{stderr}"
     );
 }
+
+#[test]
+fn writing_a_cluster_scoped_object_on_a_shared_cluster_is_refused_and_skips() {
+    let server = serve(&["--time-scale", "0"]);
+    let dir = temp_dir("scoped");
+    let feature = dir.join("scoped.feature");
+    std::fs::write(
+        &feature,
+        "Feature: cluster-scoped\n  Scenario: a namespace of our own\n    Given the manifest:\n      \"\"\"\n      apiVersion: v1\n      kind: Namespace\n      metadata:\n        name: mine\n      \"\"\"\n    Then the namespace \"mine\" exists\n",
+    )
+    .unwrap();
+    let before = namespaces(&server.kubeconfig);
+    let out = cargo_bin_cmd!("kubespec")
+        .env("NO_COLOR", "1")
+        .arg("run")
+        .arg(&feature)
+        .args(["--backend", "cluster"])
+        .arg("--kubeconfig")
+        .arg(&server.kubeconfig)
+        .output()
+        .expect("run kubespec");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 scenario (1 skipped)"), "{stdout}");
+    assert!(
+        stderr.contains("apply of the cluster-scoped Namespace is refused"),
+        "{stderr}"
+    );
+    assert_eq!(namespaces(&server.kubeconfig), before);
+    let _ = std::fs::remove_dir_all(dir);
+}

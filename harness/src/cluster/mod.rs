@@ -79,7 +79,7 @@ pub struct ClusterBackend {
     /// The namespace has been deleted (or kept) already.
     finished: bool,
     /// The scenario's own engine, when it runs in process: kept alive with the backend.
-    _engine: Option<kubespec_server::AppState>,
+    engine: Option<kubespec_server::AppState>,
     kinds: HashMap<String, (ApiResource, bool)>,
     /// The last [`Error::Unsupported`] returned, for [`Backend::take_unsupported`].
     last_unsupported: std::sync::Mutex<Option<String>>,
@@ -97,7 +97,7 @@ impl std::fmt::Debug for ClusterBackend {
 
 impl Drop for ClusterBackend {
     fn drop(&mut self) {
-        if self.finished || self.keep_namespace || self._engine.is_some() {
+        if self.finished || self.keep_namespace || self.engine.is_some() {
             return;
         }
         // The runner calls `finish`; this is the fallback for a scenario that never got there.
@@ -167,7 +167,7 @@ impl ClusterBackend {
             wall_start_ts: jiff::Timestamp::now(),
             recorder,
             finished: false,
-            _engine: engine,
+            engine,
             kinds: HashMap::new(),
             last_unsupported: Default::default(),
         })
@@ -214,6 +214,20 @@ impl ClusterBackend {
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = Some(message.clone());
         Error::Unsupported(message)
+    }
+
+    /// Writes stay inside the scenario's namespace: a cluster-scoped object (a CRD, a Node)
+    /// is shared by everything on the cluster, so writing one is refused there, except on a
+    /// scenario's own in-process engine.
+    fn check_namespaced(&self, ar: &ApiResource, namespaced: bool, verb: &str) -> Result<()> {
+        if namespaced || self.engine.is_some() {
+            return Ok(());
+        }
+        Err(self.refuse(format!(
+            "{verb} of the cluster-scoped {} is refused on the cluster backend against context \
+             {:?}: kubespec writes only inside the namespaces it creates",
+            ar.kind, self.context
+        )))
     }
 
     fn served(&self, what: &str) -> Result<&Served> {
@@ -513,6 +527,7 @@ impl Backend for ClusterBackend {
         let mut obj = manifest.object.to_json();
         // The manifest's own version: the API server converts between a kind's versions.
         let (mut ar, namespaced) = self.resource(&kind).await?;
+        self.check_namespaced(&ar, namespaced, "apply")?;
         if let Some(api_version) = obj.get("apiVersion").and_then(Value::as_str) {
             let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
             ar.group = group.to_string();
@@ -751,6 +766,8 @@ impl Backend for ClusterBackend {
     }
 
     async fn delete(&mut self, kind: &str, name: &str) -> Result<()> {
+        let (ar, namespaced) = self.resource(kind).await?;
+        self.check_namespaced(&ar, namespaced, "delete")?;
         let (api, _) = self.dynamic(kind).await?;
         api.delete(name, &DeleteParams::background())
             .await
@@ -759,6 +776,8 @@ impl Backend for ClusterBackend {
     }
 
     async fn patch(&mut self, kind: &str, name: &str, patch: &Value) -> Result<()> {
+        let (ar, namespaced) = self.resource(kind).await?;
+        self.check_namespaced(&ar, namespaced, "patch")?;
         let (api, _) = self.dynamic(kind).await?;
         api.patch(name, &PatchParams::default(), &Patch::Strategic(patch))
             .await
