@@ -14,6 +14,7 @@
 //! | `POST images` | `image=<reference>` | an `images::Change` | `{}` |
 //! | `DELETE images` | | | `{}`: every image behaves as by default again (a new scenario) |
 //! | `POST metrics` | `namespace=` | a `metrics::Change` | `{}` |
+//! | `DELETE metrics` | | | `{}`: forgets every load and metric value set so far (a new scenario) |
 //! | `POST probe` | `namespace=`, `pod=`, `endpoint=readiness\|liveness`, `passing=true\|false` | | `{"containers": n}` |
 //! | `GET container` | `namespace=`, `pod=`, `container=` | | `{"env", "command", "files"}` (each `null` before the container is created) |
 //! | `GET dns` | `name=` | | `{"answers": [[pod, ip]]}` |
@@ -78,6 +79,17 @@ pub fn handle(
             state.write(|c| c.images.update(&image, |b| b.apply(change)));
             Ok(json!({}))
         }),
+        ["metrics"] if *method == Method::DELETE => {
+            state.write(|c| {
+                let m = &mut c.metrics;
+                m.loads.clear();
+                m.per_pod.clear();
+                m.pod_metrics.clear();
+                m.object_metrics.clear();
+                m.external.clear();
+            });
+            Ok(json!({}))
+        }
         ["metrics"] => expect(Method::POST).and_then(|()| {
             let ns = q("namespace")?.to_string();
             let change: kubespec_engine::metrics::Change = decode(body)?;

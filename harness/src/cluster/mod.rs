@@ -151,7 +151,7 @@ impl ClusterBackend {
         }
         let mut served = served.map(|i| Served::new(client.clone(), &i));
         if let Some(s) = &mut served {
-            s.reset_images().await?;
+            s.reset().await?;
             s.align(ALIGN).await?;
         }
         namespace::create(&client, &ns, scenario, &context, keep || engine.is_some()).await?;

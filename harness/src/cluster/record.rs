@@ -147,21 +147,22 @@ impl Recorder {
         for kind in Watched::ALL {
             let api: Api<DynamicObject> =
                 Api::namespaced_with(self.client.clone(), &self.namespace, &kind.resource());
-            let list = api
-                .list_metadata(&ListParams::default())
-                .await
-                .map_err(|e| Error::Backend(format!("cannot list {:?}s: {e}", kind)))?;
-            let want: BTreeMap<String, String> = list
-                .items
-                .iter()
-                .map(|o| {
-                    (
-                        o.metadata.name.clone().unwrap_or_default(),
-                        o.metadata.resource_version.clone().unwrap_or_default(),
-                    )
-                })
-                .collect();
+            // LIST again on every try: on a live cluster objects keep changing.
             loop {
+                let list = api
+                    .list_metadata(&ListParams::default())
+                    .await
+                    .map_err(|e| Error::Backend(format!("cannot list {kind:?}s: {e}")))?;
+                let want: BTreeMap<String, String> = list
+                    .items
+                    .iter()
+                    .map(|o| {
+                        (
+                            o.metadata.name.clone().unwrap_or_default(),
+                            o.metadata.resource_version.clone().unwrap_or_default(),
+                        )
+                    })
+                    .collect();
                 {
                     let log = self.log.lock().unwrap_or_else(|p| p.into_inner());
                     if let Some(f) = &log.failure {
@@ -199,17 +200,19 @@ impl Recorder {
     }
 }
 
-/// Whether a watch's view holds every object a LIST returned, at least at the listed version.
-/// A view may be ahead of the list (changes after it); numeric versions compare as numbers.
+/// Whether a watch's view is the state a LIST returned: the same objects (a deletion the watch
+/// has not delivered yet leaves one too many), each at least at the listed version (numeric
+/// versions compare as numbers).
 fn caught_up(view: &BTreeMap<String, String>, listed: &BTreeMap<String, String>) -> bool {
-    listed.iter().all(|(name, rv)| match view.get(name) {
-        Some(seen) if seen == rv => true,
-        Some(seen) => matches!(
-            (seen.parse::<u64>(), rv.parse::<u64>()),
-            (Ok(a), Ok(b)) if a > b
-        ),
-        None => false,
-    })
+    view.len() == listed.len()
+        && listed.iter().all(|(name, rv)| match view.get(name) {
+            Some(seen) if seen == rv => true,
+            Some(seen) => matches!(
+                (seen.parse::<u64>(), rv.parse::<u64>()),
+                (Ok(a), Ok(b)) if a > b
+            ),
+            None => false,
+        })
 }
 
 fn rv_of(v: &Value) -> Option<&str> {
@@ -224,10 +227,21 @@ fn name_of(v: &Value) -> String {
         .to_string()
 }
 
-fn record(log: &Mutex<Log>, kind: Watched, verb: Verb, object: Value, start: Instant) {
+/// Records one change. `at` is the resourceVersion to order it by when it is not the object's
+/// own (a deletion found by a relist happened before the list's version).
+fn record(
+    log: &Mutex<Log>,
+    kind: Watched,
+    verb: Verb,
+    object: Value,
+    start: Instant,
+    at: Option<&str>,
+) {
     let mut log = log.lock().unwrap_or_else(|p| p.into_inner());
     let name = name_of(&object);
-    let rv = rv_of(&object).map(str::to_string);
+    let own = rv_of(&object).map(str::to_string);
+    let order = at.map(str::to_string).or_else(|| own.clone());
+    let rv = own;
     let view = log.views.entry(kind).or_default();
     match verb {
         Verb::Deleted => {
@@ -242,7 +256,7 @@ fn record(log: &Mutex<Log>, kind: Watched, verb: Verb, object: Value, start: Ins
         seq,
         kind,
         verb,
-        rv: rv.and_then(|r| r.parse().ok()),
+        rv: order.and_then(|r| r.parse().ok()),
         arrived: start.elapsed(),
         object,
     });
@@ -281,6 +295,8 @@ async fn watch_loop(
                 .get(&kind)
                 .cloned()
                 .unwrap_or_default();
+            let list_rv = list.metadata.resource_version.clone();
+            let list_rv = list_rv.as_deref();
             let mut listed = BTreeMap::new();
             for o in list.items {
                 let v = serde_json::to_value(&o).unwrap_or_default();
@@ -288,14 +304,14 @@ async fn watch_loop(
                 let rv = rv_of(&v).unwrap_or_default().to_string();
                 match view.get(&name) {
                     Some(seen) if *seen == rv => {}
-                    Some(_) => record(&log, kind, Verb::Modified, v, start),
-                    None => record(&log, kind, Verb::Added, v, start),
+                    Some(_) => record(&log, kind, Verb::Modified, v, start, None),
+                    None => record(&log, kind, Verb::Added, v, start, None),
                 }
                 listed.insert(name, rv);
             }
             for gone in view.keys().filter(|n| !listed.contains_key(*n)) {
                 let v = serde_json::json!({"metadata": {"name": gone}});
-                record(&log, kind, Verb::Deleted, v, start);
+                record(&log, kind, Verb::Deleted, v, start, list_rv);
             }
             activity.notify_waiters();
         }
@@ -307,7 +323,17 @@ async fn watch_loop(
             };
             let mut stream = stream.boxed();
             let mut gone = false;
-            while let Ok(Some(ev)) = stream.try_next().await {
+            loop {
+                let ev = match stream.try_next().await {
+                    Ok(Some(ev)) => ev,
+                    // The server ended the watch (its timeout): watch again from `rv`.
+                    Ok(None) => break,
+                    // A broken stream may have lost events: relist.
+                    Err(_) => {
+                        gone = true;
+                        break;
+                    }
+                };
                 let (verb, obj) = match ev {
                     WatchEvent::Added(o) => (Verb::Added, o),
                     WatchEvent::Modified(o) => (Verb::Modified, o),
@@ -325,7 +351,7 @@ async fn watch_loop(
                     rv = v;
                 }
                 let v = serde_json::to_value(&obj).unwrap_or_default();
-                record(&log, kind, verb, v, start);
+                record(&log, kind, verb, v, start, None);
                 activity.notify_waiters();
             }
             if gone {
@@ -690,6 +716,12 @@ mod tests {
         let ahead = BTreeMap::from([("a".to_string(), "6".to_string())]);
         assert!(caught_up(&ahead, &listed));
         assert!(caught_up(&listed, &listed));
+        // A deletion not delivered yet: the view has one object too many.
+        let stale = BTreeMap::from([
+            ("a".to_string(), "5".to_string()),
+            ("b".to_string(), "3".to_string()),
+        ]);
+        assert!(!caught_up(&stale, &listed));
     }
 
     #[test]

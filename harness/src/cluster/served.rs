@@ -158,17 +158,19 @@ impl Served {
         Ok(v["moved"].as_bool().unwrap_or(false))
     }
 
-    /// Every image behaves as by default again: image behaviour is global to an engine, and
-    /// a scenario must not inherit the last one's.
-    pub async fn reset_images(&self) -> Result<()> {
-        let req = http::Request::delete("/kubespec/v1/images")
-            .body(Vec::new())
-            .map_err(|e| Error::Backend(format!("DELETE /kubespec/v1/images: {e}")))?;
-        self.client
-            .request::<Value>(req)
-            .await
-            .map_err(|e| api_error("DELETE", "/kubespec/v1/images", e))
-            .map(drop)
+    /// Every image behaves as by default again, and no load or metric value is set: both are
+    /// global to an engine, and a scenario must not inherit the last one's.
+    pub async fn reset(&self) -> Result<()> {
+        for path in ["/kubespec/v1/images", "/kubespec/v1/metrics"] {
+            let req = http::Request::delete(path)
+                .body(Vec::new())
+                .map_err(|e| Error::Backend(format!("DELETE {path}: {e}")))?;
+            self.client
+                .request::<Value>(req)
+                .await
+                .map_err(|e| api_error("DELETE", path, e))?;
+        }
+        Ok(())
     }
 
     pub async fn set_image(
