@@ -52,15 +52,28 @@ pub enum CliError {
     #[diagnostic(code(kubespec::serve))]
     Serve(String),
 
+    /// Ctrl-C during `run`: the scenarios' namespaces were deleted.
+    #[error("interrupted")]
+    #[diagnostic(code(kubespec::interrupted))]
+    Interrupted,
+
+    /// The cluster backend cannot start: unreachable cluster, refused context, bad kubeconfig.
+    #[cfg(feature = "cluster")]
+    #[error("{0}")]
+    #[diagnostic(code(kubespec::cluster))]
+    Cluster(String),
+
     #[error("benchmark with {replicas} replicas: {message}")]
     #[diagnostic(code(kubespec::bench))]
     Bench { replicas: u32, message: String },
 }
 
 impl CliError {
-    /// 2 for bad input on the command line, 1 for everything else.
+    /// 2 for bad input on the command line, 130 for an interrupted run (as a shell reports
+    /// SIGINT), 1 for everything else.
     pub fn exit_code(&self) -> u8 {
         match self {
+            CliError::Interrupted => 130,
             CliError::MissingPath { .. }
             | CliError::NoFeatures { .. }
             | CliError::Create { .. }
@@ -70,6 +83,8 @@ impl CliError {
             | CliError::Runtime(_)
             | CliError::Serve(_)
             | CliError::Bench { .. } => 1,
+            #[cfg(feature = "cluster")]
+            CliError::Cluster(_) => 1,
         }
     }
 }

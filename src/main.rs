@@ -12,6 +12,7 @@ mod error;
 mod features;
 mod run;
 mod serve;
+mod skip;
 mod steps_cmd;
 
 /// mimalloc: the engine allocates and frees many small objects (pods, events, keys); glibc's
@@ -111,14 +112,13 @@ pub enum Backend {
     /// The in-memory engine: virtual time, deterministic.
     #[default]
     Memory,
-}
-
-impl From<Backend> for kubespec_steps::BackendKind {
-    fn from(b: Backend) -> Self {
-        match b {
-            Backend::Memory => kubespec_steps::BackendKind::Memory,
-        }
-    }
+    /// A cluster from a kubeconfig (--kubeconfig, --context): a namespace per scenario. A
+    /// `kubespec serve` engine there honours every step; a real cluster skips behaviour steps.
+    #[cfg(feature = "cluster")]
+    Cluster,
+    /// The cluster backend against a served engine of each scenario's own, in process.
+    #[cfg(feature = "cluster")]
+    Served,
 }
 
 #[derive(Debug, clap::Args)]
@@ -151,6 +151,20 @@ pub struct RunArgs {
     /// More output: -v shows docstrings and tables of failed steps, -vv of every step.
     #[arg(long, short = 'v', action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// --backend cluster: the kubeconfig (default: KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// --backend cluster: the context to use (default: the kubeconfig's current context).
+    /// Naming a context allows kubespec to create and delete namespaces there.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// --backend cluster: allow contexts whose name matches this pattern (`*` matches any
+    /// text); repeatable. Without it, only `--context` and kubespec's own contexts are used.
+    #[arg(long, value_name = "PATTERN")]
+    pub allow_context: Vec<String>,
+    /// --backend cluster or served: keep each scenario's namespace for debugging.
+    #[arg(long)]
+    pub keep_namespaces: bool,
 }
 
 fn main() -> ExitCode {

@@ -81,21 +81,24 @@ pub fn run(args: RunArgs) -> Result<()> {
     } else {
         writer::Coloring::Auto
     };
-    let config = RunConfig {
-        backend: args.backend.into(),
-        seed: args.seed,
-    };
-
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(CliError::Runtime)?;
+    let (backend, one_at_a_time) = rt.block_on(backend_kind(&args))?;
+    let config = RunConfig {
+        backend,
+        seed: args.seed,
+    };
+
     let run_failed = rt.block_on(async move {
-        let writer = writer::Basic::raw(std::io::stdout(), coloring, args.verbose.min(2))
-            .summarized()
-            .tee::<World, _>(writer::JUnit::for_tee(junit, 0))
-            .tee::<World, _>(writer::Json::for_tee(json))
-            .normalized();
+        let writer = crate::skip::BackendSkips::new(
+            writer::Basic::raw(std::io::stdout(), coloring, args.verbose.min(2))
+                .summarized()
+                .tee::<World, _>(writer::JUnit::for_tee(junit, 0))
+                .tee::<World, _>(writer::Json::for_tee(json))
+                .normalized(),
+        );
         let mut cucumber = cucumber::Cucumber::<World, _, _, _, _, cucumber::cli::Empty>::custom(
             Preparsed,
             runner::Basic::default(),
@@ -104,11 +107,32 @@ pub fn run(args: RunArgs) -> Result<()> {
         // Each scenario gets a fresh World; it must know the backend and seed before its
         // first step, and which scenario it is (for traces and messages).
         .before(move |feature, _rule, scenario, world: &mut World| {
-            world.configure(&config, feature, scenario);
-            async {}.boxed_local()
-        });
+            let config = config.clone();
+            async move {
+                if let Err(e) = world.configure(&config, feature, scenario).await {
+                    std::panic::panic_any(e);
+                }
+            }
+            .boxed_local()
+        })
+        // Also after a failure: the cluster backend deletes the scenario's namespace.
+        .after(
+            |_feature, _rule, _scenario, _finished, world: Option<&mut World>| {
+                async move {
+                    if let Some(w) = world
+                        && let Err(e) = w.finish().await
+                    {
+                        eprintln!("warning: {e}");
+                    }
+                }
+                .boxed_local()
+            },
+        );
         if let Some(n) = args.concurrency {
             cucumber = cucumber.max_concurrent_scenarios(usize::try_from(n).unwrap_or(usize::MAX));
+        }
+        if one_at_a_time {
+            cucumber = cucumber.max_concurrent_scenarios(1);
         }
         if args.fail_fast {
             cucumber = cucumber.fail_fast();
@@ -116,14 +140,93 @@ pub fn run(args: RunArgs) -> Result<()> {
         let cucumber = registry::register(cucumber)
             .fail_on_skipped()
             .with_default_cli();
-        let result = cucumber.filter_run(parsed, select).await;
-        result.execution_has_failed()
+        let run = cucumber.filter_run(parsed, select);
+        // Ctrl-C: the scenarios in flight never reach their `after` hook; their namespaces
+        // are deleted here before exiting.
+        tokio::select! {
+            result = run => Some(result.execution_has_failed()),
+            _ = tokio::signal::ctrl_c() => None,
+        }
     });
+    let Some(run_failed) = run_failed else {
+        #[cfg(feature = "cluster")]
+        match rt.block_on(kubespec_harness::cluster::namespace::delete_live()) {
+            Ok(names) if !names.is_empty() => {
+                eprintln!("interrupted: deleted namespaces {}", names.join(", "))
+            }
+            Ok(_) => {}
+            Err(e) => eprintln!("interrupted: {e}"),
+        }
+        return Err(CliError::Interrupted);
+    };
 
     if failed || run_failed {
         Err(CliError::Failed)
     } else {
         Ok(())
+    }
+}
+
+/// The backend scenarios run on, and whether they must run one at a time: an external
+/// `kubespec serve` engine has one virtual clock, which concurrent scenarios would move under
+/// each other's feet.
+async fn backend_kind(args: &RunArgs) -> Result<(kubespec_steps::BackendKind, bool)> {
+    use kubespec_steps::BackendKind;
+    match args.backend {
+        crate::Backend::Memory => Ok((BackendKind::Memory, false)),
+        #[cfg(feature = "cluster")]
+        crate::Backend::Served => Ok((
+            BackendKind::Cluster(kubespec_harness::cluster::Target::InProcess {
+                keep_namespaces: args.keep_namespaces,
+            }),
+            false,
+        )),
+        #[cfg(feature = "cluster")]
+        crate::Backend::Cluster => {
+            use kubespec_harness::cluster;
+            let opts = cluster::ConnectOptions {
+                kubeconfig: args.kubeconfig.clone(),
+                context: args.context.clone(),
+                allow_contexts: args.allow_context.clone(),
+                keep_namespaces: args.keep_namespaces,
+            };
+            let conn = cluster::connect(&opts)
+                .await
+                .map_err(|e| CliError::Cluster(e.to_string()))?;
+            let probe = tokio::time::timeout(
+                std::time::Duration::from_secs(30),
+                cluster::served::probe(&conn.client),
+            )
+            .await
+            .map_err(|_| {
+                CliError::Cluster(format!(
+                    "context {:?}: the cluster did not answer within 30s",
+                    conn.context
+                ))
+            })?;
+            if let Some(info) = &probe
+                && info.time_scale > 0.0
+            {
+                return Err(CliError::Cluster(format!(
+                    "context {:?} is a kubespec serve engine whose virtual time follows the wall \
+                     clock (time scale {}); start it with --time-scale 0 so that scenarios move \
+                     time themselves",
+                    conn.context, info.time_scale
+                )));
+            }
+            let served = probe.is_some();
+            if served && args.concurrency.is_some_and(|n| n > 1) {
+                eprintln!(
+                    "note: context {:?} is a kubespec serve engine with one virtual clock: \
+                     scenarios run one at a time",
+                    conn.context
+                );
+            }
+            Ok((
+                BackendKind::Cluster(cluster::Target::External(conn)),
+                served,
+            ))
+        }
     }
 }
 

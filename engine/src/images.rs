@@ -111,3 +111,63 @@ impl ImageCatalog {
         self.images.insert(image.to_string(), Arc::new(b));
     }
 }
+
+/// One change to an image's behaviour, as a step states it. Serialisable, so a served engine
+/// can take it over the wire (`POST /kubespec/v1/images`) and apply it exactly as the in-memory
+/// backend does. Durations are milliseconds.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", tag = "change")]
+pub enum Change {
+    StartsIn { ms: u64 },
+    StopsIn { ms: u64 },
+    CrashesOnStart,
+    ExitsAfter { ms: u64, code: i32 },
+    CannotBePulled,
+    ReadyAfter { ms: u64 },
+    NeverReady,
+    UnhealthyAfter { ms: u64 },
+    StartupTakes { ms: u64 },
+    Entrypoint { argv: Vec<String> },
+    Cmd { argv: Vec<String> },
+    Redirects { path: String, location: String },
+    Answers { path: String, code: u16 },
+    UnreadyOnSigterm,
+    UnhealthyOnSigterm,
+}
+
+impl ImageBehaviour {
+    /// Applies one [`Change`].
+    pub fn apply(&mut self, change: Change) {
+        match change {
+            Change::StartsIn { ms } => self.start = Millis(ms),
+            Change::StopsIn { ms } => self.stop = Millis(ms),
+            Change::CrashesOnStart => {
+                self.exit = Some(Exit {
+                    after: Millis::ZERO,
+                    code: 1,
+                })
+            }
+            Change::ExitsAfter { ms, code } => {
+                self.exit = Some(Exit {
+                    after: Millis(ms),
+                    code,
+                })
+            }
+            Change::CannotBePulled => self.pull_fails = true,
+            Change::ReadyAfter { ms } => self.ready_after = Some(Millis(ms)),
+            Change::NeverReady => self.ready_after = None,
+            Change::UnhealthyAfter { ms } => self.unhealthy_after = Some(Millis(ms)),
+            Change::StartupTakes { ms } => self.startup = Millis(ms),
+            Change::Entrypoint { argv } => self.entrypoint = argv,
+            Change::Cmd { argv } => self.cmd = argv,
+            Change::Answers { path, code } => {
+                self.statuses.insert(path, code);
+            }
+            Change::Redirects { path, location } => {
+                self.redirects.insert(path, location);
+            }
+            Change::UnreadyOnSigterm => self.unready_on_sigterm = true,
+            Change::UnhealthyOnSigterm => self.unhealthy_on_sigterm = true,
+        }
+    }
+}

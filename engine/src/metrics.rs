@@ -347,6 +347,44 @@ pub(crate) fn scrape(c: &mut Cluster) {
     c.metrics.scrapes += 1;
 }
 
+/// One change to what the metrics APIs report, as a step states it (milli-units). Serialisable,
+/// so a served engine takes it over the wire (`POST /kubespec/v1/metrics`) and applies it as
+/// the in-memory backend does, through [`Cluster::set_metric`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", tag = "change")]
+pub enum Change {
+    /// A total demand on a workload; `points` are (ms from now, total).
+    Load {
+        kind: String,
+        name: String,
+        resource: String,
+        points: Vec<(u64, i64)>,
+        ramp: bool,
+    },
+    PodUsage {
+        kind: String,
+        name: String,
+        resource: String,
+        each: i64,
+    },
+    PodsMetric {
+        kind: String,
+        name: String,
+        metric: String,
+        value: i64,
+    },
+    ObjectMetric {
+        kind: String,
+        name: String,
+        metric: String,
+        value: i64,
+    },
+    External {
+        metric: String,
+        value: i64,
+    },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

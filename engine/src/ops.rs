@@ -309,6 +309,76 @@ impl Cluster {
         self.metrics.external.insert(metric.to_string(), value);
     }
 
+    /// Applies a [`crate::metrics::Change`] to the workloads of `namespace`, from now on.
+    ///
+    /// # Errors
+    ///
+    /// The workload kind is not a deployment, replicaset or statefulset, or the resource is
+    /// not cpu or memory.
+    pub fn set_metric(
+        &mut self,
+        namespace: &str,
+        change: crate::metrics::Change,
+    ) -> Result<(), String> {
+        use crate::metrics::{Change, Resource, Shape, Workload};
+        use crate::time::Millis;
+        let workload = |kind: &str, name: &str| -> Result<Workload, String> {
+            let kind = match kind.to_ascii_lowercase().as_str() {
+                "deployment" => "Deployment",
+                "replicaset" => "ReplicaSet",
+                "statefulset" => "StatefulSet",
+                other => {
+                    return Err(format!(
+                        "a load or metric applies to a deployment, replicaset or statefulset, not a {other}"
+                    ));
+                }
+            };
+            Ok(Workload::new(kind, ObjectKey::new(namespace, name)))
+        };
+        let resource = |r: &str| {
+            Resource::parse(r).ok_or_else(|| format!("unknown resource {r:?}: cpu or memory"))
+        };
+        let now = self.now();
+        match change {
+            Change::Load {
+                kind,
+                name,
+                resource: r,
+                points,
+                ramp,
+            } => {
+                let shape = Shape {
+                    points: points
+                        .into_iter()
+                        .map(|(after, v)| (now + Millis(after), v))
+                        .collect(),
+                    interpolate: ramp,
+                };
+                self.set_load(workload(&kind, &name)?, resource(&r)?, shape);
+            }
+            Change::PodUsage {
+                kind,
+                name,
+                resource: r,
+                each,
+            } => self.set_pod_usage(workload(&kind, &name)?, resource(&r)?, each),
+            Change::PodsMetric {
+                kind,
+                name,
+                metric,
+                value,
+            } => self.set_pods_metric(workload(&kind, &name)?, &metric, value),
+            Change::ObjectMetric {
+                kind,
+                name,
+                metric,
+                value,
+            } => self.set_object_metric(&kind, ObjectKey::new(namespace, &name), &metric, value),
+            Change::External { metric, value } => self.set_external_metric(&metric, value),
+        }
+        Ok(())
+    }
+
     pub fn stats(&self) -> Stats {
         self.stats
     }

@@ -45,6 +45,41 @@ pub enum ImageChange {
     FailsOnSigterm(ProbeEndpoint),
 }
 
+impl ImageChange {
+    /// The engine's form of this change: what the in-memory backend applies, and what the
+    /// cluster backend sends to a served engine.
+    pub fn to_engine(&self) -> kubespec_engine::images::Change {
+        use kubespec_engine::images::Change;
+        let ms = |d: &Duration| d.as_millis() as u64;
+        match self {
+            ImageChange::StartsIn(d) => Change::StartsIn { ms: ms(d) },
+            ImageChange::StopsIn(d) => Change::StopsIn { ms: ms(d) },
+            ImageChange::CrashesOnStart => Change::CrashesOnStart,
+            ImageChange::ExitsAfter(d, code) => Change::ExitsAfter {
+                ms: ms(d),
+                code: *code,
+            },
+            ImageChange::CannotBePulled => Change::CannotBePulled,
+            ImageChange::ReadyAfter(d) => Change::ReadyAfter { ms: ms(d) },
+            ImageChange::NeverReady => Change::NeverReady,
+            ImageChange::UnhealthyAfter(d) => Change::UnhealthyAfter { ms: ms(d) },
+            ImageChange::StartupTakes(d) => Change::StartupTakes { ms: ms(d) },
+            ImageChange::Entrypoint(argv) => Change::Entrypoint { argv: argv.clone() },
+            ImageChange::Cmd(argv) => Change::Cmd { argv: argv.clone() },
+            ImageChange::Redirects(path, location) => Change::Redirects {
+                path: path.clone(),
+                location: location.clone(),
+            },
+            ImageChange::Answers(path, code) => Change::Answers {
+                path: path.clone(),
+                code: *code,
+            },
+            ImageChange::FailsOnSigterm(ProbeEndpoint::Readiness) => Change::UnreadyOnSigterm,
+            ImageChange::FailsOnSigterm(ProbeEndpoint::Liveness) => Change::UnhealthyOnSigterm,
+        }
+    }
+}
+
 /// An application endpoint a probe checks, which a spec can flip.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProbeEndpoint {
@@ -99,6 +134,65 @@ pub enum MetricChange {
     },
     /// An `External` metric with one series.
     External { metric: String, value: i64 },
+}
+
+impl MetricChange {
+    /// The engine's form of this change (see [`ImageChange::to_engine`]).
+    pub fn to_engine(&self) -> kubespec_engine::metrics::Change {
+        use kubespec_engine::metrics::Change;
+        match self.clone() {
+            MetricChange::Load {
+                kind,
+                name,
+                resource,
+                points,
+                ramp,
+            } => Change::Load {
+                kind,
+                name,
+                resource,
+                points: points
+                    .into_iter()
+                    .map(|(d, v)| (d.as_millis() as u64, v))
+                    .collect(),
+                ramp,
+            },
+            MetricChange::PodUsage {
+                kind,
+                name,
+                resource,
+                each,
+            } => Change::PodUsage {
+                kind,
+                name,
+                resource,
+                each,
+            },
+            MetricChange::PodsMetric {
+                kind,
+                name,
+                metric,
+                value,
+            } => Change::PodsMetric {
+                kind,
+                name,
+                metric,
+                value,
+            },
+            MetricChange::ObjectMetric {
+                kind,
+                name,
+                metric,
+                value,
+            } => Change::ObjectMetric {
+                kind,
+                name,
+                metric,
+                value,
+            },
+            MetricChange::External { metric, value } => Change::External { metric, value },
+        }
+    }
 }
 
 /// An event as `kubectl get events` shows it.
@@ -274,6 +368,19 @@ pub trait Backend: Send {
     /// `deadline` (a value of [`Backend::elapsed`]). Returns `false` once the deadline is
     /// reached. The in-memory backend jumps to its next event; a real cluster polls.
     async fn next_instant(&mut self, deadline: Duration) -> Result<bool>;
+
+    // ------------------------------------------------------------ the scenario
+    /// Ends the scenario: releases what the backend holds outside the process (the cluster
+    /// backend deletes the scenario's namespace). Called once, also after a failure.
+    async fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// The message of the last [`Error::Unsupported`] this backend returned, cleared by the
+    /// call: the runner reports a step that failed for that reason as skipped, with it.
+    fn take_unsupported(&mut self) -> Option<String> {
+        None
+    }
 
     // ------------------------------------------------------------ controllers
     /// Runs a controller built into kubespec (see [`crate::controllers::register`]) against

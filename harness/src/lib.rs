@@ -2,9 +2,12 @@
 //! loading, patches and the partial-document matcher.
 //!
 //! See [`backend::Backend`] for the entry point. Dependencies point one way: steps → harness →
-//! engine. Only a cluster backend (a later crate feature) links `kube`.
+//! engine. The cluster backend ([`cluster`], cargo feature `cluster`, on by default) talks to a
+//! cluster through kube-rs.
 
 pub mod backend;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod controllers;
 pub mod error;
 pub mod manifest;

@@ -10,7 +10,6 @@ use async_trait::async_trait;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::Pod;
 use kubespec_engine::controllers::deployment::util;
-use kubespec_engine::images::Exit;
 use kubespec_engine::observe::DeploymentHistory;
 use kubespec_engine::prober::ProbeKind;
 use kubespec_engine::store::{GenericObject, Kind};
@@ -202,33 +201,8 @@ impl Backend for MemoryBackend {
     }
 
     async fn set_image_behaviour(&mut self, image: &str, change: ImageChange) -> Result<()> {
-        let ms = |d: Duration| Millis(d.as_millis() as u64);
-        self.c().images.update(image, |b| match change {
-            ImageChange::StartsIn(d) => b.start = ms(d),
-            ImageChange::StopsIn(d) => b.stop = ms(d),
-            ImageChange::CrashesOnStart => {
-                b.exit = Some(Exit {
-                    after: Millis::ZERO,
-                    code: 1,
-                })
-            }
-            ImageChange::ExitsAfter(d, code) => b.exit = Some(Exit { after: ms(d), code }),
-            ImageChange::CannotBePulled => b.pull_fails = true,
-            ImageChange::ReadyAfter(d) => b.ready_after = Some(ms(d)),
-            ImageChange::NeverReady => b.ready_after = None,
-            ImageChange::UnhealthyAfter(d) => b.unhealthy_after = Some(ms(d)),
-            ImageChange::StartupTakes(d) => b.startup = ms(d),
-            ImageChange::Entrypoint(argv) => b.entrypoint = argv,
-            ImageChange::Cmd(argv) => b.cmd = argv,
-            ImageChange::Answers(path, code) => {
-                b.statuses.insert(path, code);
-            }
-            ImageChange::Redirects(path, location) => {
-                b.redirects.insert(path, location);
-            }
-            ImageChange::FailsOnSigterm(ProbeEndpoint::Readiness) => b.unready_on_sigterm = true,
-            ImageChange::FailsOnSigterm(ProbeEndpoint::Liveness) => b.unhealthy_on_sigterm = true,
-        });
+        let change = change.to_engine();
+        self.c().images.update(image, |b| b.apply(change));
         Ok(())
     }
 
@@ -440,71 +414,9 @@ impl Backend for MemoryBackend {
     }
 
     async fn set_metric(&mut self, change: MetricChange) -> Result<()> {
-        use kubespec_engine::metrics::{Resource, Shape, Workload};
-        let workload = |kind: &str, name: &str| -> Result<Workload> {
-            let kind = match kind.to_ascii_lowercase().as_str() {
-                "deployment" => "Deployment",
-                "replicaset" => "ReplicaSet",
-                "statefulset" => "StatefulSet",
-                other => {
-                    return Err(Error::Backend(format!(
-                        "a load or metric applies to a deployment, replicaset or statefulset, not a {other}"
-                    )));
-                }
-            };
-            Ok(Workload::new(kind, Self::key(name)))
-        };
-        let resource = |r: &str| {
-            Resource::parse(r)
-                .ok_or_else(|| Error::Backend(format!("unknown resource {r:?}: cpu or memory")))
-        };
-        let now = self.c().now();
-        match change {
-            MetricChange::Load {
-                kind,
-                name,
-                resource: r,
-                points,
-                ramp,
-            } => {
-                let shape = Shape {
-                    points: points
-                        .into_iter()
-                        .map(|(after, v)| (now + Millis(after.as_millis() as u64), v))
-                        .collect(),
-                    interpolate: ramp,
-                };
-                self.c()
-                    .set_load(workload(&kind, &name)?, resource(&r)?, shape);
-            }
-            MetricChange::PodUsage {
-                kind,
-                name,
-                resource: r,
-                each,
-            } => self
-                .c()
-                .set_pod_usage(workload(&kind, &name)?, resource(&r)?, each),
-            MetricChange::PodsMetric {
-                kind,
-                name,
-                metric,
-                value,
-            } => self
-                .c()
-                .set_pods_metric(workload(&kind, &name)?, &metric, value),
-            MetricChange::ObjectMetric {
-                kind,
-                name,
-                metric,
-                value,
-            } => self
-                .c()
-                .set_object_metric(&kind, Self::key(&name), &metric, value),
-            MetricChange::External { metric, value } => {
-                self.c().set_external_metric(&metric, value)
-            }
-        }
+        self.c()
+            .set_metric(NAMESPACE, change.to_engine())
+            .map_err(Error::Backend)?;
         self.c().settle();
         Ok(())
     }

@@ -252,6 +252,10 @@ fn route(req: &Req, seg: &[&str]) -> Result<Response, Status> {
             let now = req.state.now();
             return get_only(Some(clock_doc(now)));
         }
+        ["kubespec", "v1", rest @ ..] => {
+            let out = crate::control::handle(&req.state, &req.method, rest, &req.query, &req.body);
+            return out.ok_or_else(not_found_path)?.map(|v| ok(&v));
+        }
         _ => {}
     }
     let (group, version, rest) = match seg {

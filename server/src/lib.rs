@@ -12,7 +12,11 @@
 //!   sums such as `1m30s`), running every controller and kubelet transition on the way. Answers
 //!   `{"now": <RFC 3339>, "millis": <virtual ms since the epoch>}`.
 //! - `GET /kubespec/v1/clock`: the same document, without moving time.
+//! - The rest of `/kubespec/v1/`: image behaviour, application endpoints, metrics, container
+//!   processes, DNS, and virtual time instant by instant, for the harness's cluster backend.
+//!   See [`control`].
 
+pub mod control;
 pub mod discovery;
 pub mod fieldvalidation;
 pub mod handlers;

@@ -11,7 +11,6 @@
 //! matches with are the same, so `check` and `run` can never disagree on what is defined.
 
 use std::fmt;
-use std::future::Future;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -105,7 +104,9 @@ impl fmt::Debug for StepDef {
 }
 
 /// Builds a [`StepDef`] whose `run` calls `handler(&mut World, Args)` (an `async fn` returning
-/// [`StepResult`]) and fails the step, by panicking with the error text, on `Err`.
+/// [`StepResult`]) and fails the step, by panicking with the error text, on `Err`; or skips
+/// the scenario, by panicking with a [`Skip`], when the backend could not do what the step
+/// asked ([`kubespec_harness::Error::Unsupported`]).
 ///
 /// ```ignore
 /// step!(Given, "image {string} crashes on start", "The image exits with code 1 on every start.",
@@ -120,30 +121,38 @@ macro_rules! step {
             description: $desc,
             example: $example,
             run: |world, ctx| {
-                $crate::registry::__fail_on_err($handler(world, $crate::registry::Args::new(ctx)))
+                ::std::boxed::Box::pin(async move {
+                    world.take_unsupported_for_step();
+                    let result = $handler(&mut *world, $crate::registry::Args::new(ctx)).await;
+                    $crate::registry::__fail_on_err(world, result)
+                })
             },
         }
     };
 }
 
-/// Turns a handler's future into the future cucumber wants. Not public API: used by [`step!`].
+/// The panic payload of a step the backend could not run: the runner reports the scenario as
+/// skipped with this reason instead of failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skip(pub String);
+
+/// Turns a handler's result into the step's outcome. Not public API: used by [`step!`].
 ///
 /// # Panics
 ///
 /// When the handler returns `Err`: that is how a cucumber step fails, and cucumber shows the
-/// panic message as the failure.
+/// panic message as the failure. The payload is a [`Skip`] when the backend said it cannot do
+/// what the step asked.
 #[doc(hidden)]
-pub fn __fail_on_err<'a, F>(fut: F) -> LocalBoxFuture<'a, ()>
-where
-    F: Future<Output = StepResult> + 'a,
-{
-    Box::pin(async move {
-        if let Err(message) = fut.await {
-            // `panic_any` with a `String` payload: cucumber prints a String or &str payload as
-            // the failure message and nothing else, so no "panicked at" noise reaches the user.
-            std::panic::panic_any(message);
+pub fn __fail_on_err(world: &mut World, result: StepResult) {
+    if let Err(message) = result {
+        if let Some(reason) = world.take_unsupported_for_step() {
+            std::panic::panic_any(Skip(reason));
         }
-    })
+        // `panic_any` with a `String` payload: cucumber prints a String or &str payload as
+        // the failure message and nothing else, so no "panicked at" noise reaches the user.
+        std::panic::panic_any(message);
+    }
 }
 
 /// A step's arguments: the captures of its expression, its docstring and its table.

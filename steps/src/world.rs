@@ -1,15 +1,33 @@
 //! The World: one per scenario. It holds the backend and what earlier steps left for later ones.
 
+#[cfg(feature = "cluster")]
+use kubespec_harness::cluster::{ClusterBackend, Target};
 use kubespec_harness::{Backend, MemoryBackend};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Which backend scenarios run on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub enum BackendKind {
     /// The in-memory engine, on virtual time.
     #[default]
     Memory,
+    /// The cluster backend: a namespace per scenario on a cluster (or a served engine per
+    /// scenario in process, [`Target::InProcess`]).
+    #[cfg(feature = "cluster")]
+    Cluster(Target),
+}
+
+impl std::fmt::Debug for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackendKind::Memory => f.write_str("Memory"),
+            #[cfg(feature = "cluster")]
+            BackendKind::Cluster(Target::External(c)) => write!(f, "Cluster({c:?})"),
+            #[cfg(feature = "cluster")]
+            BackendKind::Cluster(Target::InProcess { .. }) => f.write_str("Cluster(in process)"),
+        }
+    }
 }
 
 /// Settings of a `kubespec run`, applied to each scenario's World before its first step.
@@ -60,13 +78,18 @@ impl cucumber::World for World {
 }
 
 impl World {
-    /// Configures the World for one scenario (called by the runner's `before` hook).
-    pub fn configure(
+    /// Configures the World for one scenario (called by the runner's `before` hook). On the
+    /// cluster backend this creates the scenario's namespace and starts its watches.
+    ///
+    /// # Errors
+    ///
+    /// The cluster backend cannot start (the cluster cannot be reached, refuses the namespace).
+    pub async fn configure(
         &mut self,
         cfg: &RunConfig,
         feature: &cucumber::gherkin::Feature,
         scenario: &cucumber::gherkin::Scenario,
-    ) {
+    ) -> Result<(), String> {
         let path = feature.path.clone().unwrap_or_default();
         self.seed = mix_seed(
             cfg.seed,
@@ -76,9 +99,36 @@ impl World {
         );
         self.feature_dir = path.parent().map(Path::to_path_buf);
         self.feature_path = Some(path);
-        self.backend = Some(match cfg.backend {
+        self.backend = Some(match &cfg.backend {
             BackendKind::Memory => Box::new(MemoryBackend::with_seed(self.seed)),
+            #[cfg(feature = "cluster")]
+            BackendKind::Cluster(target) => Box::new(
+                ClusterBackend::start(target, &scenario.name, self.seed)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            ),
         });
+        Ok(())
+    }
+
+    /// Ends the scenario (called by the runner's `after` hook, also after a failure): the
+    /// cluster backend deletes the scenario's namespace.
+    ///
+    /// # Errors
+    ///
+    /// The backend could not clean up.
+    pub async fn finish(&mut self) -> Result<(), String> {
+        match self.backend.as_mut() {
+            Some(b) => b.finish().await.map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
+    }
+
+    /// Why the backend could not do what the last step asked, if that was the reason it
+    /// failed: the scenario is then skipped, not failed.
+    #[doc(hidden)]
+    pub fn take_unsupported_for_step(&mut self) -> Option<String> {
+        self.backend.as_mut().and_then(|b| b.take_unsupported())
     }
 
     /// The backend (the in-memory one with seed 0 when the runner did not configure one).

@@ -1,0 +1,1024 @@
+//! The cluster backend: the [`Backend`] trait over a kube-rs `Client`, against any cluster a
+//! kubeconfig reaches, or against a served kubespec engine. See [`ClusterBackend::start`] for
+//! the entry point and [`Target`] for where scenarios run.
+//!
+//! - **Isolation.** Each scenario runs in a namespace of its own (`kubespec-<8 random
+//!   characters>`, [`namespace`]), created when its backend starts and deleted by
+//!   [`ClusterBackend::end`] (or, failing that, when the backend is dropped), unless
+//!   `--keep-namespaces`. Names in steps resolve inside it; nothing outside it is touched.
+//! - **Writes.** apply is server-side apply (field manager `kubespec`, forced); the kubectl
+//!   verbs are the patches kubectl sends ([`verbs`]).
+//! - **History.** Watches started with the backend ([`record`]) feed `deployment_history`,
+//!   `replicas_history` and `stateful_set_pod_history`, so nothing between two polls is missed.
+//! - **Time.** On a real cluster time is the wall clock: `next_instant` waits for watch activity
+//!   or a short poll, never past its deadline, and `advance` sleeps. On a served engine
+//!   (detected by `GET /kubespec/v1/info`) time is the engine's virtual clock, moved only by the
+//!   scenario through `/kubespec/v1/run`, and every behaviour step goes through the engine's
+//!   extensions ([`served`]).
+//! - **What a real cluster cannot do** (image behaviour, flipping an application's probe
+//!   endpoint, metrics, what a container's process saw, DNS from inside) is
+//!   [`Error::Unsupported`], with a message naming the operation and the backend; the runner
+//!   reports such a scenario as skipped.
+//!
+//! **Architecture invariant:** a served engine's virtual time is global to that engine, so one
+//! engine serves one scenario at a time: in process each scenario gets its own engine
+//! ([`Target::InProcess`]); against an external served engine the runner runs scenarios one at
+//! a time.
+
+pub mod connect;
+pub mod namespace;
+pub mod record;
+pub mod served;
+pub mod verbs;
+
+pub use connect::{ConnectOptions, Connection, Target, check_context, connect};
+
+use crate::backend::{Backend, EventView, ImageChange, MetricChange, ProbeEndpoint};
+use crate::manifest::Manifest;
+use crate::{Error, Result};
+use async_trait::async_trait;
+use k8s_openapi::api::apps::v1::{ControllerRevision, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::api::{ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
+use kube::{Api, Client};
+use kubespec_engine::controllers::statefulset::PodHistory;
+use kubespec_engine::kubectl::HistoryEntry;
+use kubespec_engine::observe::DeploymentHistory;
+use record::{Recorder, Stamps, Watched};
+use serde_json::{Value, json};
+use served::Served;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// The field manager of every write.
+pub const FIELD_MANAGER: &str = "kubespec";
+
+/// How long a real cluster's `next_instant` waits without watch activity before the caller
+/// looks again.
+pub const POLL: Duration = Duration::from_millis(250);
+
+/// On a served engine each scenario starts at a whole multiple of this much virtual time (see
+/// [`Served::align`]).
+pub const ALIGN: Duration = Duration::from_secs(60);
+
+/// How long reading a history waits for the watches to catch up.
+pub const SYNC_LIMIT: Duration = Duration::from_secs(30);
+
+/// One scenario on a cluster. See the module documentation.
+pub struct ClusterBackend {
+    client: Client,
+    ns: String,
+    context: String,
+    keep_namespace: bool,
+    /// The served engine's clock and extensions, when the cluster is one.
+    served: Option<Served>,
+    wall_start: Instant,
+    wall_start_ts: jiff::Timestamp,
+    recorder: Recorder,
+    /// The namespace has been deleted (or kept) already.
+    finished: bool,
+    /// The scenario's own engine, when it runs in process: kept alive with the backend.
+    engine: Option<kubespec_server::AppState>,
+    kinds: HashMap<String, (ApiResource, bool)>,
+    /// The last [`Error::Unsupported`] returned, for [`Backend::take_unsupported`].
+    last_unsupported: std::sync::Mutex<Option<String>>,
+}
+
+impl std::fmt::Debug for ClusterBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ClusterBackend(context {:?}, namespace {})",
+            self.context, self.ns
+        )
+    }
+}
+
+impl Drop for ClusterBackend {
+    fn drop(&mut self) {
+        if self.finished || self.keep_namespace || self.engine.is_some() {
+            return;
+        }
+        // The runner calls `finish`; this is the fallback for a scenario that never got there.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let (client, ns) = (self.client.clone(), self.ns.clone());
+            rt.spawn(async move {
+                let _ = namespace::delete(&client, &ns).await;
+            });
+        }
+    }
+}
+
+impl ClusterBackend {
+    /// Starts a scenario: makes its namespace, starts its watches, and finds out whether the
+    /// cluster is a served engine.
+    ///
+    /// # Errors
+    ///
+    /// The cluster cannot be reached or refuses the namespace (the message names the context),
+    /// or it is a served engine whose clock follows the wall clock.
+    pub async fn start(target: &Target, scenario: &str, seed: u64) -> Result<ClusterBackend> {
+        let (client, context, keep, engine) = match target {
+            Target::External(c) => (c.client.clone(), c.context.clone(), c.keep_namespaces, None),
+            Target::InProcess { keep_namespaces } => {
+                let (state, client) = connect::in_process_engine(seed);
+                (
+                    client,
+                    "in-process served engine".to_string(),
+                    *keep_namespaces,
+                    Some(state),
+                )
+            }
+        };
+        let ns = namespace::namespace_name(&mut rand::rng());
+        // A cluster that cannot be reached fails here, fast, with the context's name.
+        let served = tokio::time::timeout(Duration::from_secs(30), served::probe(&client))
+            .await
+            .map_err(|_| {
+                Error::Backend(format!(
+                    "context {context:?}: the cluster did not answer within 30s"
+                ))
+            })?;
+        if let Some(info) = &served
+            && info.time_scale > 0.0
+        {
+            return Err(Error::Backend(format!(
+                "context {context:?} is a kubespec serve engine whose virtual time follows the \
+                 wall clock (time scale {}); run it with --time-scale 0 so scenarios control time",
+                info.time_scale
+            )));
+        }
+        let mut served = served.map(|i| Served::new(client.clone(), &i));
+        if let Some(s) = &mut served {
+            s.reset().await?;
+            s.align(ALIGN).await?;
+        }
+        namespace::create(&client, &ns, scenario, &context, keep || engine.is_some()).await?;
+        let wall_start = Instant::now();
+        let recorder = Recorder::start(client.clone(), &ns, wall_start);
+        Ok(ClusterBackend {
+            served,
+            client,
+            ns,
+            context,
+            keep_namespace: keep,
+            wall_start,
+            wall_start_ts: jiff::Timestamp::now(),
+            recorder,
+            finished: false,
+            engine,
+            kinds: HashMap::new(),
+            last_unsupported: Default::default(),
+        })
+    }
+
+    /// The scenario's namespace.
+    pub fn namespace(&self) -> &str {
+        &self.ns
+    }
+
+    /// Whether the cluster is a served kubespec engine.
+    pub fn is_served(&self) -> bool {
+        self.served.is_some()
+    }
+
+    /// Ends the scenario: deletes its namespace unless it is to be kept.
+    ///
+    /// # Errors
+    ///
+    /// The namespace could not be deleted.
+    pub async fn end(&mut self) -> Result<()> {
+        if self.finished {
+            return Ok(());
+        }
+        self.finished = true;
+        if self.keep_namespace {
+            return Ok(());
+        }
+        namespace::delete(&self.client, &self.ns).await
+    }
+
+    fn unsupported(&self, what: &str) -> Error {
+        self.refuse(format!(
+            "{what} cannot be done on the cluster backend against context {:?}: it is not a \
+             kubespec serve engine, and a real cluster has no API for it",
+            self.context
+        ))
+    }
+
+    /// [`Error::Unsupported`] with `message`, remembered for [`Backend::take_unsupported`].
+    fn refuse(&self, message: String) -> Error {
+        *self
+            .last_unsupported
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(message.clone());
+        Error::Unsupported(message)
+    }
+
+    /// Writes stay inside the scenario's namespace: a cluster-scoped object (a CRD, a Node)
+    /// is shared by everything on the cluster, so writing one is refused there, except on a
+    /// scenario's own in-process engine.
+    fn check_namespaced(&self, ar: &ApiResource, namespaced: bool, verb: &str) -> Result<()> {
+        if namespaced || self.engine.is_some() {
+            return Ok(());
+        }
+        Err(self.refuse(format!(
+            "{verb} of the cluster-scoped {} is refused on the cluster backend against context \
+             {:?}: kubespec writes only inside the namespaces it creates",
+            ar.kind, self.context
+        )))
+    }
+
+    fn served(&self, what: &str) -> Result<&Served> {
+        self.served.as_ref().ok_or_else(|| self.unsupported(what))
+    }
+
+    fn api<K>(&self) -> Api<K>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+        <K as kube::Resource>::DynamicType: Default,
+    {
+        Api::namespaced(self.client.clone(), &self.ns)
+    }
+
+    fn stamps(&self) -> Stamps {
+        match &self.served {
+            Some(s) => Stamps {
+                instants: s.instants.clone(),
+                now: s.elapsed(),
+                by_arrival: false,
+            },
+            None => Stamps {
+                by_arrival: true,
+                ..Stamps::default()
+            },
+        }
+    }
+
+    /// Every change the watches saw, once they have caught up with the cluster.
+    async fn changes(&self) -> Result<Vec<record::Seen>> {
+        self.recorder.sync(SYNC_LIMIT).await?;
+        Ok(self.recorder.changes())
+    }
+
+    /// The API resource of a lower-case kind (singular, plural or short name) and whether it
+    /// is namespaced: the kinds kubespec knows, then the cluster's discovery.
+    async fn resource(&mut self, kind: &str) -> Result<(ApiResource, bool)> {
+        let k = kind.to_ascii_lowercase();
+        if let Some(r) = known_kind(&k) {
+            return Ok(r);
+        }
+        if self.kinds.is_empty() {
+            let discovery = kube::discovery::Discovery::new(self.client.clone())
+                .run()
+                .await
+                .map_err(|e| Error::Backend(format!("API discovery failed: {e}")))?;
+            for group in discovery.groups() {
+                for (ar, caps) in group.recommended_resources() {
+                    let namespaced = caps.scope == kube::discovery::Scope::Namespaced;
+                    self.kinds
+                        .insert(ar.kind.to_ascii_lowercase(), (ar.clone(), namespaced));
+                    self.kinds
+                        .insert(ar.plural.to_ascii_lowercase(), (ar.clone(), namespaced));
+                }
+            }
+        }
+        self.kinds
+            .get(&k)
+            .cloned()
+            .ok_or_else(|| Error::Backend(format!("the cluster serves no kind {kind:?}")))
+    }
+
+    async fn dynamic(&mut self, kind: &str) -> Result<(Api<DynamicObject>, ApiResource)> {
+        let (ar, namespaced) = self.resource(kind).await?;
+        let api = if namespaced {
+            Api::namespaced_with(self.client.clone(), &self.ns, &ar)
+        } else {
+            Api::all_with(self.client.clone(), &ar)
+        };
+        Ok((api, ar))
+    }
+
+    async fn stateful_set_revisions(&self, s: &StatefulSet) -> Result<Vec<ControllerRevision>> {
+        let uid = s.metadata.uid.as_deref();
+        let all = self
+            .api::<ControllerRevision>()
+            .list(&ListParams::default())
+            .await
+            .map_err(api_err)?;
+        Ok(all
+            .items
+            .into_iter()
+            .filter(|r| controller_uid(&r.metadata) == uid)
+            .collect())
+    }
+
+    async fn patch_json<K>(&self, api: &Api<K>, name: &str, patch: Value, what: &str) -> Result<()>
+    where
+        K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    {
+        let ops: json_patch::Patch = serde_json::from_value(patch)
+            .map_err(|e| Error::Backend(format!("{what}: the patch does not read: {e}")))?;
+        api.patch(name, &PatchParams::default(), &Patch::<()>::Json(ops))
+            .await
+            .map_err(api_err)?;
+        Ok(())
+    }
+
+    /// Virtual or wall time since the start, as a timestamp's offset.
+    fn since_start(&self, t: &jiff::Timestamp) -> Duration {
+        let ms = match &self.served {
+            Some(s) => {
+                let virt = t.as_millisecond() - kubespec_engine::time::EPOCH_SECONDS * 1000;
+                virt - s.start as i64
+            }
+            None => t.as_millisecond() - self.wall_start_ts.as_millisecond(),
+        };
+        Duration::from_millis(ms.max(0) as u64)
+    }
+
+    /// A name in the steps' `default` namespace, as it reads in the scenario's namespace (DNS
+    /// names: `web-0.web.default.svc.cluster.local`).
+    fn to_scenario_dns(&self, name: &str) -> String {
+        name.replace(".default.svc.", &format!(".{}.svc.", self.ns))
+    }
+
+    fn scenario_dns_as_default(&self, name: &str) -> String {
+        name.replace(&format!(".{}.svc.", self.ns), ".default.svc.")
+    }
+
+    /// Text from the cluster (the strings of an object read with `get`, an event message, an
+    /// environment value) with the scenario's namespace written as `default`, the namespace
+    /// steps are written against: `default/web`, `web_default`, or the whole value. The
+    /// namespace name is unique (`kubespec-` and 8 random characters), so nothing else is
+    /// rewritten.
+    fn as_default(&self, text: &str) -> String {
+        as_default(&self.ns, text)
+    }
+}
+
+/// Rewrites every string in `v` (not the keys) with `f`.
+fn rewrite_strings(v: &mut Value, f: &dyn Fn(&str) -> String) {
+    match v {
+        Value::String(t) => *t = f(t),
+        Value::Array(a) => a.iter_mut().for_each(|x| rewrite_strings(x, f)),
+        Value::Object(m) => m.values_mut().for_each(|x| rewrite_strings(x, f)),
+        _ => {}
+    }
+}
+
+/// See [`ClusterBackend::as_default`].
+fn as_default(ns: &str, text: &str) -> String {
+    text.replace(ns, "default")
+}
+
+fn controller_uid(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> Option<&str> {
+    meta.owner_references
+        .iter()
+        .flatten()
+        .find(|r| r.controller == Some(true))
+        .map(|r| r.uid.as_str())
+}
+
+/// An API error as the harness reports it: the server's message, or NotFound.
+fn api_err(e: kube::Error) -> Error {
+    match e {
+        kube::Error::Api(s) if s.code == 404 => Error::NotFound {
+            kind: s
+                .details
+                .as_ref()
+                .map(|d| {
+                    if d.group.is_empty() {
+                        d.kind.clone()
+                    } else {
+                        format!("{}.{}", d.kind, d.group)
+                    }
+                })
+                .unwrap_or_default(),
+            name: s.details.map(|d| d.name).unwrap_or_default(),
+        },
+        kube::Error::Api(s) => Error::Api(s.message),
+        e => Error::Backend(e.to_string()),
+    }
+}
+
+/// The kinds steps name, without asking the cluster.
+fn known_kind(kind: &str) -> Option<(ApiResource, bool)> {
+    let (group, version, k, plural, namespaced) = match kind {
+        "deployment" | "deployments" | "deploy" => {
+            ("apps", "v1", "Deployment", "deployments", true)
+        }
+        "replicaset" | "replicasets" | "rs" => ("apps", "v1", "ReplicaSet", "replicasets", true),
+        "statefulset" | "statefulsets" | "sts" => {
+            ("apps", "v1", "StatefulSet", "statefulsets", true)
+        }
+        "controllerrevision" | "controllerrevisions" => (
+            "apps",
+            "v1",
+            "ControllerRevision",
+            "controllerrevisions",
+            true,
+        ),
+        "pod" | "pods" | "po" => ("", "v1", "Pod", "pods", true),
+        "service" | "services" | "svc" => ("", "v1", "Service", "services", true),
+        "configmap" | "configmaps" | "cm" => ("", "v1", "ConfigMap", "configmaps", true),
+        "secret" | "secrets" => ("", "v1", "Secret", "secrets", true),
+        "persistentvolumeclaim" | "persistentvolumeclaims" | "pvc" => (
+            "",
+            "v1",
+            "PersistentVolumeClaim",
+            "persistentvolumeclaims",
+            true,
+        ),
+        "event" | "events" | "ev" => ("", "v1", "Event", "events", true),
+        "node" | "nodes" | "no" => ("", "v1", "Node", "nodes", false),
+        "horizontalpodautoscaler" | "horizontalpodautoscalers" | "hpa" => (
+            "autoscaling",
+            "v2",
+            "HorizontalPodAutoscaler",
+            "horizontalpodautoscalers",
+            true,
+        ),
+        "endpointslice" | "endpointslices" => (
+            "discovery.k8s.io",
+            "v1",
+            "EndpointSlice",
+            "endpointslices",
+            true,
+        ),
+        _ => return None,
+    };
+    let api_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    Some((
+        ApiResource {
+            group: group.into(),
+            version: version.into(),
+            api_version,
+            kind: k.into(),
+            plural: plural.into(),
+        },
+        namespaced,
+    ))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(v: &Value, what: &str) -> Result<T> {
+    serde_json::from_value(v.clone())
+        .map_err(|e| Error::Backend(format!("{what} does not read: {e}")))
+}
+
+#[async_trait]
+impl Backend for ClusterBackend {
+    fn name(&self) -> &'static str {
+        if self.served.is_some() {
+            "cluster (served engine)"
+        } else {
+            "cluster"
+        }
+    }
+
+    async fn finish(&mut self) -> Result<()> {
+        self.end().await
+    }
+
+    fn take_unsupported(&mut self) -> Option<String> {
+        self.last_unsupported
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
+    async fn start_controller(&mut self, name: &str) -> Result<()> {
+        Err(self.refuse(format!(
+            "the cluster backend cannot run the built-in controller {name:?} yet (context {:?}); \
+             controllers run on the memory backend",
+            self.context
+        )))
+    }
+
+    async fn start_controller_command(
+        &mut self,
+        command: &str,
+        _dir: &std::path::Path,
+    ) -> Result<()> {
+        Err(self.refuse(format!(
+            "the cluster backend cannot run the controller command {command:?} yet (context \
+             {:?}); controllers run on the memory backend",
+            self.context
+        )))
+    }
+
+    async fn set_image_behaviour(&mut self, image: &str, change: ImageChange) -> Result<()> {
+        let what = format!("image behaviour ({image:?}: {change:?})");
+        self.served(&what)?
+            .set_image(image, &change.to_engine())
+            .await
+    }
+
+    async fn apply(&mut self, manifest: &Manifest) -> Result<String> {
+        let kind = manifest.object.kind().to_string();
+        let name = manifest.object.name().unwrap_or("").to_string();
+        let mut obj = manifest.object.to_json();
+        // The manifest's own version: the API server converts between a kind's versions.
+        let (mut ar, namespaced) = self.resource(&kind).await?;
+        self.check_namespaced(&ar, namespaced, "apply")?;
+        if let Some(api_version) = obj.get("apiVersion").and_then(Value::as_str) {
+            let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+            ar.group = group.to_string();
+            ar.version = version.to_string();
+            ar.api_version = api_version.to_string();
+        }
+        let api: Api<DynamicObject> = if namespaced {
+            Api::namespaced_with(self.client.clone(), &self.ns, &ar)
+        } else {
+            Api::all_with(self.client.clone(), &ar)
+        };
+        if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+            match meta.get("namespace").and_then(Value::as_str) {
+                None | Some("default") | Some("") => {}
+                Some(other) if other == self.ns => {}
+                Some(other) => {
+                    return Err(Error::Backend(format!(
+                        "{kind} {name:?} names namespace {other:?}: on the cluster backend a \
+                         scenario's objects live in its own namespace; leave metadata.namespace \
+                         out or set it to default"
+                    )));
+                }
+            }
+            meta.remove("namespace");
+            meta.remove("managedFields");
+            meta.remove("resourceVersion");
+        }
+        let patched = api
+            .patch(
+                &name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&obj),
+            )
+            .await
+            .map_err(|e| match e {
+                kube::Error::Api(s) => Error::Api(s.message),
+                e => Error::Backend(format!("apply {kind} {name:?}: {e}")),
+            })?;
+        let name = patched.metadata.name.unwrap_or(name);
+        Ok(format!("{}/{name}", kind.to_ascii_lowercase()))
+    }
+
+    async fn get(&mut self, kind: &str, name: &str) -> Result<Option<Value>> {
+        let (api, ar) = self.dynamic(kind).await?;
+        let obj = api.get_opt(name).await.map_err(api_err)?;
+        Ok(obj.map(|o| {
+            let mut v = serde_json::to_value(o).unwrap_or_default();
+            rewrite_strings(&mut v, &|t| as_default(&self.ns, t));
+            if let Some(m) = v.as_object_mut() {
+                m.insert("apiVersion".into(), ar.api_version.clone().into());
+                m.insert("kind".into(), ar.kind.clone().into());
+            }
+            v
+        }))
+    }
+
+    async fn deployment(&mut self, name: &str) -> Result<Deployment> {
+        self.api::<Deployment>().get(name).await.map_err(api_err)
+    }
+
+    async fn replica_sets_of(&mut self, deployment: &str) -> Result<Vec<ReplicaSet>> {
+        let d = self.deployment(deployment).await?;
+        let all = self
+            .api::<ReplicaSet>()
+            .list(&ListParams::default())
+            .await
+            .map_err(api_err)?;
+        Ok(all
+            .items
+            .into_iter()
+            .filter(|rs| kubespec_engine::controllers::deployment::util::is_controlled_by(rs, &d))
+            .collect())
+    }
+
+    async fn pods_of(&mut self, deployment: &str) -> Result<Vec<Pod>> {
+        let rss = self.replica_sets_of(deployment).await?;
+        let uids: Vec<String> = rss.iter().filter_map(|r| r.metadata.uid.clone()).collect();
+        let all = self
+            .api::<Pod>()
+            .list(&ListParams::default())
+            .await
+            .map_err(api_err)?;
+        Ok(all
+            .items
+            .into_iter()
+            .filter(|p| controller_uid(&p.metadata).is_some_and(|u| uids.iter().any(|x| x == u)))
+            .collect())
+    }
+
+    async fn events_about(&mut self, kind: &str, name: &str) -> Result<Vec<EventView>> {
+        let all = self
+            .api::<Event>()
+            .list(&ListParams::default())
+            .await
+            .map_err(api_err)?;
+        let mut out: Vec<(Duration, EventView)> = all
+            .items
+            .into_iter()
+            .filter(|e| {
+                e.involved_object.name.as_deref() == Some(name)
+                    && e.involved_object
+                        .kind
+                        .as_deref()
+                        .is_some_and(|k| k.eq_ignore_ascii_case(kind))
+            })
+            .map(|e| {
+                let first = e
+                    .first_timestamp
+                    .as_ref()
+                    .map(|t| self.since_start(&t.0))
+                    .unwrap_or_default();
+                let last = e
+                    .last_timestamp
+                    .as_ref()
+                    .map(|t| self.since_start(&t.0))
+                    .unwrap_or(first);
+                (
+                    first,
+                    EventView {
+                        type_: e.type_.unwrap_or_default(),
+                        reason: e.reason.unwrap_or_default(),
+                        message: self.as_default(&e.message.unwrap_or_default()),
+                        count: e.count.unwrap_or(1).max(0) as u32,
+                        source: e.source.and_then(|s| s.component).unwrap_or_default(),
+                        first,
+                        last,
+                    },
+                )
+            })
+            .collect();
+        out.sort_by_key(|(first, _)| *first);
+        Ok(out.into_iter().map(|(_, e)| e).collect())
+    }
+
+    async fn deployment_history(&mut self, name: &str) -> Result<DeploymentHistory> {
+        self.deployment(name).await?;
+        let changes = self.changes().await?;
+        Ok(record::deployment_history(&changes, name, &self.stamps()))
+    }
+
+    async fn endpoint_slices_of(&mut self, service: &str) -> Result<Vec<EndpointSlice>> {
+        let api: Api<EndpointSlice> = self.api();
+        let lp = ListParams::default().labels(&format!("kubernetes.io/service-name={service}"));
+        Ok(api.list(&lp).await.map_err(api_err)?.items)
+    }
+
+    async fn container_env(
+        &mut self,
+        pod: &str,
+        container: &str,
+    ) -> Result<Option<Vec<(String, String)>>> {
+        let what = format!("reading the environment of container {container:?} of pod {pod:?}");
+        let ns = self.ns.clone();
+        let v = self.served(&what)?.container(&ns, pod, container).await?;
+        let env: Option<Vec<(String, String)>> = decode(&v["env"], "the container's environment")?;
+        Ok(env.map(|env| {
+            env.into_iter()
+                .map(|(k, v)| {
+                    let v = self.as_default(&v);
+                    (k, v)
+                })
+                .collect()
+        }))
+    }
+
+    async fn container_command(
+        &mut self,
+        pod: &str,
+        container: &str,
+    ) -> Result<Option<Vec<String>>> {
+        let what = format!("reading the command line of container {container:?} of pod {pod:?}");
+        let ns = self.ns.clone();
+        let v = self.served(&what)?.container(&ns, pod, container).await?;
+        decode(&v["command"], "the container's command line")
+    }
+
+    async fn container_files(
+        &mut self,
+        pod: &str,
+        container: &str,
+    ) -> Result<Option<Vec<(String, String)>>> {
+        let what = format!("reading the files of container {container:?} of pod {pod:?}");
+        let ns = self.ns.clone();
+        let v = self.served(&what)?.container(&ns, pod, container).await?;
+        decode(&v["files"], "the container's files")
+    }
+
+    async fn set_probe_endpoint(
+        &mut self,
+        pod: &str,
+        endpoint: ProbeEndpoint,
+        passing: bool,
+    ) -> Result<()> {
+        let word = match endpoint {
+            ProbeEndpoint::Readiness => "readiness",
+            ProbeEndpoint::Liveness => "liveness",
+        };
+        let what = format!("flipping the {word} endpoint of pod {pod:?}");
+        let ns = self.ns.clone();
+        self.served(&what)?.set_probe(&ns, pod, word, passing).await
+    }
+
+    async fn set_metric(&mut self, change: MetricChange) -> Result<()> {
+        let what = format!("setting a metric ({change:?})");
+        let ns = self.ns.clone();
+        self.served(&what)?
+            .set_metric(&ns, &change.to_engine())
+            .await
+    }
+
+    async fn replicas_history(&mut self, kind: &str, name: &str) -> Result<Vec<(Duration, i32)>> {
+        let watched = match kind.to_ascii_lowercase().as_str() {
+            "deployment" => Watched::Deployment,
+            "statefulset" => Watched::StatefulSet,
+            "replicaset" => Watched::ReplicaSet,
+            _ => {
+                return Err(Error::Backend(format!(
+                    "the replica history of a {kind} is not recorded; deployments, statefulsets \
+                     and replicasets only"
+                )));
+            }
+        };
+        if self.get(kind, name).await?.is_none() {
+            return Err(Error::NotFound {
+                kind: kind.into(),
+                name: name.into(),
+            });
+        }
+        let changes = self.changes().await?;
+        Ok(record::replicas_history(
+            &changes,
+            watched,
+            name,
+            &self.stamps(),
+        ))
+    }
+
+    async fn delete(&mut self, kind: &str, name: &str) -> Result<()> {
+        let (ar, namespaced) = self.resource(kind).await?;
+        self.check_namespaced(&ar, namespaced, "delete")?;
+        let (api, _) = self.dynamic(kind).await?;
+        api.delete(name, &DeleteParams::background())
+            .await
+            .map_err(api_err)?;
+        Ok(())
+    }
+
+    async fn patch(&mut self, kind: &str, name: &str, patch: &Value) -> Result<()> {
+        let (ar, namespaced) = self.resource(kind).await?;
+        self.check_namespaced(&ar, namespaced, "patch")?;
+        let (api, _) = self.dynamic(kind).await?;
+        api.patch(name, &PatchParams::default(), &Patch::Strategic(patch))
+            .await
+            .map_err(api_err)?;
+        Ok(())
+    }
+
+    async fn set_image(
+        &mut self,
+        deployment: &str,
+        container: Option<&str>,
+        image: &str,
+    ) -> Result<()> {
+        let d = self.deployment(deployment).await?;
+        let patch = verbs::set_image_patch(d.spec.as_ref().map(|s| &s.template), container, image)
+            .map_err(Error::Api)?;
+        self.api::<Deployment>()
+            .patch(
+                deployment,
+                &PatchParams::default(),
+                &Patch::Strategic(&patch),
+            )
+            .await
+            .map_err(api_err)?;
+        Ok(())
+    }
+
+    async fn scale(&mut self, deployment: &str, replicas: i32) -> Result<()> {
+        self.api::<Deployment>()
+            .patch_scale(
+                deployment,
+                &PatchParams::default(),
+                &Patch::Merge(json!({"spec": {"replicas": replicas}})),
+            )
+            .await
+            .map_err(api_err)?;
+        Ok(())
+    }
+
+    async fn pause(&mut self, deployment: &str) -> Result<String> {
+        let d = self.deployment(deployment).await?;
+        let paused = d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false);
+        let patch = verbs::pause_patch(deployment, paused, true).map_err(Error::Kubectl)?;
+        self.api::<Deployment>()
+            .patch(deployment, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .map_err(api_err)?;
+        Ok(format!("deployment.apps/{deployment} paused"))
+    }
+
+    async fn resume(&mut self, deployment: &str) -> Result<String> {
+        let d = self.deployment(deployment).await?;
+        let paused = d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false);
+        let patch = verbs::pause_patch(deployment, paused, false).map_err(Error::Kubectl)?;
+        self.api::<Deployment>()
+            .patch(deployment, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .map_err(api_err)?;
+        Ok(format!("deployment.apps/{deployment} resumed"))
+    }
+
+    async fn undo(&mut self, deployment: &str, to_revision: i64) -> Result<String> {
+        let d = self.deployment(deployment).await?;
+        let rss = self.replica_sets_of(deployment).await?;
+        let plan = crate::kubectl::undo(&d, &rss, to_revision).map_err(Error::Kubectl)?;
+        match verbs::undo_patch(&plan) {
+            None => match plan {
+                kubespec_engine::kubectl::UndoPlan::Skip(msg) => Ok(msg),
+                _ => unreachable!("undo_patch is None only for Skip"),
+            },
+            Some(patch) => {
+                let api = self.api::<Deployment>();
+                self.patch_json(&api, deployment, patch, "rollout undo")
+                    .await?;
+                Ok(format!("deployment.apps/{deployment} rolled back"))
+            }
+        }
+    }
+
+    async fn stateful_set_pod_history(&mut self, name: &str) -> Result<PodHistory> {
+        self.stateful_set(name).await?;
+        let changes = self.changes().await?;
+        Ok(record::stateful_set_pod_history(
+            &changes,
+            name,
+            &self.stamps(),
+        ))
+    }
+
+    async fn scale_stateful_set(&mut self, name: &str, replicas: i32) -> Result<()> {
+        self.api::<StatefulSet>()
+            .patch_scale(
+                name,
+                &PatchParams::default(),
+                &Patch::Merge(json!({"spec": {"replicas": replicas}})),
+            )
+            .await
+            .map_err(api_err)?;
+        Ok(())
+    }
+
+    async fn set_stateful_set_image(
+        &mut self,
+        name: &str,
+        container: Option<&str>,
+        image: &str,
+    ) -> Result<()> {
+        let s = self.stateful_set(name).await?;
+        let patch = verbs::set_image_patch(s.spec.as_ref().map(|s| &s.template), container, image)
+            .map_err(Error::Api)?;
+        self.api::<StatefulSet>()
+            .patch(name, &PatchParams::default(), &Patch::Strategic(&patch))
+            .await
+            .map_err(api_err)?;
+        Ok(())
+    }
+
+    async fn undo_stateful_set(&mut self, name: &str, to_revision: i64) -> Result<String> {
+        let s = self.stateful_set(name).await?;
+        let revisions = self.stateful_set_revisions(&s).await?;
+        match crate::kubectl::stateful_set_undo(&s, &revisions, to_revision)
+            .map_err(Error::Kubectl)?
+        {
+            None => Ok(format!(
+                "skipped rollback (current template already matches revision {to_revision})"
+            )),
+            Some(template) => {
+                let api = self.api::<StatefulSet>();
+                let patch = verbs::stateful_set_undo_patch(&template);
+                self.patch_json(&api, name, patch, "rollout undo").await?;
+                Ok(format!("statefulset.apps/{name} rolled back"))
+            }
+        }
+    }
+
+    async fn stateful_set_rollout_history(&mut self, name: &str) -> Result<Vec<HistoryEntry>> {
+        let s = self.stateful_set(name).await?;
+        let revisions = self.stateful_set_revisions(&s).await?;
+        Ok(crate::kubectl::stateful_set_history(&revisions))
+    }
+
+    async fn resolve_dns(&mut self, name: &str) -> Result<Vec<(String, String)>> {
+        let what = format!("a DNS lookup of {name:?} from inside the cluster");
+        let q = self.to_scenario_dns(name);
+        self.served(&what)?.dns(&q).await
+    }
+
+    async fn srv_lookup(&mut self, name: &str) -> Result<Vec<String>> {
+        let what = format!("an SRV lookup of {name:?} from inside the cluster");
+        let q = self.to_scenario_dns(name);
+        let targets = self.served(&what)?.srv(&q).await?;
+        Ok(targets
+            .iter()
+            .map(|t| self.scenario_dns_as_default(t))
+            .collect())
+    }
+
+    async fn elapsed(&mut self) -> Duration {
+        match &self.served {
+            Some(s) => s.elapsed(),
+            None => self.wall_start.elapsed(),
+        }
+    }
+
+    async fn advance(&mut self, d: Duration) -> Result<()> {
+        match &mut self.served {
+            Some(s) => {
+                let until = s.elapsed() + d;
+                s.run(until, false).await.map(drop)
+            }
+            None => {
+                tokio::time::sleep(d).await;
+                Ok(())
+            }
+        }
+    }
+
+    async fn next_instant(&mut self, deadline: Duration) -> Result<bool> {
+        match &mut self.served {
+            Some(s) => {
+                if s.elapsed() >= deadline {
+                    return Ok(false);
+                }
+                s.run(deadline, true).await
+            }
+            None => {
+                let now = self.wall_start.elapsed();
+                if now >= deadline {
+                    return Ok(false);
+                }
+                let wait = (deadline - now).min(POLL);
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = self.recorder.activity() => {}
+                }
+                Ok(self.wall_start.elapsed() < deadline)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scenario_namespace_reads_as_default() {
+        let ns = "kubespec-ab12cd34";
+        let text = format!("controlled by multiple HPAs: [{ns}/web {ns}/web-memory]");
+        assert_eq!(
+            as_default(ns, &text),
+            "controlled by multiple HPAs: [default/web default/web-memory]"
+        );
+        assert_eq!(
+            as_default(ns, &format!("failed container app in pod app_{ns}(uid)")),
+            "failed container app in pod app_default(uid)"
+        );
+        assert_eq!(as_default(ns, ns), "default");
+        let mut obj = json!({"metadata": {"namespace": ns}, "status": {"conditions": [
+            {"message": format!("[{ns}/web]"), "observedGeneration": 2}]}});
+        rewrite_strings(&mut obj, &|t| as_default(ns, t));
+        assert_eq!(
+            obj,
+            json!({"metadata": {"namespace": "default"}, "status": {"conditions": [
+                {"message": "[default/web]", "observedGeneration": 2}]}})
+        );
+        assert_eq!(as_default(ns, "kubespec-other"), "kubespec-other");
+    }
+
+    #[test]
+    fn the_kinds_steps_name_resolve_without_discovery() {
+        let (ar, namespaced) = known_kind("deployment").unwrap();
+        assert_eq!(
+            (ar.api_version.as_str(), ar.plural.as_str()),
+            ("apps/v1", "deployments")
+        );
+        assert!(namespaced);
+        let (ar, namespaced) = known_kind("hpa").unwrap();
+        assert_eq!(ar.api_version, "autoscaling/v2");
+        assert!(namespaced);
+        assert!(!known_kind("node").unwrap().1);
+        assert!(known_kind("widget").is_none());
+    }
+}

@@ -1,0 +1,356 @@
+//! The cluster backend against `kubespec serve`: in process (a served engine per scenario,
+//! `--backend served`) and over loopback (a `kubespec serve` process, its kubeconfig, TLS and
+//! the bearer token, `--backend cluster`). CI has no Docker, so this is how the kube-rs code path
+//! that talks to real clusters is tested.
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// `58 scenarios (58 passed)` → (58, 58); `None` when other outcomes are listed.
+fn parse_summary(stdout: &str) -> Option<(usize, usize)> {
+    let line = stdout.lines().find(|l| l.contains(" scenarios ("))?;
+    let (ran, rest) = line.trim().split_once(" scenarios (")?;
+    let passed = rest.strip_suffix(" passed)")?;
+    Some((ran.trim().parse().ok()?, passed.trim().parse().ok()?))
+}
+
+fn count_scenarios(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .expect("the folder exists")
+        .flatten()
+        .map(|e| {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "feature") {
+                std::fs::read_to_string(&p)
+                    .unwrap()
+                    .lines()
+                    .filter(|l| l.trim_start().starts_with("Scenario:"))
+                    .count()
+            } else {
+                0
+            }
+        })
+        .sum()
+}
+
+#[test]
+fn the_deployment_suite_passes_on_served_engines_in_process_with_nothing_skipped() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = cargo_bin_cmd!("kubespec")
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .args(["run", "features/deployment", "--backend", "served"])
+        .output()
+        .expect("run kubespec");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the suite failed:\n{stdout}\n{stderr}"
+    );
+    // "N scenarios (N passed)": a skipped or failed scenario would be listed in the summary.
+    let (ran, passed) =
+        parse_summary(&stdout).unwrap_or_else(|| panic!("not all passed:\n{stdout}\n{stderr}"));
+    assert_eq!(ran, passed);
+    let expected = count_scenarios(&Path::new(root).join("features/deployment"));
+    assert!(expected >= 58, "{expected}");
+    assert_eq!(ran, expected, "every scenario of features/deployment ran");
+    assert!(!stderr.contains("skipped:"), "{stderr}");
+}
+
+#[test]
+fn a_step_the_backend_cannot_run_skips_its_scenario_with_the_reason() {
+    // The cluster backend does not run controllers yet: those scenarios are skipped, named,
+    // and the run still succeeds (a skip is neither a pass nor a failure).
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = cargo_bin_cmd!("kubespec")
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .args(["run", "features/controllers", "--backend", "served"])
+        .output()
+        .expect("run kubespec");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let summary = stdout
+        .lines()
+        .find(|l| l.contains(" scenarios ("))
+        .unwrap_or_default();
+    assert!(summary.contains("skipped"), "{summary}");
+    assert!(!summary.contains("failed"), "{summary}");
+    assert!(
+        stderr.contains("skipped: features/controllers/configmap_watcher.feature:")
+            && stderr.contains("cannot run the built-in controller \"configmap-watcher\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_context_kubespec_did_not_start_is_refused() {
+    let dir = temp_dir("refuse");
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: prod\n  cluster:\n    server: \
+         https://10.0.0.1:6443\nusers:\n- name: admin\n  user:\n    token: secret\ncontexts:\n\
+         - name: prod\n  context:\n    cluster: prod\n    user: admin\ncurrent-context: prod\n",
+    )
+    .unwrap();
+    let out = cargo_bin_cmd!("kubespec")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "run",
+            "features/deployment/undo.feature",
+            "--backend",
+            "cluster",
+        ])
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .output()
+        .expect("run kubespec");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("refusing to run against context \"prod\""),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--allow-context"), "{stderr}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn temp_dir(what: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "kubespec-cluster-test-{what}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A `kubespec serve` process (HTTPS and a token by default); killed on drop.
+struct Server {
+    child: Child,
+    kubeconfig: PathBuf,
+    dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn serve(extra: &[&str]) -> Server {
+    let dir = temp_dir("serve");
+    let kubeconfig = dir.join("kubeconfig");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kubespec"))
+        .args(["serve", "--port", "0", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("kubespec serve starts");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        if let Some(Ok(l)) = lines.next() {
+            let _ = tx.send(l);
+        }
+        for _ in lines {}
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("kubespec serve prints its address");
+    assert!(first.starts_with("listening on https://"), "{first}");
+    Server {
+        child,
+        kubeconfig,
+        dir,
+    }
+}
+
+/// A kube-rs client of the server, through the kubeconfig it wrote.
+struct Kube {
+    rt: tokio::runtime::Runtime,
+    client: kube::Client,
+}
+
+impl Kube {
+    fn new(kubeconfig: &Path) -> Kube {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let client = rt.block_on(async {
+            let kc = kube::config::Kubeconfig::read_from(kubeconfig).unwrap();
+            let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+                .await
+                .unwrap();
+            kube::Client::try_from(config).unwrap()
+        });
+        Kube { rt, client }
+    }
+
+    /// The namespaces the server has.
+    fn namespaces(&self) -> Vec<String> {
+        let api: kube::Api<k8s_openapi::api::core::v1::Namespace> =
+            kube::Api::all(self.client.clone());
+        self.rt
+            .block_on(api.list(&Default::default()))
+            .unwrap()
+            .items
+            .into_iter()
+            .filter_map(|n| n.metadata.name)
+            .collect()
+    }
+}
+
+fn namespaces(kubeconfig: &Path) -> Vec<String> {
+    Kube::new(kubeconfig).namespaces()
+}
+
+#[test]
+fn interrupting_a_run_leaves_no_namespace_behind() {
+    let server = serve(&["--time-scale", "0"]);
+    let kube = Kube::new(&server.kubeconfig);
+    let mut run = Command::new(env!("CARGO_BIN_EXE_kubespec"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args(["run", "features", "--backend", "cluster"])
+        .arg("--kubeconfig")
+        .arg(&server.kubeconfig)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kubespec run starts");
+    // Wait until a scenario is in flight: its namespace exists.
+    let start = std::time::Instant::now();
+    while !kube.namespaces().iter().any(|n| n.starts_with("kubespec-")) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no scenario namespace appeared"
+        );
+        assert!(run.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = run.id().to_string();
+    let killed = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(killed.success());
+    let out = run.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: deleted namespaces kubespec-"),
+        "{stderr}"
+    );
+    let left: Vec<String> = kube
+        .namespaces()
+        .into_iter()
+        .filter(|n| n.starts_with("kubespec-"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn deployment_scenarios_pass_over_loopback_against_kubespec_serve() {
+    let server = serve(&["--time-scale", "0"]);
+    let before = namespaces(&server.kubeconfig);
+    let out = cargo_bin_cmd!("kubespec")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args([
+            "run",
+            "features/deployment/rolling_update.feature",
+            "features/deployment/undo.feature",
+            "features/deployment/pause_resume.feature",
+            "--backend",
+            "cluster",
+            "--concurrency",
+            "4",
+        ])
+        .arg("--kubeconfig")
+        .arg(&server.kubeconfig)
+        .output()
+        .expect("run kubespec");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let (ran, passed) =
+        parse_summary(&stdout).unwrap_or_else(|| panic!("not all passed:\n{stdout}\n{stderr}"));
+    assert_eq!((ran, passed), (15, 15), "{stdout}");
+    // One virtual clock: the run says scenarios go one at a time.
+    assert!(stderr.contains("scenarios run one at a time"), "{stderr}");
+    // Every scenario's namespace is gone again.
+    let after = namespaces(&server.kubeconfig);
+    assert_eq!(before, after, "namespaces left behind");
+    assert!(
+        after.iter().all(|n| !n.starts_with("kubespec-")),
+        "{after:?}"
+    );
+}
+
+#[test]
+fn a_served_engine_whose_clock_follows_the_wall_clock_is_refused_with_the_fix() {
+    let server = serve(&[]);
+    let out = cargo_bin_cmd!("kubespec")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args([
+            "run",
+            "features/deployment/undo.feature",
+            "--backend",
+            "cluster",
+        ])
+        .arg("--kubeconfig")
+        .arg(&server.kubeconfig)
+        .output()
+        .expect("run kubespec");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("start it with --time-scale 0"),
+        "{stdout}\n{stderr}"
+    );
+}
+
+#[test]
+fn writing_a_cluster_scoped_object_on_a_shared_cluster_is_refused_and_skips() {
+    let server = serve(&["--time-scale", "0"]);
+    let dir = temp_dir("scoped");
+    let feature = dir.join("scoped.feature");
+    std::fs::write(
+        &feature,
+        "Feature: cluster-scoped\n  Scenario: a namespace of our own\n    Given the manifest:\n      \"\"\"\n      apiVersion: v1\n      kind: Namespace\n      metadata:\n        name: mine\n      \"\"\"\n    Then the namespace \"mine\" exists\n",
+    )
+    .unwrap();
+    let before = namespaces(&server.kubeconfig);
+    let out = cargo_bin_cmd!("kubespec")
+        .env("NO_COLOR", "1")
+        .arg("run")
+        .arg(&feature)
+        .args(["--backend", "cluster"])
+        .arg("--kubeconfig")
+        .arg(&server.kubeconfig)
+        .output()
+        .expect("run kubespec");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 scenario (1 skipped)"), "{stdout}");
+    assert!(
+        stderr.contains("apply of the cluster-scoped Namespace is refused"),
+        "{stderr}"
+    );
+    assert_eq!(namespaces(&server.kubeconfig), before);
+    let _ = std::fs::remove_dir_all(dir);
+}
