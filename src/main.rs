@@ -119,6 +119,17 @@ pub enum Backend {
     /// The cluster backend against a served engine of each scenario's own, in process.
     #[cfg(feature = "cluster")]
     Served,
+    /// A kind node started for this run through testcontainers (build with `--features
+    /// containers`; needs a Docker engine).
+    #[cfg(feature = "cluster")]
+    Kind,
+    /// A k3s server started for this run through testcontainers.
+    #[cfg(feature = "cluster")]
+    K3s,
+    /// A kwok cluster started for this run through testcontainers: a real API server and
+    /// controllers, simulated nodes.
+    #[cfg(feature = "cluster")]
+    Kwok,
 }
 
 #[derive(Debug, clap::Args)]
@@ -165,6 +176,16 @@ pub struct RunArgs {
     /// --backend cluster or served: keep each scenario's namespace for debugging.
     #[arg(long)]
     pub keep_namespaces: bool,
+    /// --backend kind|k3s|kwok: the Kubernetes version of the cluster started.
+    #[arg(long, value_name = "X.Y.Z", default_value = kubespec_launch::DEFAULT_KUBERNETES_VERSION)]
+    pub kubernetes_version: String,
+    /// --backend kind|k3s|kwok: the image to start instead of the version's.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// --backend kind|k3s|kwok: leave the cluster running after the run; its kubeconfig is
+    /// printed.
+    #[arg(long)]
+    pub keep_cluster: bool,
 }
 
 fn main() -> ExitCode {

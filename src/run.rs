@@ -85,7 +85,8 @@ pub fn run(args: RunArgs) -> Result<()> {
         .enable_all()
         .build()
         .map_err(CliError::Runtime)?;
-    let (backend, one_at_a_time) = rt.block_on(backend_kind(&args))?;
+    let (backend, one_at_a_time, started) = rt.block_on(backend_kind(&args))?;
+    let keep_cluster = args.keep_cluster;
     let config = RunConfig {
         backend,
         seed: args.seed,
@@ -157,8 +158,14 @@ pub fn run(args: RunArgs) -> Result<()> {
             Ok(_) => {}
             Err(e) => eprintln!("interrupted: {e}"),
         }
+        if let Some(started) = started {
+            started.finish(keep_cluster);
+        }
         return Err(CliError::Interrupted);
     };
+    if let Some(started) = started {
+        started.finish(keep_cluster);
+    }
 
     if failed || run_failed {
         Err(CliError::Failed)
@@ -167,67 +174,141 @@ pub fn run(args: RunArgs) -> Result<()> {
     }
 }
 
-/// The backend scenarios run on, and whether they must run one at a time: an external
+/// A cluster kubespec started for this run (`--backend kind|k3s|kwok`); the container goes
+/// when this is dropped, unless `--keep-cluster`.
+pub(crate) struct Started {
+    cluster: kubespec_launch::Cluster,
+    kubeconfig: std::path::PathBuf,
+}
+
+impl Started {
+    /// The end of the run: keep the cluster and say how to reach it, or remove it.
+    fn finish(mut self, keep: bool) {
+        let name = self.cluster.flavor.name();
+        if keep {
+            let id = self.cluster.keep().unwrap_or_default();
+            eprintln!(
+                "kept the {name} cluster (container {id}); kubeconfig: {}",
+                self.kubeconfig.display()
+            );
+        } else {
+            let _ = std::fs::remove_file(&self.kubeconfig);
+            eprintln!("removing the {name} cluster");
+        }
+    }
+}
+
+/// The backend scenarios run on, whether they must run one at a time (an external
 /// `kubespec serve` engine has one virtual clock, which concurrent scenarios would move under
-/// each other's feet.
-async fn backend_kind(args: &RunArgs) -> Result<(kubespec_steps::BackendKind, bool)> {
+/// each other's feet), and the cluster started for the run, if any.
+async fn backend_kind(
+    args: &RunArgs,
+) -> Result<(kubespec_steps::BackendKind, bool, Option<Started>)> {
     use kubespec_steps::BackendKind;
     match args.backend {
-        crate::Backend::Memory => Ok((BackendKind::Memory, false)),
+        crate::Backend::Memory => Ok((BackendKind::Memory, false, None)),
         #[cfg(feature = "cluster")]
         crate::Backend::Served => Ok((
             BackendKind::Cluster(kubespec_harness::cluster::Target::InProcess {
                 keep_namespaces: args.keep_namespaces,
             }),
             false,
+            None,
         )),
         #[cfg(feature = "cluster")]
         crate::Backend::Cluster => {
-            use kubespec_harness::cluster;
-            let opts = cluster::ConnectOptions {
+            let opts = kubespec_harness::cluster::ConnectOptions {
                 kubeconfig: args.kubeconfig.clone(),
                 context: args.context.clone(),
                 allow_contexts: args.allow_context.clone(),
                 keep_namespaces: args.keep_namespaces,
             };
-            let conn = cluster::connect(&opts)
+            let (kind, one_at_a_time) = external(&opts, args).await?;
+            Ok((kind, one_at_a_time, None))
+        }
+        #[cfg(feature = "cluster")]
+        crate::Backend::Kind | crate::Backend::K3s | crate::Backend::Kwok => {
+            use kubespec_launch::Flavor;
+            let flavor = match args.backend {
+                crate::Backend::Kind => Flavor::Kind,
+                crate::Backend::K3s => Flavor::K3s,
+                _ => Flavor::Kwok,
+            };
+            let mut options = kubespec_launch::Options::new(flavor);
+            options.kubernetes_version = args.kubernetes_version.clone();
+            options.image = args.image.clone();
+            let cluster = kubespec_launch::launch(&options, &|line| eprintln!("{line}"))
                 .await
                 .map_err(|e| CliError::Cluster(e.to_string()))?;
-            let probe = tokio::time::timeout(
-                std::time::Duration::from_secs(30),
-                cluster::served::probe(&conn.client),
-            )
-            .await
-            .map_err(|_| {
-                CliError::Cluster(format!(
-                    "context {:?}: the cluster did not answer within 30s",
-                    conn.context
-                ))
-            })?;
-            if let Some(info) = &probe
-                && info.time_scale > 0.0
-            {
-                return Err(CliError::Cluster(format!(
-                    "context {:?} is a kubespec serve engine whose virtual time follows the wall \
-                     clock (time scale {}); start it with --time-scale 0 so that scenarios move \
-                     time themselves",
-                    conn.context, info.time_scale
-                )));
-            }
-            let served = probe.is_some();
-            if served && args.concurrency.is_some_and(|n| n > 1) {
-                eprintln!(
-                    "note: context {:?} is a kubespec serve engine with one virtual clock: \
-                     scenarios run one at a time",
-                    conn.context
-                );
-            }
-            Ok((
-                BackendKind::Cluster(cluster::Target::External(conn)),
-                served,
-            ))
+            let kubeconfig = std::env::temp_dir().join(format!(
+                "kubespec-{}-{}.kubeconfig",
+                flavor.name(),
+                std::process::id()
+            ));
+            std::fs::write(&kubeconfig, &cluster.kubeconfig)
+                .map_err(|e| CliError::Cluster(format!("writing {}: {e}", kubeconfig.display())))?;
+            let started = Started {
+                cluster,
+                kubeconfig: kubeconfig.clone(),
+            };
+            // kubespec started this context, so it is allowed by name.
+            let opts = kubespec_harness::cluster::ConnectOptions {
+                kubeconfig: Some(kubeconfig),
+                context: Some(format!("kubespec-{}", flavor.name())),
+                allow_contexts: Vec::new(),
+                keep_namespaces: args.keep_namespaces,
+            };
+            let (kind, one_at_a_time) = external(&opts, args).await?;
+            Ok((kind, one_at_a_time, Some(started)))
         }
     }
+}
+
+/// Connects to a cluster through a kubeconfig: a real one, or a `kubespec serve` engine,
+/// which must have its clock frozen.
+#[cfg(feature = "cluster")]
+async fn external(
+    opts: &kubespec_harness::cluster::ConnectOptions,
+    args: &RunArgs,
+) -> Result<(kubespec_steps::BackendKind, bool)> {
+    use kubespec_harness::cluster;
+    use kubespec_steps::BackendKind;
+    let conn = cluster::connect(opts)
+        .await
+        .map_err(|e| CliError::Cluster(e.to_string()))?;
+    let probe = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        cluster::served::probe(&conn.client),
+    )
+    .await
+    .map_err(|_| {
+        CliError::Cluster(format!(
+            "context {:?}: the cluster did not answer within 30s",
+            conn.context
+        ))
+    })?;
+    if let Some(info) = &probe
+        && info.time_scale > 0.0
+    {
+        return Err(CliError::Cluster(format!(
+            "context {:?} is a kubespec serve engine whose virtual time follows the wall \
+             clock (time scale {}); start it with --time-scale 0 so that scenarios move \
+             time themselves",
+            conn.context, info.time_scale
+        )));
+    }
+    let served = probe.is_some();
+    if served && args.concurrency.is_some_and(|n| n > 1) {
+        eprintln!(
+            "note: context {:?} is a kubespec serve engine with one virtual clock: \
+             scenarios run one at a time",
+            conn.context
+        );
+    }
+    Ok((
+        BackendKind::Cluster(cluster::Target::External(conn)),
+        served,
+    ))
 }
 
 /// The report file for `flag`, or a sink when the flag is not given.

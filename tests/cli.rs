@@ -424,3 +424,36 @@ fn bench_one_statefulset_scales_up_and_down_one_pod_per_second() {
     assert_eq!(m["scale_down_s"], 5.0, "{m}");
     assert_eq!(m["pods_created"], 5, "{m}");
 }
+
+/// `--backend kind|k3s|kwok` start a cluster through testcontainers, which the default build
+/// leaves out: the run stops at once and says how to build it in (a build with the feature
+/// and no Docker engine stops with Docker's error instead).
+#[cfg(not(feature = "containers"))]
+#[test]
+fn starting_a_cluster_without_the_containers_feature_says_how_to_build_it() {
+    for backend in ["kind", "k3s", "kwok"] {
+        let out = kubespec()
+            .args([
+                "run",
+                "--backend",
+                backend,
+                "features/deployment/undo.feature",
+            ])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{backend}");
+        // miette wraps the message in a box; read it as one line.
+        let err = stderr(&out);
+        let flat = err
+            .split_whitespace()
+            .filter(|w| !matches!(*w, "│" | "×"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            flat.contains(&format!("cannot start a {backend} cluster"))
+                && flat.contains("--features containers"),
+            "{backend}: {err}"
+        );
+    }
+}
