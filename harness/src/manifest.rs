@@ -583,6 +583,19 @@ fn loader(api_version: &str, kind: &str) -> Option<Loader> {
             Loader::Generic(check::<autoscaling::v1::HorizontalPodAutoscaler>)
         }
         ("batch/v1", "Job") => Loader::Generic(check::<Job>),
+        // Cluster-scoped kinds a scenario may create (labelled and cleaned up on a cluster).
+        ("v1", "Node") => Loader::Generic(check::<k8s_openapi::api::core::v1::Node>),
+        ("apiextensions.k8s.io/v1", "CustomResourceDefinition") => Loader::Generic(
+            check::<
+                k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+            >,
+        ),
+        ("rbac.authorization.k8s.io/v1", "ClusterRole") => {
+            Loader::Generic(check::<k8s_openapi::api::rbac::v1::ClusterRole>)
+        }
+        ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding") => {
+            Loader::Generic(check::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>)
+        }
         _ => return None,
     })
 }

@@ -5,7 +5,9 @@
 //! - **Isolation.** Each scenario runs in a namespace of its own (`kubespec-<8 random
 //!   characters>`, [`namespace`]), created when its backend starts and deleted by
 //!   [`ClusterBackend::end`] (or, failing that, when the backend is dropped), unless
-//!   `--keep-namespaces`. Names in steps resolve inside it; nothing outside it is touched.
+//!   `--keep-namespaces`. Names in steps resolve inside it; nothing outside it is touched,
+//!   except the cluster-scoped objects the scenario itself creates, which are labelled and
+//!   deleted with it ([`cleanup`]).
 //! - **Writes.** apply is server-side apply (field manager `kubespec`, forced); the kubectl
 //!   verbs are the patches kubectl sends ([`verbs`]).
 //! - **History.** Watches started with the backend ([`record`]) feed `deployment_history`,
@@ -25,6 +27,7 @@
 //! ([`Target::InProcess`]); against an external served engine the runner runs scenarios one at
 //! a time.
 
+pub mod cleanup;
 pub mod connect;
 pub mod namespace;
 pub mod record;
@@ -81,6 +84,8 @@ pub struct ClusterBackend {
     /// The scenario's own engine, when it runs in process: kept alive with the backend.
     engine: Option<kubespec_server::AppState>,
     kinds: HashMap<String, (ApiResource, bool)>,
+    /// The cluster-scoped objects this scenario created, oldest first ([`cleanup`]).
+    created: Vec<cleanup::Created>,
     /// The last [`Error::Unsupported`] returned, for [`Backend::take_unsupported`].
     last_unsupported: std::sync::Mutex<Option<String>>,
 }
@@ -103,7 +108,10 @@ impl Drop for ClusterBackend {
         // The runner calls `finish`; this is the fallback for a scenario that never got there.
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             let (client, ns) = (self.client.clone(), self.ns.clone());
+            let created = std::mem::take(&mut self.created);
             rt.spawn(async move {
+                let _ = cleanup::delete(&client, &created).await;
+                cleanup::forget(&ns);
                 let _ = namespace::delete(&client, &ns).await;
             });
         }
@@ -169,6 +177,7 @@ impl ClusterBackend {
             finished: false,
             engine,
             kinds: HashMap::new(),
+            created: Vec::new(),
             last_unsupported: Default::default(),
         })
     }
@@ -183,20 +192,55 @@ impl ClusterBackend {
         self.served.is_some()
     }
 
-    /// Ends the scenario: deletes its namespace unless it is to be kept.
+    /// Ends the scenario: deletes the cluster-scoped objects it created and its namespace,
+    /// unless they are to be kept.
     ///
     /// # Errors
     ///
-    /// The namespace could not be deleted.
+    /// An object or the namespace could not be deleted (all are still attempted).
     pub async fn end(&mut self) -> Result<()> {
         if self.finished {
             return Ok(());
         }
         self.finished = true;
+        cleanup::forget(&self.ns);
         if self.keep_namespace {
             return Ok(());
         }
-        namespace::delete(&self.client, &self.ns).await
+        let objects = cleanup::delete(&self.client, &std::mem::take(&mut self.created)).await;
+        namespace::delete(&self.client, &self.ns).await?;
+        objects
+    }
+
+    /// The cluster-scoped objects this scenario created and has not deleted.
+    pub fn cluster_scoped_created(&self) -> &[cleanup::Created] {
+        &self.created
+    }
+
+    /// Writes of a cluster-scoped object are allowed only for the scenario's own
+    /// ([`cleanup::check_owned`]); returns whether the write creates it.
+    async fn check_cluster_scoped(
+        &self,
+        ar: &ApiResource,
+        namespaced: bool,
+        name: &str,
+        verb: &str,
+    ) -> Result<bool> {
+        if namespaced {
+            return Ok(false);
+        }
+        cleanup::check_owned(&self.client, ar, name, &self.ns, verb).await
+    }
+
+    fn remember_created(&mut self, ar: &ApiResource, name: &str) {
+        let c = cleanup::Created {
+            resource: ar.clone(),
+            name: name.to_string(),
+        };
+        if !self.keep_namespace {
+            cleanup::remember(&self.client, &self.ns, &c);
+        }
+        self.created.push(c);
     }
 
     fn unsupported(&self, what: &str) -> Error {
@@ -214,20 +258,6 @@ impl ClusterBackend {
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = Some(message.clone());
         Error::Unsupported(message)
-    }
-
-    /// Writes stay inside the scenario's namespace: a cluster-scoped object (a CRD, a Node)
-    /// is shared by everything on the cluster, so writing one is refused there, except on a
-    /// scenario's own in-process engine.
-    fn check_namespaced(&self, ar: &ApiResource, namespaced: bool, verb: &str) -> Result<()> {
-        if namespaced || self.engine.is_some() {
-            return Ok(());
-        }
-        Err(self.refuse(format!(
-            "{verb} of the cluster-scoped {} is refused on the cluster backend against context \
-             {:?}: kubespec writes only inside the namespaces it creates",
-            ar.kind, self.context
-        )))
     }
 
     fn served(&self, what: &str) -> Result<&Served> {
@@ -527,7 +557,13 @@ impl Backend for ClusterBackend {
         let mut obj = manifest.object.to_json();
         // The manifest's own version: the API server converts between a kind's versions.
         let (mut ar, namespaced) = self.resource(&kind).await?;
-        self.check_namespaced(&ar, namespaced, "apply")?;
+        let creates = self
+            .check_cluster_scoped(&ar, namespaced, &name, "apply")
+            .await?;
+        if !namespaced {
+            cleanup::label(&mut obj, &self.ns);
+            cleanup::scope_namespaces(&mut obj, &self.ns);
+        }
         if let Some(api_version) = obj.get("apiVersion").and_then(Value::as_str) {
             let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
             ar.group = group.to_string();
@@ -567,6 +603,9 @@ impl Backend for ClusterBackend {
                 e => Error::Backend(format!("apply {kind} {name:?}: {e}")),
             })?;
         let name = patched.metadata.name.unwrap_or(name);
+        if creates {
+            self.remember_created(&ar, &name);
+        }
         Ok(format!("{}/{name}", kind.to_ascii_lowercase()))
     }
 
@@ -767,7 +806,8 @@ impl Backend for ClusterBackend {
 
     async fn delete(&mut self, kind: &str, name: &str) -> Result<()> {
         let (ar, namespaced) = self.resource(kind).await?;
-        self.check_namespaced(&ar, namespaced, "delete")?;
+        self.check_cluster_scoped(&ar, namespaced, name, "delete")
+            .await?;
         let (api, _) = self.dynamic(kind).await?;
         api.delete(name, &DeleteParams::background())
             .await
@@ -777,7 +817,8 @@ impl Backend for ClusterBackend {
 
     async fn patch(&mut self, kind: &str, name: &str, patch: &Value) -> Result<()> {
         let (ar, namespaced) = self.resource(kind).await?;
-        self.check_namespaced(&ar, namespaced, "patch")?;
+        self.check_cluster_scoped(&ar, namespaced, name, "patch")
+            .await?;
         let (api, _) = self.dynamic(kind).await?;
         api.patch(name, &PatchParams::default(), &Patch::Strategic(patch))
             .await
