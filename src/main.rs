@@ -14,6 +14,8 @@ mod run;
 mod serve;
 mod skip;
 mod steps_cmd;
+mod tags;
+mod timing;
 
 /// mimalloc: the engine allocates and frees many small objects (pods, events, keys); glibc's
 /// allocator spends a large share of a big rollout consolidating free lists.

@@ -87,19 +87,22 @@ pub fn run(args: RunArgs) -> Result<()> {
         .map_err(CliError::Runtime)?;
     let (backend, one_at_a_time, started) = rt.block_on(backend_kind(&args))?;
     let keep_cluster = args.keep_cluster;
+    let backend_name = clap::ValueEnum::to_possible_value(&args.backend)
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
     let config = RunConfig {
         backend,
         seed: args.seed,
     };
 
     let run_failed = rt.block_on(async move {
-        let writer = crate::skip::BackendSkips::new(
+        let writer = crate::timing::ScenarioTimes::new(crate::skip::BackendSkips::new(
             writer::Basic::raw(std::io::stdout(), coloring, args.verbose.min(2))
                 .summarized()
                 .tee::<World, _>(writer::JUnit::for_tee(junit, 0))
                 .tee::<World, _>(writer::Json::for_tee(json))
                 .normalized(),
-        );
+        ));
         let mut cucumber = cucumber::Cucumber::<World, _, _, _, _, cucumber::cli::Empty>::custom(
             Preparsed,
             runner::Basic::default(),
@@ -107,10 +110,21 @@ pub fn run(args: RunArgs) -> Result<()> {
         )
         // Each scenario gets a fresh World; it must know the backend and seed before its
         // first step, and which scenario it is (for traces and messages).
-        .before(move |feature, _rule, scenario, world: &mut World| {
+        .before(move |feature, rule, scenario, world: &mut World| {
             let config = config.clone();
+            // `@memory-only` / `@cluster-only`: skipped before anything is made.
+            let tagged = crate::tags::backend_skip(
+                feature
+                    .tags
+                    .iter()
+                    .chain(rule.iter().flat_map(|r| &r.tags))
+                    .chain(&scenario.tags),
+                &backend_name,
+            );
             async move {
-                if let Err(e) = world.configure(&config, feature, scenario).await {
+                if let Some(reason) = tagged {
+                    world.skip_scenario(reason);
+                } else if let Err(e) = world.configure(&config, feature, scenario).await {
                     std::panic::panic_any(e);
                 }
             }
@@ -118,12 +132,15 @@ pub fn run(args: RunArgs) -> Result<()> {
         })
         // Also after a failure: the cluster backend deletes the scenario's namespace.
         .after(
-            |_feature, _rule, _scenario, _finished, world: Option<&mut World>| {
+            |feature, _rule, scenario, _finished, world: Option<&mut World>| {
                 async move {
-                    if let Some(w) = world
-                        && let Err(e) = w.finish().await
-                    {
-                        eprintln!("warning: {e}");
+                    if let Some(w) = world {
+                        if let Some((_, Some(virt))) = w.durations().await {
+                            crate::timing::record_virtual(feature, scenario, virt);
+                        }
+                        if let Err(e) = w.finish().await {
+                            eprintln!("warning: {e}");
+                        }
                     }
                 }
                 .boxed_local()
@@ -150,6 +167,14 @@ pub fn run(args: RunArgs) -> Result<()> {
         }
     });
     let Some(run_failed) = run_failed else {
+        #[cfg(feature = "cluster")]
+        match rt.block_on(kubespec_harness::cluster::cleanup::delete_live()) {
+            Ok(names) if !names.is_empty() => {
+                eprintln!("interrupted: deleted cluster-scoped {}", names.join(", "))
+            }
+            Ok(_) => {}
+            Err(e) => eprintln!("interrupted: {e}"),
+        }
         #[cfg(feature = "cluster")]
         match rt.block_on(kubespec_harness::cluster::namespace::delete_live()) {
             Ok(names) if !names.is_empty() => {

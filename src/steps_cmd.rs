@@ -51,8 +51,13 @@ fn render_text(defs: &[StepDef]) -> String {
     let _ = writeln!(
         out,
         "\n{} steps. {{string}} is text in double quotes, {{int}} a whole number, {{word}} one word \
-         without spaces, {{duration}} e.g. \"30 seconds\", \"5 minutes\", \"90s\", \"500ms\".",
-        defs.len()
+         without spaces, {{duration}} e.g. \"30 seconds\", \"5 minutes\", \"90s\", \"500ms\".\n\
+         Tags: @{} runs a scenario (or a feature's, a rule's) only on the memory backend, @{} only \
+         on a cluster backend (cluster, served, kind, k3s, kwok); elsewhere it is reported as \
+         skipped.",
+        defs.len(),
+        crate::tags::MEMORY_ONLY,
+        crate::tags::CLUSTER_ONLY,
     );
     out
 }

@@ -122,6 +122,9 @@ macro_rules! step {
             example: $example,
             run: |world, ctx| {
                 ::std::boxed::Box::pin(async move {
+                    if let ::std::option::Option::Some(reason) = world.take_scenario_skip() {
+                        ::std::panic::panic_any($crate::registry::Skip(reason));
+                    }
                     world.take_unsupported_for_step();
                     let result = $handler(&mut *world, $crate::registry::Args::new(ctx)).await;
                     $crate::registry::__fail_on_err(world, result)

@@ -50,6 +50,11 @@ pub struct World {
     pub(crate) feature_dir: Option<PathBuf>,
     /// The outcome of the last `I try to …` step: the success message or the refusal.
     pub(crate) last_attempt: Option<Result<String, String>>,
+    /// Why the runner skips this scenario before it starts (a `@memory-only` or
+    /// `@cluster-only` tag): its first step reports the skip instead of running.
+    skip: Option<String>,
+    /// When the scenario started (wall clock), for the report's durations.
+    started: Option<std::time::Instant>,
 }
 
 impl std::fmt::Debug for World {
@@ -73,6 +78,8 @@ impl cucumber::World for World {
             feature_path: None,
             feature_dir: None,
             last_attempt: None,
+            skip: None,
+            started: None,
         })
     }
 }
@@ -99,6 +106,7 @@ impl World {
         );
         self.feature_dir = path.parent().map(Path::to_path_buf);
         self.feature_path = Some(path);
+        self.started = Some(std::time::Instant::now());
         self.backend = Some(match &cfg.backend {
             BackendKind::Memory => Box::new(MemoryBackend::with_seed(self.seed)),
             #[cfg(feature = "cluster")]
@@ -117,6 +125,31 @@ impl World {
     /// # Errors
     ///
     /// The backend could not clean up.
+    /// Skips the scenario with `reason` instead of configuring a backend: no namespace is made,
+    /// and the first step reports the skip (see [`crate::registry::Skip`]).
+    pub fn skip_scenario(&mut self, reason: String) {
+        self.skip = Some(reason);
+    }
+
+    /// The skip set by [`World::skip_scenario`], once. Not public API: used by `step!`.
+    #[doc(hidden)]
+    pub fn take_scenario_skip(&mut self) -> Option<String> {
+        self.skip.take()
+    }
+
+    /// How long the scenario took: wall time since [`World::configure`], and the virtual time
+    /// it covered on a backend with a virtual clock (memory, a served engine).
+    pub async fn durations(&mut self) -> Option<(Duration, Option<Duration>)> {
+        let wall = self.started?.elapsed();
+        let backend = self.backend.as_mut()?;
+        let virt = if backend.name() == "cluster" {
+            None
+        } else {
+            Some(backend.elapsed().await)
+        };
+        Some((wall, virt))
+    }
+
     pub async fn finish(&mut self) -> Result<(), String> {
         match self.backend.as_mut() {
             Some(b) => b.finish().await.map_err(|e| e.to_string()),
