@@ -1,7 +1,8 @@
-//! Third-party controllers against a scenario's in-memory cluster. See [`register`] for
-//! controllers that run in process and [`Attached`] for how the cluster is served to them.
+//! Third-party controllers against a scenario's cluster. See [`register`] for controllers that
+//! run in process and [`Attached`] for how the cluster is served to them.
 //!
-//! The scenario's cluster is served by the same server `kubespec serve` runs
+//! The scenario's engine (the memory backend's cluster, or the cluster backend's in-process
+//! served engine) is served by the same server `kubespec serve` runs
 //! ([`kubespec_server::router`]) while the backend keeps driving it:
 //! - in process, a registered controller gets a kube-rs `Client` over the router itself, with no
 //!   socket (`kube::Client::new(router, "default")`);
@@ -12,6 +13,10 @@
 //! on, it waits until the server has had no request for a short quiet spell ([`QUIET`]), so
 //! a controller reacts at the same virtual instant as the change it reacts to, as the built-in
 //! controllers do.
+//!
+//! Against an external cluster ([`Attached::external`]) a registered controller gets the
+//! backend's own `Client`; there is no router to count requests on, so [`Attached::quiesce`]
+//! only waits [`QUIET`].
 
 use crate::{Error, Result};
 use futures::future::BoxFuture;
@@ -65,7 +70,12 @@ pub const QUIET_AT_MOST: Duration = Duration::from_secs(2);
 /// The server attached to a scenario's cluster, and what runs against it. Dropping it stops
 /// every controller: tasks are aborted, programs killed.
 pub struct Attached {
-    pub state: AppState,
+    /// The served engine, or `None` against an external cluster.
+    state: Option<AppState>,
+    /// The client of an external cluster.
+    client: Option<kube::Client>,
+    /// The namespace controllers see as their default (the scenario's).
+    namespace: String,
     requests: Arc<AtomicU64>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     children: Vec<(String, tokio::process::Child)>,
@@ -93,9 +103,31 @@ impl Drop for Attached {
 impl Attached {
     /// Serves `cluster` (which the backend goes on driving).
     pub fn new(cluster: Arc<Mutex<Cluster>>) -> Self {
-        let state = AppState::sharing(cluster, Config::default());
+        Self::serving(AppState::sharing(cluster, Config::default()), "default")
+    }
+
+    /// Serves an engine that is already served (the cluster backend's in-process engine):
+    /// controllers get a router of their own over the same state, with `namespace` as their
+    /// default namespace.
+    pub fn serving(state: AppState, namespace: &str) -> Self {
         Attached {
-            state,
+            state: Some(state),
+            client: None,
+            namespace: namespace.to_string(),
+            requests: Arc::default(),
+            tasks: Vec::new(),
+            children: Vec::new(),
+            tcp: None,
+        }
+    }
+
+    /// Runs controllers against an external cluster through `client` (whose default namespace
+    /// should be the scenario's).
+    pub fn external(client: kube::Client, namespace: &str) -> Self {
+        Attached {
+            state: None,
+            client: Some(client),
+            namespace: namespace.to_string(),
             requests: Arc::default(),
             tasks: Vec::new(),
             children: Vec::new(),
@@ -105,9 +137,9 @@ impl Attached {
 
     /// The server's router, counting requests so [`Attached::quiesce`] can tell when
     /// controllers are done.
-    fn router(&self) -> axum::Router {
+    fn router(&self, state: &AppState) -> axum::Router {
         let requests = self.requests.clone();
-        kubespec_server::router(self.state.clone()).layer(tower::util::MapRequestLayer::new(
+        kubespec_server::router(state.clone()).layer(tower::util::MapRequestLayer::new(
             move |req: axum::extract::Request| {
                 requests.fetch_add(1, Ordering::Relaxed);
                 req
@@ -133,7 +165,11 @@ impl Attached {
                 }
             ))
         })?;
-        let client = kube::Client::new(self.router(), "default");
+        let client = match (&self.state, &self.client) {
+            (Some(state), _) => kube::Client::new(self.router(state), self.namespace.clone()),
+            (None, Some(client)) => client.clone(),
+            (None, None) => unreachable!("an Attached has an engine or a client"),
+        };
         self.tasks.push(tokio::spawn(main(client)));
         Ok(())
     }
@@ -145,13 +181,20 @@ impl Attached {
     /// # Errors
     ///
     /// The command is empty, the loopback port or the kubeconfig cannot be made, or the program
-    /// cannot be started.
+    /// cannot be started. Against an external cluster, [`Error::Unsupported`].
     pub async fn start_command(&mut self, command: &str, dir: &Path) -> Result<()> {
         let words: Vec<&str> = command.split_whitespace().collect();
         let Some((program, args)) = words.split_first() else {
             return Err(Error::Backend("the controller command is empty".into()));
         };
-        let kubeconfig = self.serve_tcp().await?;
+        let Some(state) = self.state.clone() else {
+            return Err(Error::Unsupported(format!(
+                "the controller command {command:?} needs a kubeconfig for the scenario's \
+                 cluster; against an external cluster run it yourself, or use a built-in \
+                 controller"
+            )));
+        };
+        let kubeconfig = self.serve_tcp(&state).await?;
         let program = resolve_program(program, dir);
         let child = tokio::process::Command::new(&program)
             .args(args)
@@ -170,7 +213,7 @@ impl Attached {
     }
 
     /// The kubeconfig of the loopback server, started on first use.
-    async fn serve_tcp(&mut self) -> Result<PathBuf> {
+    async fn serve_tcp(&mut self, state: &AppState) -> Result<PathBuf> {
         if let Some((_, path)) = &self.tcp {
             return Ok(path.clone());
         }
@@ -180,7 +223,7 @@ impl Attached {
         let addr = listener
             .local_addr()
             .map_err(|e| Error::Backend(format!("cannot read the loopback address: {e}")))?;
-        let router = self.router();
+        let router = self.router(state);
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
@@ -196,8 +239,9 @@ impl Attached {
         let text = format!(
             "apiVersion: v1\nkind: Config\nclusters:\n- name: kubespec\n  cluster:\n    server: \
              http://{addr}\nusers:\n- name: kubespec\n  user: {{}}\ncontexts:\n- name: kubespec\n  \
-             context:\n    cluster: kubespec\n    user: kubespec\n    namespace: default\n\
-             current-context: kubespec\n"
+             context:\n    cluster: kubespec\n    user: kubespec\n    namespace: {ns}\n\
+             current-context: kubespec\n",
+            ns = self.namespace
         );
         std::fs::write(&path, text)
             .map_err(|e| Error::Backend(format!("cannot write {}: {e}", path.display())))?;
@@ -212,7 +256,11 @@ impl Attached {
     ///
     /// A controller program exited: the scenario cannot go on as written.
     pub async fn quiesce(&mut self) -> Result<()> {
-        self.state.notify();
+        let Some(state) = &self.state else {
+            tokio::time::sleep(QUIET).await;
+            return Ok(());
+        };
+        state.notify();
         let start = Instant::now();
         let mut seen = self.requests.load(Ordering::Relaxed);
         let mut quiet_since = Instant::now();

@@ -90,6 +90,9 @@ pub fn unknown_fields(r: &ResourceInfo, body: &Value) -> Vec<String> {
         ("autoscaling", "v2", "HorizontalPodAutoscaler") => {
             unknown_in::<autoscaling::HorizontalPodAutoscaler>(body)
         }
+        ("autoscaling", "v1", "HorizontalPodAutoscaler") => {
+            unknown_in::<k8s_openapi::api::autoscaling::v1::HorizontalPodAutoscaler>(body)
+        }
         ("discovery.k8s.io", "v1", "EndpointSlice") => unknown_in::<discovery::EndpointSlice>(body),
         _ => Vec::new(),
     }

@@ -562,6 +562,10 @@ fn add_schema(
             autoscaling::HorizontalPodAutoscaler,
             "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler"
         ),
+        ("autoscaling", "v1", "HorizontalPodAutoscaler") => add!(
+            k8s_openapi::api::autoscaling::v1::HorizontalPodAutoscaler,
+            "io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler"
+        ),
         ("discovery.k8s.io", "v1", "EndpointSlice") => add!(
             discovery::EndpointSlice,
             "io.k8s.api.discovery.v1.EndpointSlice"

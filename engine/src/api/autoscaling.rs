@@ -17,44 +17,436 @@ use k8s_openapi::api::autoscaling::v2::{
     HorizontalPodAutoscalerSpec, MetricIdentifier, MetricSpec, MetricTarget, ResourceMetricSource,
 };
 use k8s_openapi::api::autoscaling::{v1, v2};
+use serde_json::{Map, Value, json};
 
 /// `MaxPeriodSeconds`: the longest policy period.
 pub const MAX_PERIOD_SECONDS: i32 = 1800;
 /// `MaxStabilizationWindowSeconds`: the longest stabilisation window.
 pub const MAX_STABILIZATION_WINDOW_SECONDS: i32 = 3600;
 
-/// An `autoscaling/v1` HPA as the API server stores it (`autoscaling/v2`):
-/// `targetCPUUtilizationPercentage` becomes a CPU Utilization metric.
-pub fn convert_v1(hpa: v1::HorizontalPodAutoscaler) -> HorizontalPodAutoscaler {
-    let spec = hpa.spec.map(|s| HorizontalPodAutoscalerSpec {
-        scale_target_ref: CrossVersionObjectReference {
-            api_version: s.scale_target_ref.api_version,
-            kind: s.scale_target_ref.kind,
-            name: s.scale_target_ref.name,
-        },
-        min_replicas: s.min_replicas,
-        max_replicas: s.max_replicas,
-        metrics: s.target_cpu_utilization_percentage.map(|pct| {
-            vec![MetricSpec {
-                type_: "Resource".to_string(),
-                resource: Some(ResourceMetricSource {
-                    name: "cpu".to_string(),
-                    target: MetricTarget {
-                        type_: "Utilization".to_string(),
-                        average_utilization: Some(pct),
-                        ..Default::default()
-                    },
-                }),
+/// The annotations in which an `autoscaling/v1` HPA keeps what v1 cannot express
+/// (`pkg/apis/autoscaling/annotations.go`): metrics other than a CPU utilisation target, the
+/// current metrics, the behavior and the conditions.
+pub const METRIC_SPECS_ANNOTATION: &str = "autoscaling.alpha.kubernetes.io/metrics";
+pub const METRIC_STATUSES_ANNOTATION: &str = "autoscaling.alpha.kubernetes.io/current-metrics";
+pub const BEHAVIOR_SPECS_ANNOTATION: &str = "autoscaling.alpha.kubernetes.io/behavior";
+pub const CONDITIONS_ANNOTATION: &str = "autoscaling.alpha.kubernetes.io/conditions";
+const ROUND_TRIP_ANNOTATIONS: [&str; 4] = [
+    METRIC_SPECS_ANNOTATION,
+    METRIC_STATUSES_ANNOTATION,
+    BEHAVIOR_SPECS_ANNOTATION,
+    CONDITIONS_ANNOTATION,
+];
+/// `DefaultCPUUtilization`: v1's implicit target when no metric is given.
+pub const DEFAULT_CPU_UTILIZATION: i32 = 80;
+
+fn cpu_utilization_metric(pct: i32) -> MetricSpec {
+    MetricSpec {
+        type_: "Resource".to_string(),
+        resource: Some(ResourceMetricSource {
+            name: "cpu".to_string(),
+            target: MetricTarget {
+                type_: "Utilization".to_string(),
+                average_utilization: Some(pct),
                 ..Default::default()
-            }]
+            },
         }),
-        behavior: None,
+        ..Default::default()
+    }
+}
+
+/// Drops the round-trip annotations (`DropRoundTripHorizontalPodAutoscalerAnnotations`),
+/// returning what they held.
+fn take_round_trip_annotations(
+    meta: &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> std::collections::BTreeMap<String, String> {
+    let mut taken = std::collections::BTreeMap::new();
+    if let Some(a) = meta.annotations.as_mut() {
+        for k in ROUND_TRIP_ANNOTATIONS {
+            if let Some(v) = a.remove(k) {
+                taken.insert(k.to_string(), v);
+            }
+        }
+        if a.is_empty() {
+            meta.annotations = None;
+        }
+    }
+    taken
+}
+
+/// A v2 `MetricSpec` (or `MetricStatus`, `status` true) as autoscaling/v1's annotation types
+/// write it (`Convert_autoscaling_MetricSpec_To_v1_MetricSpec`, `..._MetricStatus_...`).
+fn metric_to_v1(m: &Value, status: bool) -> Value {
+    let ty = m["type"].as_str().unwrap_or_default();
+    let mut out = Map::new();
+    out.insert("type".into(), ty.into());
+    let put = |o: &mut Map<String, Value>, k: &str, v: &Value| {
+        if !v.is_null() {
+            o.insert(k.into(), v.clone());
+        }
+    };
+    let (cur, avg_util, avg_value, value) = if status {
+        (
+            "current",
+            "currentAverageUtilization",
+            "currentAverageValue",
+            "currentValue",
+        )
+    } else {
+        (
+            "target",
+            "targetAverageUtilization",
+            "targetAverageValue",
+            "targetValue",
+        )
+    };
+    match ty {
+        "Resource" | "ContainerResource" => {
+            let field = if ty == "Resource" {
+                "resource"
+            } else {
+                "containerResource"
+            };
+            let src = &m[field];
+            let mut o = Map::new();
+            put(&mut o, "name", &src["name"]);
+            put(&mut o, "container", &src["container"]);
+            put(&mut o, avg_util, &src[cur]["averageUtilization"]);
+            put(&mut o, avg_value, &src[cur]["averageValue"]);
+            out.insert(field.into(), o.into());
+        }
+        "Pods" => {
+            let src = &m["pods"];
+            let mut o = Map::new();
+            put(&mut o, "metricName", &src["metric"]["name"]);
+            put(&mut o, "selector", &src["metric"]["selector"]);
+            put(&mut o, avg_value, &src[cur]["averageValue"]);
+            out.insert("pods".into(), o.into());
+        }
+        "Object" => {
+            let src = &m["object"];
+            let mut o = Map::new();
+            put(&mut o, "target", &src["describedObject"]);
+            put(&mut o, "metricName", &src["metric"]["name"]);
+            put(&mut o, "selector", &src["metric"]["selector"]);
+            put(&mut o, value, &src[cur]["value"]);
+            put(&mut o, "averageValue", &src[cur]["averageValue"]);
+            out.insert("object".into(), o.into());
+        }
+        "External" => {
+            let src = &m["external"];
+            let mut o = Map::new();
+            put(&mut o, "metricName", &src["metric"]["name"]);
+            put(&mut o, "metricSelector", &src["metric"]["selector"]);
+            put(&mut o, value, &src[cur]["value"]);
+            put(&mut o, avg_value, &src[cur]["averageValue"]);
+            out.insert("external".into(), o.into());
+        }
+        _ => {}
+    }
+    out.into()
+}
+
+/// The reverse of [`metric_to_v1`] (`Convert_v1_MetricSpec_To_autoscaling_MetricSpec`, ...).
+fn metric_from_v1(m: &Value, status: bool) -> Value {
+    let ty = m["type"].as_str().unwrap_or_default();
+    let (cur, avg_util, avg_value, value) = if status {
+        (
+            "current",
+            "currentAverageUtilization",
+            "currentAverageValue",
+            "currentValue",
+        )
+    } else {
+        (
+            "target",
+            "targetAverageUtilization",
+            "targetAverageValue",
+            "targetValue",
+        )
+    };
+    let put = |o: &mut Map<String, Value>, k: &str, v: &Value| {
+        if !v.is_null() {
+            o.insert(k.into(), v.clone());
+        }
+    };
+    // A target's type: Utilization, AverageValue or Value, by which is set.
+    let target = |util: &Value, avg: &Value, val: &Value| -> Value {
+        let mut t = Map::new();
+        if !status {
+            let ty = if !util.is_null() {
+                "Utilization"
+            } else if !avg.is_null() {
+                "AverageValue"
+            } else {
+                "Value"
+            };
+            t.insert("type".into(), ty.into());
+        }
+        put(&mut t, "averageUtilization", util);
+        put(&mut t, "averageValue", avg);
+        put(&mut t, "value", val);
+        t.into()
+    };
+    let mut out = Map::new();
+    out.insert("type".into(), ty.into());
+    match ty {
+        "Resource" | "ContainerResource" => {
+            let field = if ty == "Resource" {
+                "resource"
+            } else {
+                "containerResource"
+            };
+            let src = &m[field];
+            let mut o = Map::new();
+            put(&mut o, "name", &src["name"]);
+            put(&mut o, "container", &src["container"]);
+            o.insert(
+                cur.into(),
+                target(&src[avg_util], &src[avg_value], &Value::Null),
+            );
+            out.insert(field.into(), o.into());
+        }
+        "Pods" => {
+            let src = &m["pods"];
+            let mut metric = Map::new();
+            put(&mut metric, "name", &src["metricName"]);
+            put(&mut metric, "selector", &src["selector"]);
+            out.insert(
+                "pods".into(),
+                json!({"metric": metric, cur: target(&Value::Null, &src[avg_value], &Value::Null)}),
+            );
+        }
+        "Object" => {
+            let src = &m["object"];
+            let mut metric = Map::new();
+            put(&mut metric, "name", &src["metricName"]);
+            put(&mut metric, "selector", &src["selector"]);
+            out.insert(
+                "object".into(),
+                json!({
+                    "describedObject": src["target"],
+                    "metric": metric,
+                    cur: target(&Value::Null, &src["averageValue"], &src[value]),
+                }),
+            );
+        }
+        "External" => {
+            let src = &m["external"];
+            let mut metric = Map::new();
+            put(&mut metric, "name", &src["metricName"]);
+            put(&mut metric, "selector", &src["metricSelector"]);
+            out.insert(
+                "external".into(),
+                json!({"metric": metric, cur: target(&Value::Null, &src[avg_value], &src[value])}),
+            );
+        }
+        _ => {}
+    }
+    out.into()
+}
+
+fn is_cpu_utilization_target(m: &MetricSpec) -> bool {
+    m.type_ == "Resource"
+        && m.resource
+            .as_ref()
+            .is_some_and(|r| r.name == "cpu" && r.target.average_utilization.is_some())
+}
+
+/// An `autoscaling/v1` HPA as the API server stores it (`autoscaling/v2`), as upstream's
+/// `Convert_v1_HorizontalPodAutoscaler_To_autoscaling_HorizontalPodAutoscaler`:
+/// `targetCPUUtilizationPercentage` becomes a CPU Utilization metric, after the metrics kept in
+/// the `autoscaling.alpha.kubernetes.io/metrics` annotation; with neither, the target is 80%
+/// CPU; behavior, current metrics and conditions come back from their annotations, which are
+/// dropped.
+pub fn convert_v1(mut hpa: v1::HorizontalPodAutoscaler) -> HorizontalPodAutoscaler {
+    let kept = take_round_trip_annotations(&mut hpa.metadata);
+    let read = |k: &str| -> Option<Vec<Value>> {
+        kept.get(k)
+            .and_then(|s| serde_json::from_str::<Vec<Value>>(s).ok())
+    };
+    let spec = hpa.spec.map(|s| {
+        let mut metrics: Vec<MetricSpec> = read(METRIC_SPECS_ANNOTATION)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|m| serde_json::from_value(metric_from_v1(m, false)).ok())
+            .collect();
+        if let Some(pct) = s.target_cpu_utilization_percentage {
+            metrics.push(cpu_utilization_metric(pct));
+        }
+        if metrics.is_empty() {
+            metrics.push(cpu_utilization_metric(DEFAULT_CPU_UTILIZATION));
+        }
+        HorizontalPodAutoscalerSpec {
+            scale_target_ref: CrossVersionObjectReference {
+                api_version: s.scale_target_ref.api_version,
+                kind: s.scale_target_ref.kind,
+                name: s.scale_target_ref.name,
+            },
+            min_replicas: s.min_replicas,
+            max_replicas: s.max_replicas,
+            metrics: Some(metrics),
+            behavior: kept
+                .get(BEHAVIOR_SPECS_ANNOTATION)
+                .and_then(|b| serde_json::from_str(b).ok()),
+        }
+    });
+    let status = hpa.status.map(|st| {
+        let mut current: Vec<v2::MetricStatus> = match read(METRIC_STATUSES_ANNOTATION) {
+            Some(ms) => ms
+                .iter()
+                .filter_map(|m| serde_json::from_value(metric_from_v1(m, true)).ok())
+                .collect(),
+            None => st
+                .current_cpu_utilization_percentage
+                .map(|pct| {
+                    vec![v2::MetricStatus {
+                        type_: "Resource".into(),
+                        resource: Some(v2::ResourceMetricStatus {
+                            name: "cpu".into(),
+                            current: v2::MetricValueStatus {
+                                average_utilization: Some(pct),
+                                ..Default::default()
+                            },
+                        }),
+                        ..Default::default()
+                    }]
+                })
+                .unwrap_or_default(),
+        };
+        current.retain(|m| !m.type_.is_empty());
+        v2::HorizontalPodAutoscalerStatus {
+            observed_generation: st.observed_generation,
+            last_scale_time: st.last_scale_time,
+            current_replicas: Some(st.current_replicas),
+            desired_replicas: st.desired_replicas,
+            current_metrics: (!current.is_empty()).then_some(current),
+            conditions: kept
+                .get(CONDITIONS_ANNOTATION)
+                .and_then(|c| serde_json::from_str(c).ok()),
+        }
     });
     HorizontalPodAutoscaler {
         metadata: hpa.metadata,
         spec,
-        status: None,
+        status,
     }
+}
+
+/// A stored (`autoscaling/v2`) HPA as `autoscaling/v1` serves it, as upstream's
+/// `Convert_autoscaling_HorizontalPodAutoscaler_To_v1_HorizontalPodAutoscaler`: a CPU
+/// Utilization target is `targetCPUUtilizationPercentage`, the CPU utilisation observed is
+/// `currentCPUUtilizationPercentage`; other metrics, the current metrics, behavior and
+/// conditions go to the `autoscaling.alpha.kubernetes.io/*` annotations.
+pub fn to_v1(mut hpa: HorizontalPodAutoscaler) -> v1::HorizontalPodAutoscaler {
+    take_round_trip_annotations(&mut hpa.metadata);
+    let mut annotations = std::collections::BTreeMap::new();
+    let spec = hpa.spec.map(|s| {
+        let metrics = s.metrics.unwrap_or_default();
+        let cpu = metrics
+            .iter()
+            .find(|m| is_cpu_utilization_target(m))
+            .and_then(|m| m.resource.as_ref()?.target.average_utilization);
+        let other: Vec<Value> = metrics
+            .iter()
+            .filter(|m| !is_cpu_utilization_target(m))
+            .filter_map(|m| serde_json::to_value(m).ok())
+            .map(|m| metric_to_v1(&m, false))
+            .collect();
+        if !other.is_empty() {
+            annotations.insert(METRIC_SPECS_ANNOTATION, Value::from(other).to_string());
+        }
+        if let Some(b) = &s.behavior
+            && let Ok(b) = serde_json::to_string(b)
+        {
+            annotations.insert(BEHAVIOR_SPECS_ANNOTATION, b);
+        }
+        v1::HorizontalPodAutoscalerSpec {
+            scale_target_ref: v1::CrossVersionObjectReference {
+                api_version: s.scale_target_ref.api_version,
+                kind: s.scale_target_ref.kind,
+                name: s.scale_target_ref.name,
+            },
+            min_replicas: s.min_replicas,
+            max_replicas: s.max_replicas,
+            target_cpu_utilization_percentage: cpu,
+        }
+    });
+    let status = hpa.status.map(|st| {
+        let current = st.current_metrics.unwrap_or_default();
+        let cpu = current.iter().find_map(|m| {
+            let r = m
+                .resource
+                .as_ref()
+                .filter(|r| m.type_ == "Resource" && r.name == "cpu")?;
+            r.current.average_utilization
+        });
+        if !current.is_empty() {
+            let all: Vec<Value> = current
+                .iter()
+                .filter_map(|m| serde_json::to_value(m).ok())
+                .map(|m| metric_to_v1(&m, true))
+                .collect();
+            annotations.insert(METRIC_STATUSES_ANNOTATION, Value::from(all).to_string());
+        }
+        if let Some(c) = st.conditions.as_ref().filter(|c| !c.is_empty())
+            && let Ok(c) = serde_json::to_string(c)
+        {
+            annotations.insert(CONDITIONS_ANNOTATION, c);
+        }
+        v1::HorizontalPodAutoscalerStatus {
+            observed_generation: st.observed_generation,
+            last_scale_time: st.last_scale_time,
+            current_replicas: st.current_replicas.unwrap_or(0),
+            desired_replicas: st.desired_replicas,
+            current_cpu_utilization_percentage: cpu,
+        }
+    });
+    if !annotations.is_empty() {
+        let a = hpa
+            .metadata
+            .annotations
+            .get_or_insert_with(Default::default);
+        for (k, v) in annotations {
+            a.insert(k.to_string(), v);
+        }
+    }
+    v1::HorizontalPodAutoscaler {
+        metadata: hpa.metadata,
+        spec,
+        status,
+    }
+}
+
+/// A stored HPA's JSON as `autoscaling/v1` serves it (see [`to_v1`]); anything that does not
+/// read as an HPA is returned as it is.
+pub fn v2_json_to_v1(v: Value) -> Value {
+    match serde_json::from_value::<HorizontalPodAutoscaler>(v.clone()) {
+        Ok(h) => {
+            let mut out = serde_json::to_value(to_v1(h)).unwrap_or(v);
+            if let Some(o) = out.as_object_mut() {
+                o.insert("apiVersion".into(), "autoscaling/v1".into());
+                o.insert("kind".into(), "HorizontalPodAutoscaler".into());
+            }
+            out
+        }
+        Err(_) => v,
+    }
+}
+
+/// An `autoscaling/v1` HPA's JSON in the stored version (see [`convert_v1`]).
+///
+/// # Errors
+///
+/// A `BadRequest` [`ApiError`] when the object is not an autoscaling/v1 HPA.
+pub fn v1_json_to_v2(v: Value) -> Result<Value, ApiError> {
+    let h = hpa_from_json("autoscaling/v1", v)?;
+    let mut out = serde_json::to_value(h).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if let Some(o) = out.as_object_mut() {
+        o.insert("apiVersion".into(), "autoscaling/v2".into());
+        o.insert("kind".into(), "HorizontalPodAutoscaler".into());
+    }
+    Ok(out)
 }
 
 /// Defaults an HPA and validates it, as a create (`old` is `None`) or an update. The status a
@@ -494,6 +886,84 @@ mod tests {
     fn check(mut h: HorizontalPodAutoscaler) -> Result<HorizontalPodAutoscaler, String> {
         admit_hpa(&mut h, None).map_err(|e| e.message)?;
         Ok(h)
+    }
+
+    #[test]
+    fn v1_round_trips_what_it_cannot_express_through_the_annotations() {
+        let memory = MetricSpec {
+            type_: "Resource".into(),
+            resource: Some(ResourceMetricSource {
+                name: "memory".into(),
+                target: MetricTarget {
+                    type_: "AverageValue".into(),
+                    average_value: Some(Quantity("100Mi".into())),
+                    ..Default::default()
+                },
+            }),
+            ..Default::default()
+        };
+        let mut h = hpa(Some(2), 5);
+        let spec = h.spec.as_mut().unwrap();
+        spec.metrics = Some(vec![memory.clone(), cpu_utilization_metric(50)]);
+        spec.behavior = Some(v2::HorizontalPodAutoscalerBehavior {
+            scale_down: Some(HPAScalingRules {
+                stabilization_window_seconds: Some(60),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        h.status = Some(v2::HorizontalPodAutoscalerStatus {
+            current_replicas: Some(2),
+            desired_replicas: 3,
+            current_metrics: Some(vec![v2::MetricStatus {
+                type_: "Resource".into(),
+                resource: Some(v2::ResourceMetricStatus {
+                    name: "cpu".into(),
+                    current: v2::MetricValueStatus {
+                        average_utilization: Some(70),
+                        ..Default::default()
+                    },
+                }),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        });
+        let v1 = to_v1(h.clone());
+        let s1 = v1.spec.clone().unwrap();
+        assert_eq!(s1.target_cpu_utilization_percentage, Some(50));
+        assert_eq!(
+            v1.status
+                .as_ref()
+                .unwrap()
+                .current_cpu_utilization_percentage,
+            Some(70)
+        );
+        let a = v1.metadata.annotations.clone().unwrap();
+        assert_eq!(
+            a[METRIC_SPECS_ANNOTATION],
+            r#"[{"resource":{"name":"memory","targetAverageValue":"100Mi"},"type":"Resource"}]"#
+        );
+        assert!(a.contains_key(BEHAVIOR_SPECS_ANNOTATION), "{a:?}");
+        assert!(a.contains_key(METRIC_STATUSES_ANNOTATION), "{a:?}");
+        let back = convert_v1(v1);
+        assert_eq!(back.metadata.annotations, None);
+        assert_eq!(back.spec, h.spec);
+        assert_eq!(back.status, h.status);
+    }
+
+    #[test]
+    fn a_v1_hpa_without_a_target_targets_80_percent_cpu() {
+        let v = json!({
+            "apiVersion": "autoscaling/v1",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": "web"},
+            "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web"}, "maxReplicas": 3},
+        });
+        let h = hpa_from_json("autoscaling/v1", v).unwrap();
+        assert_eq!(
+            h.spec.unwrap().metrics,
+            Some(vec![cpu_utilization_metric(DEFAULT_CPU_UTILIZATION)])
+        );
     }
 
     #[test]

@@ -271,6 +271,19 @@ pub const RESOURCES: &[ResourceInfo] = &[
         &["status"],
         Storage::Typed(Kind::HorizontalPodAutoscaler)
     ),
+    // Stored as autoscaling/v2, served converted ([`autoscaling::to_v1`], [`stored_as`]).
+    res!(
+        "autoscaling",
+        "v1",
+        "horizontalpodautoscalers",
+        "horizontalpodautoscaler",
+        "HorizontalPodAutoscaler",
+        true,
+        &["hpa"],
+        ALL,
+        &["status"],
+        Storage::Typed(Kind::HorizontalPodAutoscaler)
+    ),
     res!(
         "discovery.k8s.io",
         "v1",
@@ -351,6 +364,17 @@ pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static Resourc
     RESOURCES
         .iter()
         .find(|r| r.group == group && r.version == version && r.plural == plural)
+}
+
+/// The version a resource served in another version than its storage's is stored in:
+/// `autoscaling/v1` HorizontalPodAutoscalers are stored as `autoscaling/v2`, as upstream stores
+/// them. Writes convert the body to it; reads convert back ([`render`]).
+pub fn stored_as(r: &ResourceInfo) -> Option<&'static ResourceInfo> {
+    if r.group == "autoscaling" && r.version == "v1" && r.kind == "HorizontalPodAutoscaler" {
+        find("autoscaling", "v2", "horizontalpodautoscalers")
+    } else {
+        None
+    }
 }
 
 /// The resource whose objects have `kind` (for watches, which the change log keys by kind).
@@ -745,6 +769,9 @@ impl Selectors {
 /// The object as served: cluster-scoped objects without a namespace; a custom resource in the
 /// version asked for (upstream's `None` conversion strategy: only `apiVersion` changes).
 pub fn render(r: &ResourceInfo, mut v: Value) -> Value {
+    if stored_as(r).is_some() {
+        v = autoscaling::v2_json_to_v1(v);
+    }
     if r.storage == Storage::Custom
         && let Some(o) = v.as_object_mut()
     {
@@ -1063,6 +1090,14 @@ pub fn create_with(
     mut body: Value,
     fv: FieldValidation,
 ) -> Result<Written> {
+    if let Some(stored) = stored_as(r) {
+        prepare_body(r, namespace, &mut body)?;
+        let name = name_of(&body);
+        let body = autoscaling::v1_json_to_v2(body).map_err(|e| Status::from_api(e, r, &name))?;
+        let mut w = create_with(c, stored, namespace, body, fv)?;
+        w.object = render(r, w.object);
+        return Ok(w);
+    }
     let mut warnings = Vec::new();
     prepare_body(r, namespace, &mut body)?;
     if r.namespaced && !namespace_exists(c, namespace) {
@@ -1266,6 +1301,13 @@ pub fn update_with(
     sub: Subresource,
     fv: FieldValidation,
 ) -> Result<Written> {
+    if let Some(stored) = stored_as(r) {
+        prepare_body(r, namespace, &mut body)?;
+        let body = autoscaling::v1_json_to_v2(body).map_err(|e| Status::from_api(e, r, name))?;
+        let mut w = update_with(c, stored, namespace, name, body, sub, fv)?;
+        w.object = render(r, w.object);
+        return Ok(w);
+    }
     let mut warnings = Vec::new();
     prepare_body(r, namespace, &mut body)?;
     let body_name = name_of(&body);
@@ -1901,7 +1943,7 @@ fn set_pointer(v: &mut Value, pointer: &str, value: Value) {
 /// Names of objects by kind, for reports: `{"Deployment": ["default/web"]}`.
 pub fn inventory(c: &Cluster) -> BTreeMap<&'static str, Vec<String>> {
     let mut out = BTreeMap::new();
-    for r in RESOURCES {
+    for r in RESOURCES.iter().filter(|r| stored_as(r).is_none()) {
         let names: Vec<String> = all_objects(c, r, None)
             .iter()
             .map(|o| object_key(r, o).to_string())

@@ -831,7 +831,14 @@ fn cells(kind: &str, v: &Value, now: Millis) -> Vec<Value> {
             vec![name, json!(controller), json!(r.revision), age]
         }
         "HorizontalPodAutoscaler" => {
-            let h: HorizontalPodAutoscaler = typed(v);
+            // An autoscaling/v1 object reads in the stored version.
+            let h: HorizontalPodAutoscaler = if v["apiVersion"] == "autoscaling/v1" {
+                crate::api::autoscaling::v1_json_to_v2(v.clone())
+                    .map(|v| typed(&v))
+                    .unwrap_or_default()
+            } else {
+                typed(v)
+            };
             let spec = h.spec.clone().unwrap_or_default();
             let reference = format!(
                 "{}/{}",

@@ -88,6 +88,8 @@ pub struct ClusterBackend {
     created: Vec<cleanup::Created>,
     /// The last [`Error::Unsupported`] returned, for [`Backend::take_unsupported`].
     last_unsupported: std::sync::Mutex<Option<String>>,
+    /// The controllers the scenario started, and what they run against.
+    controllers: Option<crate::controllers::Attached>,
 }
 
 impl std::fmt::Debug for ClusterBackend {
@@ -179,6 +181,7 @@ impl ClusterBackend {
             kinds: HashMap::new(),
             created: Vec::new(),
             last_unsupported: Default::default(),
+            controllers: None,
         })
     }
 
@@ -258,6 +261,33 @@ impl ClusterBackend {
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = Some(message.clone());
         Error::Unsupported(message)
+    }
+
+    /// What controllers run against, made on first use: the scenario's in-process engine,
+    /// served to them by a router of their own, or the backend's cluster through its client;
+    /// either way their default namespace is the scenario's.
+    fn controllers(&mut self) -> &mut crate::controllers::Attached {
+        let (engine, client, ns) = (&self.engine, &self.client, &self.ns);
+        self.controllers.get_or_insert_with(|| match engine {
+            Some(state) => crate::controllers::Attached::serving(state.clone(), ns),
+            None => {
+                let inner = client.clone();
+                let service = tower::service_fn(move |req| {
+                    let inner = inner.clone();
+                    async move { inner.send(req).await }
+                });
+                crate::controllers::Attached::external(Client::new(service, ns.clone()), ns)
+            }
+        })
+    }
+
+    /// With controllers running: lets them react to what happened at this instant before
+    /// time moves on.
+    async fn let_controllers_react(&mut self) -> Result<()> {
+        match self.controllers.as_mut() {
+            Some(c) => c.quiesce().await,
+            None => Ok(()),
+        }
     }
 
     fn served(&self, what: &str) -> Result<&Served> {
@@ -525,23 +555,22 @@ impl Backend for ClusterBackend {
     }
 
     async fn start_controller(&mut self, name: &str) -> Result<()> {
-        Err(self.refuse(format!(
-            "the cluster backend cannot run the built-in controller {name:?} yet (context {:?}); \
-             controllers run on the memory backend",
-            self.context
-        )))
+        self.controllers().start(name)?;
+        self.let_controllers_react().await
     }
 
     async fn start_controller_command(
         &mut self,
         command: &str,
-        _dir: &std::path::Path,
+        dir: &std::path::Path,
     ) -> Result<()> {
-        Err(self.refuse(format!(
-            "the cluster backend cannot run the controller command {command:?} yet (context \
-             {:?}); controllers run on the memory backend",
-            self.context
-        )))
+        match self.controllers().start_command(command, dir).await {
+            Err(Error::Unsupported(why)) => {
+                return Err(self.refuse(format!("{why} (context {:?})", self.context)));
+            }
+            r => r?,
+        }
+        self.let_controllers_react().await
     }
 
     async fn set_image_behaviour(&mut self, image: &str, change: ImageChange) -> Result<()> {
@@ -984,6 +1013,22 @@ impl Backend for ClusterBackend {
     }
 
     async fn advance(&mut self, d: Duration) -> Result<()> {
+        if self.served.is_some() && self.controllers.is_some() {
+            // Instant by instant, so controllers see every change before time moves on.
+            let until = self.elapsed().await + d;
+            loop {
+                self.let_controllers_react().await?;
+                let s = self.served.as_mut().expect("served");
+                if !s.run(until, true).await? || s.elapsed() >= until {
+                    break;
+                }
+            }
+            let s = self.served.as_mut().expect("served");
+            if s.elapsed() < until {
+                s.run(until, false).await?;
+            }
+            return self.let_controllers_react().await;
+        }
         match &mut self.served {
             Some(s) => {
                 let until = s.elapsed() + d;
@@ -997,12 +1042,15 @@ impl Backend for ClusterBackend {
     }
 
     async fn next_instant(&mut self, deadline: Duration) -> Result<bool> {
+        self.let_controllers_react().await?;
         match &mut self.served {
             Some(s) => {
                 if s.elapsed() >= deadline {
                     return Ok(false);
                 }
-                s.run(deadline, true).await
+                let moved = s.run(deadline, true).await?;
+                self.let_controllers_react().await?;
+                Ok(moved)
             }
             None => {
                 let now = self.wall_start.elapsed();

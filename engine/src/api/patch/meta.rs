@@ -241,6 +241,7 @@ pub fn schema_for(api_version: &str, kind: &str) -> Option<Schema> {
         ("apps/v1", "StatefulSet") => &STATEFUL_SET,
         ("apps/v1", "ControllerRevision") => &CONTROLLER_REVISION,
         ("autoscaling/v2", "HorizontalPodAutoscaler") => &HORIZONTAL_POD_AUTOSCALER,
+        ("autoscaling/v1", "HorizontalPodAutoscaler") => &HORIZONTAL_POD_AUTOSCALER_V1,
         _ => return None,
     };
     Some(Schema(Some(t)))
@@ -265,6 +266,7 @@ pub const KINDS: &[(&str, &str)] = &[
     ("apps/v1", "StatefulSet"),
     ("apps/v1", "ControllerRevision"),
     ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("autoscaling/v1", "HorizontalPodAutoscaler"),
 ];
 
 // ---- builders -------------------------------------------------------------------------------
@@ -780,6 +782,13 @@ pub static HPA_STATUS: Type = plain(
         typed_list("currentMetrics", ListType::Atomic, None),
     ],
 );
+
+// ---- autoscaling/v1 -------------------------------------------------------------------------
+
+/// autoscaling/v1 has no list but the metadata's: its spec and status are scalars and a
+/// reference.
+pub static HORIZONTAL_POD_AUTOSCALER_V1: Type =
+    plain("HorizontalPodAutoscaler", &[obj("metadata", &OBJECT_META)]);
 
 #[cfg(test)]
 mod tests {
