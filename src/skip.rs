@@ -7,7 +7,7 @@
 //! steps. It sits inside `fail_on_skipped`, so a step that matches no definition still fails.
 
 use cucumber::event::{self, Cucumber, Feature, RetryableScenario, Rule, Scenario, Step};
-use cucumber::{Event, World, Writer, parser, writer};
+use cucumber::{Event, World, Writer, parser};
 use kubespec_steps::registry::Skip;
 
 /// Wraps a writer; see the module documentation.
@@ -103,49 +103,58 @@ impl<Wo: World, Wr: Writer<Wo>> Writer<Wo> for BackendSkips<Wr> {
     }
 }
 
-impl<Wo, Wr, Val> writer::Arbitrary<Wo, Val> for BackendSkips<Wr>
-where
-    Wo: World,
-    Self: Writer<Wo>,
-    Wr: writer::Arbitrary<Wo, Val>,
-{
-    async fn write(&mut self, val: Val) {
-        self.writer.write(val).await;
-    }
+/// The traits a cucumber writer wrapper (with the wrapped writer in field `writer`) passes
+/// through: `Arbitrary`, `Stats` and `Normalized`.
+macro_rules! forward_writer {
+    ($wrapper:ident) => {
+        impl<Wo, Wr, Val> cucumber::writer::Arbitrary<Wo, Val> for $wrapper<Wr>
+        where
+            Wo: cucumber::World,
+            Self: cucumber::Writer<Wo>,
+            Wr: cucumber::writer::Arbitrary<Wo, Val>,
+        {
+            async fn write(&mut self, val: Val) {
+                self.writer.write(val).await;
+            }
+        }
+
+        impl<Wo, Wr> cucumber::writer::Stats<Wo> for $wrapper<Wr>
+        where
+            Wr: cucumber::writer::Stats<Wo>,
+            Self: cucumber::Writer<Wo>,
+        {
+            fn passed_steps(&self) -> usize {
+                self.writer.passed_steps()
+            }
+
+            fn skipped_steps(&self) -> usize {
+                self.writer.skipped_steps()
+            }
+
+            fn failed_steps(&self) -> usize {
+                self.writer.failed_steps()
+            }
+
+            fn retried_steps(&self) -> usize {
+                self.writer.retried_steps()
+            }
+
+            fn parsing_errors(&self) -> usize {
+                self.writer.parsing_errors()
+            }
+
+            fn hook_errors(&self) -> usize {
+                self.writer.hook_errors()
+            }
+
+            fn execution_has_failed(&self) -> bool {
+                self.writer.execution_has_failed()
+            }
+        }
+
+        impl<Wr: cucumber::writer::Normalized> cucumber::writer::Normalized for $wrapper<Wr> {}
+    };
 }
+pub(crate) use forward_writer;
 
-impl<Wo, Wr> writer::Stats<Wo> for BackendSkips<Wr>
-where
-    Wr: writer::Stats<Wo>,
-    Self: Writer<Wo>,
-{
-    fn passed_steps(&self) -> usize {
-        self.writer.passed_steps()
-    }
-
-    fn skipped_steps(&self) -> usize {
-        self.writer.skipped_steps()
-    }
-
-    fn failed_steps(&self) -> usize {
-        self.writer.failed_steps()
-    }
-
-    fn retried_steps(&self) -> usize {
-        self.writer.retried_steps()
-    }
-
-    fn parsing_errors(&self) -> usize {
-        self.writer.parsing_errors()
-    }
-
-    fn hook_errors(&self) -> usize {
-        self.writer.hook_errors()
-    }
-
-    fn execution_has_failed(&self) -> bool {
-        self.writer.execution_has_failed()
-    }
-}
-
-impl<Wr: writer::Normalized> writer::Normalized for BackendSkips<Wr> {}
+forward_writer!(BackendSkips);

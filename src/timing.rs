@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use cucumber::event::{self, Cucumber, Feature, RetryableScenario, Rule, Scenario};
 use cucumber::gherkin;
-use cucumber::{Event, World, Writer, parser, writer};
+use cucumber::{Event, World, Writer, parser};
 
 type Key = (String, usize, usize, String);
 
@@ -134,52 +134,7 @@ impl<Wo: World, Wr: Writer<Wo>> Writer<Wo> for ScenarioTimes<Wr> {
     }
 }
 
-impl<Wo, Wr, Val> writer::Arbitrary<Wo, Val> for ScenarioTimes<Wr>
-where
-    Wo: World,
-    Self: Writer<Wo>,
-    Wr: writer::Arbitrary<Wo, Val>,
-{
-    async fn write(&mut self, val: Val) {
-        self.writer.write(val).await;
-    }
-}
-
-impl<Wo, Wr> writer::Stats<Wo> for ScenarioTimes<Wr>
-where
-    Wr: writer::Stats<Wo>,
-    Self: Writer<Wo>,
-{
-    fn passed_steps(&self) -> usize {
-        self.writer.passed_steps()
-    }
-
-    fn skipped_steps(&self) -> usize {
-        self.writer.skipped_steps()
-    }
-
-    fn failed_steps(&self) -> usize {
-        self.writer.failed_steps()
-    }
-
-    fn retried_steps(&self) -> usize {
-        self.writer.retried_steps()
-    }
-
-    fn parsing_errors(&self) -> usize {
-        self.writer.parsing_errors()
-    }
-
-    fn hook_errors(&self) -> usize {
-        self.writer.hook_errors()
-    }
-
-    fn execution_has_failed(&self) -> bool {
-        self.writer.execution_has_failed()
-    }
-}
-
-impl<Wr: writer::Normalized> writer::Normalized for ScenarioTimes<Wr> {}
+crate::skip::forward_writer!(ScenarioTimes);
 
 #[cfg(test)]
 mod tests {
