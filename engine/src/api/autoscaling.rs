@@ -80,26 +80,7 @@ fn metric_to_v1(m: &Value, status: bool) -> Value {
     let ty = m["type"].as_str().unwrap_or_default();
     let mut out = Map::new();
     out.insert("type".into(), ty.into());
-    let put = |o: &mut Map<String, Value>, k: &str, v: &Value| {
-        if !v.is_null() {
-            o.insert(k.into(), v.clone());
-        }
-    };
-    let (cur, avg_util, avg_value, value) = if status {
-        (
-            "current",
-            "currentAverageUtilization",
-            "currentAverageValue",
-            "currentValue",
-        )
-    } else {
-        (
-            "target",
-            "targetAverageUtilization",
-            "targetAverageValue",
-            "targetValue",
-        )
-    };
+    let (cur, avg_util, avg_value, value) = v1_fields(status);
     match ty {
         "Resource" | "ContainerResource" => {
             let field = if ty == "Resource" {
@@ -147,10 +128,10 @@ fn metric_to_v1(m: &Value, status: bool) -> Value {
     out.into()
 }
 
-/// The reverse of [`metric_to_v1`] (`Convert_v1_MetricSpec_To_autoscaling_MetricSpec`, ...).
-fn metric_from_v1(m: &Value, status: bool) -> Value {
-    let ty = m["type"].as_str().unwrap_or_default();
-    let (cur, avg_util, avg_value, value) = if status {
+/// The autoscaling/v1 annotation fields of a metric's target, or of its current value in the
+/// status: (object key, average utilization, average value, value).
+fn v1_fields(status: bool) -> (&'static str, &'static str, &'static str, &'static str) {
+    if status {
         (
             "current",
             "currentAverageUtilization",
@@ -164,12 +145,20 @@ fn metric_from_v1(m: &Value, status: bool) -> Value {
             "targetAverageValue",
             "targetValue",
         )
-    };
-    let put = |o: &mut Map<String, Value>, k: &str, v: &Value| {
-        if !v.is_null() {
-            o.insert(k.into(), v.clone());
-        }
-    };
+    }
+}
+
+/// Sets `k` to `v` unless `v` is null (Go's `omitempty` on a pointer).
+fn put(o: &mut Map<String, Value>, k: &str, v: &Value) {
+    if !v.is_null() {
+        o.insert(k.into(), v.clone());
+    }
+}
+
+/// The reverse of [`metric_to_v1`] (`Convert_v1_MetricSpec_To_autoscaling_MetricSpec`, ...).
+fn metric_from_v1(m: &Value, status: bool) -> Value {
+    let ty = m["type"].as_str().unwrap_or_default();
+    let (cur, avg_util, avg_value, value) = v1_fields(status);
     // A target's type: Utilization, AverageValue or Value, by which is set.
     let target = |util: &Value, avg: &Value, val: &Value| -> Value {
         let mut t = Map::new();
