@@ -108,6 +108,16 @@ enum Command {
     },
 }
 
+/// `--agnhost-images`: which images run agnhost on a real cluster.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum AgnhostImages {
+    /// Images a behaviour step describes.
+    #[default]
+    Described,
+    /// Every image, with the engine's default behaviour where no step describes it.
+    All,
+}
+
 /// Which cluster the steps talk to.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum Backend {
@@ -178,6 +188,16 @@ pub struct RunArgs {
     /// --backend cluster or served: keep each scenario's namespace for debugging.
     #[arg(long)]
     pub keep_namespaces: bool,
+    /// --backend cluster: treat the cluster as a real one even when it is a `kubespec serve`
+    /// engine: wall-clock time, and image behaviour acted out by agnhost (start the engine
+    /// with --time-scale 1).
+    #[arg(long)]
+    pub plain_cluster: bool,
+    /// --backend cluster|kind|k3s: which images run the e2e test image agnhost, acting out
+    /// their behaviour: `described` (images a step describes) or `all` (every image: for
+    /// suites whose images are names, such as kubespec's own `features/`).
+    #[arg(long, value_enum, default_value = "described", value_name = "WHICH")]
+    pub agnhost_images: AgnhostImages,
     /// --backend kind|k3s|kwok: the Kubernetes version of the cluster started.
     #[arg(long, value_name = "X.Y.Z", default_value = kubespec_launch::DEFAULT_KUBERNETES_VERSION)]
     pub kubernetes_version: String,

@@ -247,6 +247,9 @@ async fn backend_kind(
                 context: args.context.clone(),
                 allow_contexts: args.allow_context.clone(),
                 keep_namespaces: args.keep_namespaces,
+                plain: args.plain_cluster,
+                no_containers: false,
+                agnhost_all_images: args.agnhost_images == crate::AgnhostImages::All,
             };
             let (kind, one_at_a_time) = external(&opts, args).await?;
             Ok((kind, one_at_a_time, None))
@@ -282,6 +285,10 @@ async fn backend_kind(
                 context: Some(format!("kubespec-{}", flavor.name())),
                 allow_contexts: Vec::new(),
                 keep_namespaces: args.keep_namespaces,
+                plain: false,
+                // kwok's nodes run no containers: image behaviour cannot be acted out there.
+                no_containers: flavor == Flavor::Kwok,
+                agnhost_all_images: args.agnhost_images == crate::AgnhostImages::All,
             };
             let (kind, one_at_a_time) = external(&opts, args).await?;
             Ok((kind, one_at_a_time, Some(started)))
@@ -312,6 +319,8 @@ async fn external(
             conn.context
         ))
     })?;
+    // --plain-cluster: a served engine is any other cluster, its clock the wall clock.
+    let probe = probe.filter(|_| !opts.plain);
     if let Some(info) = &probe
         && info.time_scale > 0.0
     {

@@ -269,6 +269,9 @@ spec:
             client: client.clone(),
             context: "test".into(),
             keep_namespaces: false,
+            plain: false,
+            no_containers: false,
+            agnhost_all_images: false,
         });
         super::super::ClusterBackend::start(&target, "cleanup", 1)
             .await

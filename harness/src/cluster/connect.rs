@@ -19,6 +19,14 @@ pub struct ConnectOptions {
     pub allow_contexts: Vec<String>,
     /// `--keep-namespaces`: leave each scenario's namespace behind for debugging.
     pub keep_namespaces: bool,
+    /// `--plain-cluster`: treat the cluster as a real one even when it is a `kubespec serve`
+    /// engine: no engine extensions, wall-clock time, image behaviour acted out by agnhost.
+    pub plain: bool,
+    /// The cluster runs no containers (kwok): image behaviour cannot be acted out.
+    pub no_containers: bool,
+    /// `--agnhost-images all`: every image runs agnhost on a real cluster, not only those a
+    /// step describes.
+    pub agnhost_all_images: bool,
 }
 
 /// Where scenarios run.
@@ -38,6 +46,12 @@ pub struct Connection {
     /// The context's name, for messages.
     pub context: String,
     pub keep_namespaces: bool,
+    /// See [`ConnectOptions::plain`].
+    pub plain: bool,
+    /// See [`ConnectOptions::no_containers`].
+    pub no_containers: bool,
+    /// See [`ConnectOptions::agnhost_all_images`].
+    pub agnhost_all_images: bool,
 }
 
 impl std::fmt::Debug for Connection {
@@ -173,6 +187,9 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Connection> {
         client,
         context,
         keep_namespaces: opts.keep_namespaces,
+        plain: opts.plain,
+        no_containers: opts.no_containers,
+        agnhost_all_images: opts.agnhost_all_images,
     })
 }
 

@@ -17,16 +17,21 @@
 //!   (detected by `GET /kubespec/v1/info`) time is the engine's virtual clock, moved only by the
 //!   scenario through `/kubespec/v1/run`, and every behaviour step goes through the engine's
 //!   extensions ([`served`]).
-//! - **What a real cluster cannot do** (image behaviour, flipping an application's probe
-//!   endpoint, metrics, what a container's process saw, DNS from inside) is
-//!   [`Error::Unsupported`], with a message naming the operation and the backend; the runner
-//!   reports such a scenario as skipped.
+//! - **Image behaviour on a real cluster** is acted out by the e2e test image agnhost
+//!   ([`agnhost`]): a described image's containers run agnhost with a script, their probes ask
+//!   the script, and reads put the manifest's fields back. Flipping a probe endpoint goes to
+//!   the script through the API server's pod proxy.
+//! - **What a real cluster cannot do** (an exec probe on a described image, metrics, what a
+//!   container's process saw, DNS from inside, any image behaviour on kwok, which runs no
+//!   containers) is [`Error::Unsupported`], with a message naming the operation and the
+//!   backend; the runner reports such a scenario as skipped.
 //!
 //! **Architecture invariant:** a served engine's virtual time is global to that engine, so one
 //! engine serves one scenario at a time: in process each scenario gets its own engine
 //! ([`Target::InProcess`]); against an external served engine the runner runs scenarios one at
 //! a time.
 
+pub mod agnhost;
 pub mod cleanup;
 pub mod connect;
 pub mod namespace;
@@ -90,6 +95,10 @@ pub struct ClusterBackend {
     last_unsupported: std::sync::Mutex<Option<String>>,
     /// The controllers the scenario started, and what they run against.
     controllers: Option<crate::controllers::Attached>,
+    /// On a real cluster: the images steps described, acted out by agnhost ([`agnhost`]).
+    images: agnhost::Images,
+    /// The cluster runs no containers (kwok).
+    no_containers: bool,
 }
 
 impl std::fmt::Debug for ClusterBackend {
@@ -129,8 +138,16 @@ impl ClusterBackend {
     /// The cluster cannot be reached or refuses the namespace (the message names the context),
     /// or it is a served engine whose clock follows the wall clock.
     pub async fn start(target: &Target, scenario: &str, seed: u64) -> Result<ClusterBackend> {
-        let (client, context, keep, engine) = match target {
-            Target::External(c) => (c.client.clone(), c.context.clone(), c.keep_namespaces, None),
+        let (client, context, keep, engine, plain, no_containers, all_images) = match target {
+            Target::External(c) => (
+                c.client.clone(),
+                c.context.clone(),
+                c.keep_namespaces,
+                None,
+                c.plain,
+                c.no_containers,
+                c.agnhost_all_images,
+            ),
             Target::InProcess { keep_namespaces } => {
                 let (state, client) = connect::in_process_engine(seed);
                 (
@@ -138,6 +155,9 @@ impl ClusterBackend {
                     "in-process served engine".to_string(),
                     *keep_namespaces,
                     Some(state),
+                    false,
+                    false,
+                    false,
                 )
             }
         };
@@ -150,6 +170,8 @@ impl ClusterBackend {
                     "context {context:?}: the cluster did not answer within 30s"
                 ))
             })?;
+        // --plain-cluster: a served engine is treated as any other cluster.
+        let served = served.filter(|_| !plain);
         if let Some(info) = &served
             && info.time_scale > 0.0
         {
@@ -182,6 +204,8 @@ impl ClusterBackend {
             created: Vec::new(),
             last_unsupported: Default::default(),
             controllers: None,
+            images: agnhost::Images::new(all_images && !no_containers),
+            no_containers,
         })
     }
 
@@ -288,6 +312,145 @@ impl ClusterBackend {
             Some(c) => c.quiesce().await,
             None => Ok(()),
         }
+    }
+
+    /// Whether writes go through the agnhost mapping: a real cluster, and a step described an
+    /// image.
+    fn maps_images(&self) -> bool {
+        self.served.is_none() && !self.images.is_empty()
+    }
+
+    /// An object as steps read it: with the manifest's images, commands and probes where
+    /// kubespec mapped them to agnhost ([`agnhost::unmap_object`]).
+    fn unmapped<T: serde::Serialize + serde::de::DeserializeOwned>(&self, object: T) -> T {
+        if !self.maps_images() {
+            return object;
+        }
+        let Ok(mut v) = serde_json::to_value(&object) else {
+            return object;
+        };
+        agnhost::unmap_object(&mut v);
+        serde_json::from_value(v).unwrap_or(object)
+    }
+
+    /// A Deployment as stored (with its agnhost mapping, if any).
+    async fn deployment_raw(&self, name: &str) -> Result<Deployment> {
+        self.api::<Deployment>().get(name).await.map_err(api_err)
+    }
+
+    /// A StatefulSet as stored.
+    async fn stateful_set_raw(&self, name: &str) -> Result<StatefulSet> {
+        self.api::<StatefulSet>().get(name).await.map_err(api_err)
+    }
+
+    /// The ReplicaSets a Deployment controls, as stored.
+    async fn replica_sets_raw(&self, deployment: &str) -> Result<Vec<ReplicaSet>> {
+        let d = self.deployment_raw(deployment).await?;
+        let all = self
+            .api::<ReplicaSet>()
+            .list(&ListParams::default())
+            .await
+            .map_err(api_err)?;
+        Ok(all
+            .items
+            .into_iter()
+            .filter(|rs| kubespec_engine::controllers::deployment::util::is_controlled_by(rs, &d))
+            .collect())
+    }
+
+    /// A write that changes a pod template while images are mapped: `change` gets the object
+    /// as steps see it (unmapped) and returns a strategic merge patch; the patched object is
+    /// mapped again and the difference sent as one merge patch, so a `set image` to a
+    /// described image is one template change, as it is for kubectl.
+    async fn mapped_write(
+        &mut self,
+        kind: &str,
+        name: &str,
+        change: impl FnOnce(&Value) -> Result<Value>,
+    ) -> Result<()> {
+        let (api, ar) = self.dynamic(kind).await?;
+        let stored = api.get(name).await.map_err(api_err)?;
+        let mut raw = serde_json::to_value(&stored)
+            .map_err(|e| Error::Backend(format!("{kind} {name:?}: {e}")))?;
+        if let Some(m) = raw.as_object_mut() {
+            m.insert("apiVersion".into(), ar.api_version.clone().into());
+            m.insert("kind".into(), ar.kind.clone().into());
+        }
+        let mut unmapped = raw.clone();
+        agnhost::unmap_object(&mut unmapped);
+        let patch = change(&unmapped)?;
+        let Some(schema) = kubespec_engine::api::patch::meta::schema_for(&ar.api_version, &ar.kind)
+        else {
+            // Not a built-in kind: no pod templates to map, and the server decides.
+            return api
+                .patch(name, &PatchParams::default(), &Patch::Strategic(&patch))
+                .await
+                .map(drop)
+                .map_err(api_err);
+        };
+        let mut desired = kubespec_engine::api::patch::strategic::strategic_merge_patch(
+            &unmapped, &patch, schema,
+        )
+        .map_err(|e| Error::Api(e.to_string()))?;
+        let mapped = self.images.map_object(&mut desired);
+        mapped.map_err(|why| self.refuse(format!("{kind} {name:?}: {why}")))?;
+        let diff = kubespec_engine::api::patch::merge::create_merge_patch(&raw, &desired);
+        if diff.as_object().is_some_and(|m| m.is_empty()) {
+            return Ok(());
+        }
+        api.patch(name, &PatchParams::default(), &Patch::Merge(&diff))
+            .await
+            .map_err(api_err)?;
+        Ok(())
+    }
+
+    /// Makes the readiness (`ready`) or liveness (`live`) endpoint of every mapped container of
+    /// `pod` pass or fail from now on: netexec's `/shell` runs [`agnhost::toggle_command`],
+    /// reached through the API server's pod proxy.
+    async fn toggle_probe(&self, pod: &str, marker: &str, passing: bool) -> Result<()> {
+        let p = self
+            .api::<Pod>()
+            .get_opt(pod)
+            .await
+            .map_err(api_err)?
+            .ok_or_else(|| Error::NotFound {
+                kind: "pods".into(),
+                name: pod.into(),
+            })?;
+        let v = serde_json::to_value(&p).unwrap_or_default();
+        let ports = agnhost::mapped_ports(&v);
+        if ports.is_empty() {
+            return Err(Error::Unsupported(format!(
+                "pod {pod:?} runs no image a step described, so its application is not \
+                 kubespec's to flip"
+            )));
+        }
+        let cmd = agnhost::toggle_command(marker, passing);
+        for (container, port) in ports {
+            let path = format!(
+                "/api/v1/namespaces/{}/pods/{pod}:{port}/proxy/shell?{}",
+                self.ns,
+                served::query(&[("cmd", &cmd)])
+            );
+            let failed = |e: String| {
+                Error::Backend(format!(
+                    "flipping the {marker} endpoint of container {container:?} of pod {pod:?} \
+                     through the API server's pod proxy ({path}): {e}"
+                ))
+            };
+            let req = http::Request::get(&path)
+                .body(Vec::new())
+                .map_err(|e| failed(e.to_string()))?;
+            let answer: Value = self
+                .client
+                .request(req)
+                .await
+                .map_err(|e| failed(e.to_string()))?;
+            if let Some(e) = answer.get("error") {
+                return Err(failed(format!("{e} {}", answer["output"])));
+            }
+        }
+        Ok(())
     }
 
     fn served(&self, what: &str) -> Result<&Served> {
@@ -575,9 +738,22 @@ impl Backend for ClusterBackend {
 
     async fn set_image_behaviour(&mut self, image: &str, change: ImageChange) -> Result<()> {
         let what = format!("image behaviour ({image:?}: {change:?})");
-        self.served(&what)?
-            .set_image(image, &change.to_engine())
-            .await
+        if let Some(served) = &self.served {
+            return served.set_image(image, &change.to_engine()).await;
+        }
+        if self.no_containers {
+            return Err(self.refuse(format!(
+                "{what} cannot be acted out on context {:?}: its nodes are simulated by kwok, \
+                 which runs no containers",
+                self.context
+            )));
+        }
+        if let ImageChange::Entrypoint(_) | ImageChange::Cmd(_) = change {
+            // What the image would run: read back only through the engine's extensions.
+            return Err(self.unsupported(&what));
+        }
+        self.images.describe(image, change.to_engine());
+        Ok(())
     }
 
     async fn apply(&mut self, manifest: &Manifest) -> Result<String> {
@@ -620,6 +796,10 @@ impl Backend for ClusterBackend {
             meta.remove("managedFields");
             meta.remove("resourceVersion");
         }
+        if self.served.is_none() {
+            let mapped = self.images.map_object(&mut obj);
+            mapped.map_err(|why| self.refuse(format!("{kind} {name:?}: {why}")))?;
+        }
         let patched = api
             .patch(
                 &name,
@@ -643,6 +823,7 @@ impl Backend for ClusterBackend {
         let obj = api.get_opt(name).await.map_err(api_err)?;
         Ok(obj.map(|o| {
             let mut v = serde_json::to_value(o).unwrap_or_default();
+            agnhost::unmap_object(&mut v);
             rewrite_strings(&mut v, &|t| as_default(&self.ns, t));
             if let Some(m) = v.as_object_mut() {
                 m.insert("apiVersion".into(), ar.api_version.clone().into());
@@ -653,25 +834,17 @@ impl Backend for ClusterBackend {
     }
 
     async fn deployment(&mut self, name: &str) -> Result<Deployment> {
-        self.api::<Deployment>().get(name).await.map_err(api_err)
+        let d = self.deployment_raw(name).await?;
+        Ok(self.unmapped(d))
     }
 
     async fn replica_sets_of(&mut self, deployment: &str) -> Result<Vec<ReplicaSet>> {
-        let d = self.deployment(deployment).await?;
-        let all = self
-            .api::<ReplicaSet>()
-            .list(&ListParams::default())
-            .await
-            .map_err(api_err)?;
-        Ok(all
-            .items
-            .into_iter()
-            .filter(|rs| kubespec_engine::controllers::deployment::util::is_controlled_by(rs, &d))
-            .collect())
+        let rss = self.replica_sets_raw(deployment).await?;
+        Ok(rss.into_iter().map(|rs| self.unmapped(rs)).collect())
     }
 
     async fn pods_of(&mut self, deployment: &str) -> Result<Vec<Pod>> {
-        let rss = self.replica_sets_of(deployment).await?;
+        let rss = self.replica_sets_raw(deployment).await?;
         let uids: Vec<String> = rss.iter().filter_map(|r| r.metadata.uid.clone()).collect();
         let all = self
             .api::<Pod>()
@@ -682,6 +855,7 @@ impl Backend for ClusterBackend {
             .items
             .into_iter()
             .filter(|p| controller_uid(&p.metadata).is_some_and(|u| uids.iter().any(|x| x == u)))
+            .map(|p| self.unmapped(p))
             .collect())
     }
 
@@ -717,7 +891,9 @@ impl Backend for ClusterBackend {
                     EventView {
                         type_: e.type_.unwrap_or_default(),
                         reason: e.reason.unwrap_or_default(),
-                        message: self.as_default(&e.message.unwrap_or_default()),
+                        message: agnhost::unmap_text(
+                            &self.as_default(&e.message.unwrap_or_default()),
+                        ),
                         count: e.count.unwrap_or(1).max(0) as u32,
                         source: e.source.and_then(|s| s.component).unwrap_or_default(),
                         first,
@@ -795,7 +971,19 @@ impl Backend for ClusterBackend {
         };
         let what = format!("flipping the {word} endpoint of pod {pod:?}");
         let ns = self.ns.clone();
-        self.served(&what)?.set_probe(&ns, pod, word, passing).await
+        if let Some(served) = &self.served {
+            return served.set_probe(&ns, pod, word, passing).await;
+        }
+        let marker = match endpoint {
+            ProbeEndpoint::Readiness => "ready",
+            ProbeEndpoint::Liveness => "live",
+        };
+        self.toggle_probe(pod, marker, passing)
+            .await
+            .map_err(|e| match e {
+                Error::Unsupported(why) => self.refuse(format!("{what}: {why}")),
+                e => e,
+            })
     }
 
     async fn set_metric(&mut self, change: MetricChange) -> Result<()> {
@@ -848,6 +1036,10 @@ impl Backend for ClusterBackend {
         let (ar, namespaced) = self.resource(kind).await?;
         self.check_cluster_scoped(&ar, namespaced, name, "patch")
             .await?;
+        if self.maps_images() {
+            let patch = patch.clone();
+            return self.mapped_write(kind, name, move |_| Ok(patch)).await;
+        }
         let (api, _) = self.dynamic(kind).await?;
         api.patch(name, &PatchParams::default(), &Patch::Strategic(patch))
             .await
@@ -861,7 +1053,16 @@ impl Backend for ClusterBackend {
         container: Option<&str>,
         image: &str,
     ) -> Result<()> {
-        let d = self.deployment(deployment).await?;
+        if self.maps_images() {
+            return self
+                .mapped_write("deployment", deployment, |unmapped| {
+                    let d: Deployment = decode(unmapped, "the deployment")?;
+                    verbs::set_image_patch(d.spec.as_ref().map(|s| &s.template), container, image)
+                        .map_err(Error::Api)
+                })
+                .await;
+        }
+        let d = self.deployment_raw(deployment).await?;
         let patch = verbs::set_image_patch(d.spec.as_ref().map(|s| &s.template), container, image)
             .map_err(Error::Api)?;
         self.api::<Deployment>()
@@ -910,8 +1111,9 @@ impl Backend for ClusterBackend {
     }
 
     async fn undo(&mut self, deployment: &str, to_revision: i64) -> Result<String> {
-        let d = self.deployment(deployment).await?;
-        let rss = self.replica_sets_of(deployment).await?;
+        // As stored: the template copied back keeps its agnhost mapping.
+        let d = self.deployment_raw(deployment).await?;
+        let rss = self.replica_sets_raw(deployment).await?;
         let plan = crate::kubectl::undo(&d, &rss, to_revision).map_err(Error::Kubectl)?;
         match verbs::undo_patch(&plan) {
             None => match plan {
@@ -955,6 +1157,15 @@ impl Backend for ClusterBackend {
         container: Option<&str>,
         image: &str,
     ) -> Result<()> {
+        if self.maps_images() {
+            return self
+                .mapped_write("statefulset", name, |unmapped| {
+                    let s: StatefulSet = decode(unmapped, "the statefulset")?;
+                    verbs::set_image_patch(s.spec.as_ref().map(|s| &s.template), container, image)
+                        .map_err(Error::Api)
+                })
+                .await;
+        }
         let s = self.stateful_set(name).await?;
         let patch = verbs::set_image_patch(s.spec.as_ref().map(|s| &s.template), container, image)
             .map_err(Error::Api)?;
@@ -966,7 +1177,7 @@ impl Backend for ClusterBackend {
     }
 
     async fn undo_stateful_set(&mut self, name: &str, to_revision: i64) -> Result<String> {
-        let s = self.stateful_set(name).await?;
+        let s = self.stateful_set_raw(name).await?;
         let revisions = self.stateful_set_revisions(&s).await?;
         match crate::kubectl::stateful_set_undo(&s, &revisions, to_revision)
             .map_err(Error::Kubectl)?

@@ -56,7 +56,7 @@ fn api_error(method: &str, path: &str, e: kube::Error) -> Error {
 }
 
 /// `a=b&c=d`, escaped.
-fn query(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn query(pairs: &[(&str, &str)]) -> String {
     let mut out = String::new();
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
