@@ -24,11 +24,7 @@ fn count_scenarios(dir: &Path) -> usize {
         .map(|e| {
             let p = e.path();
             if p.extension().is_some_and(|x| x == "feature") {
-                std::fs::read_to_string(&p)
-                    .unwrap()
-                    .lines()
-                    .filter(|l| l.trim_start().starts_with("Scenario:"))
-                    .count()
+                count_scenarios_in(&p)
             } else {
                 0
             }
@@ -363,4 +359,162 @@ fn a_cluster_scoped_object_a_scenario_creates_on_a_shared_cluster_is_deleted_wit
     // The namespace the spec named was labelled as the scenario's and deleted with it.
     assert_eq!(namespaces(&server.kubeconfig), before, "{stderr}");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `--plain-cluster` treats a `kubespec serve` engine (on the wall clock) as a real cluster:
+/// image behaviour goes through the agnhost mapping, which is what runs on kind or EKS. The
+/// engine does not run the script, but it stores what kubespec wrote, so this checks the
+/// mapping on every write path (apply, set image, patch) and that steps read the manifest's
+/// images back.
+#[test]
+fn on_a_plain_cluster_images_run_agnhost_and_steps_read_the_manifest_s_images() {
+    let server = serve(&[]);
+    let out = cargo_bin_cmd!("kubespec")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args([
+            "run",
+            "features/deployment/rolling_update.feature",
+            "--backend",
+            "cluster",
+            "--plain-cluster",
+            "--agnhost-images",
+            "all",
+            "--keep-namespaces",
+            "--concurrency",
+            "8",
+        ])
+        .arg("--kubeconfig")
+        .arg(&server.kubeconfig)
+        .output()
+        .expect("run kubespec");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let (ran, passed) =
+        parse_summary(&stdout).unwrap_or_else(|| panic!("not all passed:\n{stdout}\n{stderr}"));
+    assert_eq!(ran, passed, "{stdout}");
+    assert_eq!(
+        ran,
+        count_scenarios_in(Path::new("features/deployment/rolling_update.feature"))
+    );
+    // What the cluster stores: agnhost, the script, and the manifest's fields kept aside.
+    let kube = Kube::new(&server.kubeconfig);
+    let deployments: kube::Api<k8s_openapi::api::apps::v1::Deployment> =
+        kube::Api::all(kube.client.clone());
+    let all = kube
+        .rt
+        .block_on(deployments.list(&Default::default()))
+        .unwrap();
+    assert!(all.items.len() >= ran, "{} deployments", all.items.len());
+    for d in &all.items {
+        let template = &d.spec.as_ref().unwrap().template;
+        let annotations = template
+            .metadata
+            .as_ref()
+            .unwrap()
+            .annotations
+            .as_ref()
+            .unwrap();
+        let kept = &annotations["kubespec.dev/images"];
+        for c in &template.spec.as_ref().unwrap().containers {
+            assert_eq!(
+                c.image.as_deref(),
+                Some("registry.k8s.io/e2e-test-images/agnhost:2.53")
+            );
+            let command = c.command.as_ref().unwrap();
+            assert_eq!(command[..2], ["/bin/sh".to_string(), "-c".to_string()]);
+            assert!(command[2].contains("/agnhost netexec"), "{}", command[2]);
+            assert!(kept.contains(&format!("\"{}\"", c.name)), "{kept}");
+        }
+    }
+    // The bootcamp deployment was set to bootcamp:v2: that is what its annotation keeps.
+    let bootcamp = all
+        .items
+        .iter()
+        .find(|d| d.metadata.name.as_deref() == Some("kubernetes-bootcamp"))
+        .expect("the bootcamp scenario ran");
+    let kept = &bootcamp
+        .spec
+        .as_ref()
+        .unwrap()
+        .template
+        .metadata
+        .as_ref()
+        .unwrap()
+        .annotations
+        .as_ref()
+        .unwrap()["kubespec.dev/images"];
+    assert!(kept.contains("\"image\":\"bootcamp:v2\""), "{kept}");
+}
+
+/// A described image whose container has an exec probe cannot be acted out by agnhost: the
+/// scenario is skipped with a reason naming the container and the probe; it neither fails
+/// obscurely nor passes.
+#[test]
+fn on_a_plain_cluster_an_exec_probe_on_a_described_image_skips_the_scenario_with_the_reason() {
+    let server = serve(&[]);
+    let dir = temp_dir("exec-probe");
+    let feature = dir.join("exec.feature");
+    std::fs::write(
+        &feature,
+        r#"Feature: exec probe
+  Scenario: a described image with an exec readiness probe
+    Given image "web:v1" never becomes ready
+    And the manifest:
+      """
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata:
+        name: web
+      spec:
+        replicas: 1
+        selector:
+          matchLabels: {app: web}
+        template:
+          metadata:
+            labels: {app: web}
+          spec:
+            containers:
+            - name: app
+              image: web:v1
+              readinessProbe:
+                exec:
+                  command: [cat, /tmp/healthy]
+      """
+    Then deployment "web" has 1 replicas
+"#,
+    )
+    .unwrap();
+    let out = cargo_bin_cmd!("kubespec")
+        .env("NO_COLOR", "1")
+        .arg("run")
+        .arg(&feature)
+        .args(["--backend", "cluster", "--plain-cluster"])
+        .arg("--kubeconfig")
+        .arg(&server.kubeconfig)
+        .output()
+        .expect("run kubespec");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.contains("1 scenario (1 skipped)"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "Deployment \"web\" on context \"kubespec\": container \"app\" (image \"web:v1\") \
+             has an exec readiness probe"
+        ),
+        "{stdout}\n{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn count_scenarios_in(file: &Path) -> usize {
+    std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Scenario:"))
+        .count()
 }

@@ -545,7 +545,8 @@ fn script(b: &ImageBehaviour, port: i64) -> String {
 }
 
 /// The script of an init container: it runs for the image's start time, then ends as the
-/// image does (code 0 unless it crashes or exits with a code).
+/// image does; an image with no exit behaviour runs until it is stopped, as on the engine
+/// (`agnhost pause`).
 fn init_script(b: &ImageBehaviour) -> String {
     let mut s = String::new();
     if b.start.0 > 0 {
@@ -558,7 +559,7 @@ fn init_script(b: &ImageBehaviour) -> String {
             }
             s.push_str(&format!("exit {}\n", e.code));
         }
-        None => s.push_str("exit 0\n"),
+        None => s.push_str("exec /agnhost pause\n"),
     }
     s
 }

@@ -393,7 +393,12 @@ impl ClusterBackend {
         )
         .map_err(|e| Error::Api(e.to_string()))?;
         let mapped = self.images.map_object(&mut desired);
-        mapped.map_err(|why| self.refuse(format!("{kind} {name:?}: {why}")))?;
+        mapped.map_err(|why| {
+            self.refuse(format!(
+                "{kind} {name:?} on context {:?}: {why}",
+                self.context
+            ))
+        })?;
         let diff = kubespec_engine::api::patch::merge::create_merge_patch(&raw, &desired);
         if diff.as_object().is_some_and(|m| m.is_empty()) {
             return Ok(());
@@ -798,7 +803,12 @@ impl Backend for ClusterBackend {
         }
         if self.served.is_none() {
             let mapped = self.images.map_object(&mut obj);
-            mapped.map_err(|why| self.refuse(format!("{kind} {name:?}: {why}")))?;
+            mapped.map_err(|why| {
+                self.refuse(format!(
+                    "{kind} {name:?} on context {:?}: {why}",
+                    self.context
+                ))
+            })?;
         }
         let patched = api
             .patch(
