@@ -518,3 +518,61 @@ fn count_scenarios_in(file: &Path) -> usize {
         .filter(|l| l.trim_start().starts_with("Scenario:"))
         .count()
 }
+
+/// A controller program against an external cluster gets a copy of the run's kubeconfig with
+/// the scenario's namespace as its context's default, and is stopped when the scenario ends.
+#[test]
+fn a_controller_program_on_an_external_cluster_gets_the_run_s_kubeconfig_and_namespace() {
+    let server = serve(&[]);
+    let dir = temp_dir("controller-program");
+    let script = dir.join("controller.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\ncp \"$KUBECONFIG\" \"$KUBESPEC_TEST_OUT/seen\"\nexec sleep 600\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let feature = dir.join("controller.feature");
+    std::fs::write(
+        &feature,
+        "Feature: a controller program\n  Scenario: it runs against the scenario's namespace\n    Given the controller command \"./controller.sh\" is running\n    When 2 seconds pass\n",
+    )
+    .unwrap();
+    let out = cargo_bin_cmd!("kubespec")
+        .env("NO_COLOR", "1")
+        .env("KUBESPEC_TEST_OUT", &dir)
+        .arg("run")
+        .arg(&feature)
+        .args(["--backend", "cluster", "--plain-cluster"])
+        .arg("--kubeconfig")
+        .arg(&server.kubeconfig)
+        .output()
+        .expect("run kubespec");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 scenario (1 passed)"), "{stdout}");
+    let seen = kube::config::Kubeconfig::read_from(dir.join("seen")).expect("the program's copy");
+    assert_eq!(seen.current_context.as_deref(), Some("kubespec"));
+    let ns = seen.contexts[0]
+        .context
+        .as_ref()
+        .and_then(|c| c.namespace.clone())
+        .unwrap_or_default();
+    assert!(ns.starts_with("kubespec-"), "{ns}");
+    // The copy reaches the same server with the same credentials.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let names = rt.block_on(async {
+        let config = kube::Config::from_custom_kubeconfig(seen, &Default::default())
+            .await
+            .unwrap();
+        let client = kube::Client::try_from(config).unwrap();
+        let api: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(client);
+        api.list(&Default::default()).await.unwrap().items.len()
+    });
+    assert!(names > 0);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -15,8 +15,9 @@
 //! controllers do.
 //!
 //! Against an external cluster ([`Attached::external`]) a registered controller gets the
-//! backend's own `Client`; there is no router to count requests on, so [`Attached::quiesce`]
-//! only waits [`QUIET`].
+//! backend's own `Client`, and a program gets a copy of the run's kubeconfig whose context
+//! defaults to the scenario's namespace; there is no router to count requests on, so
+//! [`Attached::quiesce`] only waits [`QUIET`].
 
 use crate::{Error, Result};
 use futures::future::BoxFuture;
@@ -81,6 +82,10 @@ pub struct Attached {
     children: Vec<(String, tokio::process::Child)>,
     /// The loopback server for programs, and its kubeconfig.
     tcp: Option<(tokio::task::JoinHandle<()>, PathBuf)>,
+    /// Against an external cluster: the run's kubeconfig and context, and the copy written
+    /// for programs.
+    external_kubeconfig: Option<(kube::config::Kubeconfig, String)>,
+    written: Option<PathBuf>,
 }
 
 impl Drop for Attached {
@@ -96,6 +101,9 @@ impl Drop for Attached {
             if let Some(dir) = kubeconfig.parent() {
                 let _ = std::fs::remove_dir_all(dir);
             }
+        }
+        if let Some(dir) = self.written.as_ref().and_then(|k| k.parent()) {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }
@@ -118,6 +126,8 @@ impl Attached {
             tasks: Vec::new(),
             children: Vec::new(),
             tcp: None,
+            external_kubeconfig: None,
+            written: None,
         }
     }
 
@@ -132,7 +142,16 @@ impl Attached {
             tasks: Vec::new(),
             children: Vec::new(),
             tcp: None,
+            external_kubeconfig: None,
+            written: None,
         }
+    }
+
+    /// Against an external cluster: the kubeconfig and context the run reached it with, so
+    /// controller programs can be given a copy.
+    pub fn with_kubeconfig(mut self, kubeconfig: kube::config::Kubeconfig, context: &str) -> Self {
+        self.external_kubeconfig = Some((kubeconfig, context.to_string()));
+        self
     }
 
     /// The server's router, counting requests so [`Attached::quiesce`] can tell when
@@ -187,14 +206,20 @@ impl Attached {
         let Some((program, args)) = words.split_first() else {
             return Err(Error::Backend("the controller command is empty".into()));
         };
-        let Some(state) = self.state.clone() else {
-            return Err(Error::Unsupported(format!(
-                "the controller command {command:?} needs a kubeconfig for the scenario's \
-                 cluster; against an external cluster run it yourself, or use a built-in \
-                 controller"
-            )));
+        let kubeconfig = match (self.state.clone(), &self.external_kubeconfig) {
+            (Some(state), _) => self.serve_tcp(&state).await?,
+            (None, Some((kc, context))) => {
+                let (kc, context) = (kc.clone(), context.clone());
+                self.write_kubeconfig(kc, &context)?
+            }
+            (None, None) => {
+                return Err(Error::Unsupported(format!(
+                    "the controller command {command:?} needs a kubeconfig for the scenario's \
+                     cluster, and this run reached it without one; run it yourself, or use a \
+                     built-in controller"
+                )));
+            }
         };
-        let kubeconfig = self.serve_tcp(&state).await?;
         let program = resolve_program(program, dir);
         let child = tokio::process::Command::new(&program)
             .args(args)
@@ -249,6 +274,51 @@ impl Attached {
         Ok(path)
     }
 
+    /// A copy of the run's kubeconfig for programs against an external cluster: `context` is
+    /// current and defaults to the scenario's namespace (credentials included, so the file
+    /// is readable by its owner only). Written once, removed on drop.
+    fn write_kubeconfig(
+        &mut self,
+        mut kc: kube::config::Kubeconfig,
+        context: &str,
+    ) -> Result<PathBuf> {
+        if let Some(path) = &self.written {
+            return Ok(path.clone());
+        }
+        kc.current_context = Some(context.to_string());
+        let named = kc
+            .contexts
+            .iter_mut()
+            .find(|c| c.name == context)
+            .and_then(|c| c.context.as_mut())
+            .ok_or_else(|| {
+                Error::Backend(format!("the kubeconfig has no context named {context:?}"))
+            })?;
+        named.namespace = Some(self.namespace.clone());
+        static N: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "kubespec-controller-{}-x{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::Backend(format!("cannot create {}: {e}", dir.display())))?;
+        let path = dir.join("kubeconfig");
+        // JSON is YAML: client-go, kubectl and kube-rs all read it.
+        let text = serde_json::to_string_pretty(&kc)
+            .map_err(|e| Error::Backend(format!("cannot write the kubeconfig: {e}")))?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let written = options
+            .open(&path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));
+        written.map_err(|e| Error::Backend(format!("cannot write {}: {e}", path.display())))?;
+        self.written = Some(path.clone());
+        Ok(path)
+    }
+
     /// Lets controllers react: wakes watchers, then yields until the server has had no request
     /// for [`QUIET`] (at most [`QUIET_AT_MOST`]).
     ///
@@ -256,23 +326,24 @@ impl Attached {
     ///
     /// A controller program exited: the scenario cannot go on as written.
     pub async fn quiesce(&mut self) -> Result<()> {
-        let Some(state) = &self.state else {
-            tokio::time::sleep(QUIET).await;
-            return Ok(());
-        };
-        state.notify();
-        let start = Instant::now();
-        let mut seen = self.requests.load(Ordering::Relaxed);
-        let mut quiet_since = Instant::now();
-        loop {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-            let now = self.requests.load(Ordering::Relaxed);
-            if now != seen {
-                seen = now;
-                quiet_since = Instant::now();
-            }
-            if quiet_since.elapsed() >= QUIET || start.elapsed() >= QUIET_AT_MOST {
-                break;
+        match &self.state {
+            None => tokio::time::sleep(QUIET).await,
+            Some(state) => {
+                state.notify();
+                let start = Instant::now();
+                let mut seen = self.requests.load(Ordering::Relaxed);
+                let mut quiet_since = Instant::now();
+                loop {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    let now = self.requests.load(Ordering::Relaxed);
+                    if now != seen {
+                        seen = now;
+                        quiet_since = Instant::now();
+                    }
+                    if quiet_since.elapsed() >= QUIET || start.elapsed() >= QUIET_AT_MOST {
+                        break;
+                    }
+                }
             }
         }
         for (command, child) in &mut self.children {

@@ -272,6 +272,7 @@ spec:
             plain: false,
             no_containers: false,
             agnhost_all_images: false,
+            kubeconfig: None,
         });
         super::super::ClusterBackend::start(&target, "cleanup", 1)
             .await

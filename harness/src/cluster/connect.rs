@@ -52,6 +52,9 @@ pub struct Connection {
     pub no_containers: bool,
     /// See [`ConnectOptions::agnhost_all_images`].
     pub agnhost_all_images: bool,
+    /// The kubeconfig the client was built from (file paths made absolute), for controller
+    /// programs: they get a copy whose context defaults to the scenario's namespace.
+    pub kubeconfig: Option<Kubeconfig>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -172,6 +175,7 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Connection> {
         opts.context.is_some(),
         &opts.allow_contexts,
     )?;
+    let kept = kc.clone();
     let config = kube::Config::from_custom_kubeconfig(
         kc,
         &KubeConfigOptions {
@@ -190,6 +194,7 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Connection> {
         plain: opts.plain,
         no_containers: opts.no_containers,
         agnhost_all_images: opts.agnhost_all_images,
+        kubeconfig: Some(kept),
     })
 }
 

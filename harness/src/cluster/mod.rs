@@ -99,6 +99,8 @@ pub struct ClusterBackend {
     images: agnhost::Images,
     /// The cluster runs no containers (kwok).
     no_containers: bool,
+    /// The kubeconfig the run reached the cluster with, for controller programs.
+    kubeconfig: Option<kube::config::Kubeconfig>,
 }
 
 impl std::fmt::Debug for ClusterBackend {
@@ -206,6 +208,10 @@ impl ClusterBackend {
             controllers: None,
             images: agnhost::Images::new(all_images && !no_containers),
             no_containers,
+            kubeconfig: match target {
+                Target::External(c) => c.kubeconfig.clone(),
+                Target::InProcess { .. } => None,
+            },
         })
     }
 
@@ -292,6 +298,7 @@ impl ClusterBackend {
     /// either way their default namespace is the scenario's.
     fn controllers(&mut self) -> &mut crate::controllers::Attached {
         let (engine, client, ns) = (&self.engine, &self.client, &self.ns);
+        let (kubeconfig, context) = (&self.kubeconfig, &self.context);
         self.controllers.get_or_insert_with(|| match engine {
             Some(state) => crate::controllers::Attached::serving(state.clone(), ns),
             None => {
@@ -300,7 +307,12 @@ impl ClusterBackend {
                     let inner = inner.clone();
                     async move { inner.send(req).await }
                 });
-                crate::controllers::Attached::external(Client::new(service, ns.clone()), ns)
+                let attached =
+                    crate::controllers::Attached::external(Client::new(service, ns.clone()), ns);
+                match kubeconfig {
+                    Some(kc) => attached.with_kubeconfig(kc.clone(), context),
+                    None => attached,
+                }
             }
         })
     }
