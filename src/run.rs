@@ -308,14 +308,22 @@ async fn external(
     let conn = cluster::connect(opts)
         .await
         .map_err(|e| CliError::Cluster(e.to_string()))?;
+    // An unreachable cluster fails the run here, before any scenario, with the context's name
+    // and the client's error; a silent one within 30 s.
     let probe = tokio::time::timeout(
         std::time::Duration::from_secs(30),
-        cluster::served::probe(&conn.client),
+        cluster::served::reach(&conn.client),
     )
     .await
     .map_err(|_| {
         CliError::Cluster(format!(
             "context {:?}: the cluster did not answer within 30s",
+            conn.context
+        ))
+    })?
+    .map_err(|e| {
+        CliError::Cluster(format!(
+            "context {:?}: the cluster cannot be reached: {e}",
             conn.context
         ))
     })?;

@@ -576,3 +576,44 @@ fn a_controller_program_on_an_external_cluster_gets_the_run_s_kubeconfig_and_nam
     assert!(names > 0);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A cluster that cannot be reached fails the run at once, before any scenario, with the
+/// context's name and the client's error; it never hangs (the command's own timeout guards
+/// against that).
+#[test]
+fn a_cluster_that_cannot_be_reached_fails_fast_with_the_context_and_the_error() {
+    // A loopback port nothing listens on: bind one, note it, close it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = temp_dir("unreachable");
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: gone\n  cluster:\n    server: http://127.0.0.1:{port}\nusers:\n- name: u\n  user: {{}}\ncontexts:\n- name: gone\n  context:\n    cluster: gone\n    user: u\ncurrent-context: gone\n"
+        ),
+    )
+    .unwrap();
+    let out = cargo_bin_cmd!("kubespec")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args(["run", "features/deployment", "--backend", "cluster"])
+        .args(["--context", "gone", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("run kubespec");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("context \"gone\": the cluster cannot be reached:"),
+        "{stderr}"
+    );
+    // No scenario ran.
+    assert!(!stdout.contains("Scenario"), "{stdout}");
+    let _ = std::fs::remove_dir_all(dir);
+}

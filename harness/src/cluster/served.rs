@@ -27,11 +27,28 @@ pub struct Info {
 /// Asks the cluster whether it is a served engine: `None` when `/kubespec/v1/info` is not
 /// answered (a real cluster says 404).
 pub async fn probe(client: &Client) -> Option<Info> {
-    let v: Value = get(client, "/kubespec/v1/info").await.ok()?;
-    Some(Info {
-        millis: v["millis"].as_u64()?,
-        time_scale: v["timeScale"].as_f64().unwrap_or(0.0),
-    })
+    reach(client).await.ok().flatten()
+}
+
+/// [`probe`], telling an API server that answers (404, 403: not a served engine) from one
+/// that cannot be reached: the error is the client's (connection refused, TLS, DNS).
+///
+/// # Errors
+///
+/// The request got no HTTP answer.
+pub async fn reach(client: &Client) -> std::result::Result<Option<Info>, String> {
+    let req = http::Request::get("/kubespec/v1/info")
+        .body(Vec::new())
+        .map_err(|e| e.to_string())?;
+    match client.request::<Value>(req).await {
+        Ok(v) => Ok(v["millis"].as_u64().map(|millis| Info {
+            millis,
+            time_scale: v["timeScale"].as_f64().unwrap_or(0.0),
+        })),
+        // An answer: an API server that is not a served engine.
+        Err(kube::Error::Api(_)) | Err(kube::Error::SerdeError(_)) => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 async fn get(client: &Client, path: &str) -> Result<Value> {
