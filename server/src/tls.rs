@@ -151,6 +151,14 @@ impl Identity {
 /// client holds no task for ever.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a connection may wait for the headers of its next request, idle time between
+/// keep-alive requests included. hyper's default is 30 s, shorter than clients keep idle
+/// connections pooled (90 s in hyper-util, kube-rs and client-go), so a client could pick a
+/// connection the server was closing and fail with "connection closed before message
+/// completed". Longer than 90 s, the client always closes an idle connection first, as it
+/// must be for clients that do not retry such a request.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Serves `app` over TLS on `listener` until `shutdown` completes; then stops accepting, asks
 /// every open connection to close once its current response is done, and returns when they all
 /// have. NOTE: a watch is one response that never ends, so callers bound that last wait
@@ -205,6 +213,7 @@ pub async fn serve(
             let service = TowerToHyperService::new(app);
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(IDLE_TIMEOUT)
                 .serve_connection(TokioIo::new(tls), service);
             let mut conn = std::pin::pin!(conn);
             let result = tokio::select! {
