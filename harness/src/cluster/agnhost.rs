@@ -179,6 +179,16 @@ pub fn unmap_object(obj: &mut Value) {
     });
 }
 
+/// Whether `obj` is or holds a pod spec (a pod, or a workload with a pod template).
+pub fn has_pods(obj: &Value) -> bool {
+    let mut found = false;
+    let _ = for_each_pod(&mut obj.clone(), &mut |_| {
+        found = true;
+        Ok(())
+    });
+    found
+}
+
 /// Text from the cluster (an event message) as it reads with the manifest's images.
 pub fn unmap_text(text: &str) -> String {
     text.replace(UNPULLABLE_PREFIX, "")

@@ -391,9 +391,10 @@ impl ClusterBackend {
         let mut unmapped = raw.clone();
         agnhost::unmap_object(&mut unmapped);
         let patch = change(&unmapped)?;
-        let Some(schema) = kubespec_engine::api::patch::meta::schema_for(&ar.api_version, &ar.kind)
-        else {
-            // Not a built-in kind: no pod templates to map, and the server decides.
+        let schema = kubespec_engine::api::patch::meta::schema_for(&ar.api_version, &ar.kind)
+            .filter(|_| agnhost::has_pods(&raw));
+        let Some(schema) = schema else {
+            // No pod spec to map (or not a built-in kind): the server patches as usual.
             return api
                 .patch(name, &PatchParams::default(), &Patch::Strategic(&patch))
                 .await
