@@ -890,6 +890,10 @@ wait $app
             "spec": {"containers": [{"name": "c", "image": "web:v2"}]},
         });
         let mut p = original.clone();
+        assert!(has_pods(&p));
+        assert!(!has_pods(
+            &json!({"kind": "ConfigMap", "data": {"spec": "x"}})
+        ));
         i.map_object(&mut p).unwrap();
         assert_eq!(
             p["spec"]["containers"][0]["image"],
