@@ -271,7 +271,7 @@ Feature: The upstream e2e probe tests ([sig-node] Probing container, container_p
     Then pod "test-webserver" is not ready
     And pod "test-webserver" is in state "Running"
     And pod "test-webserver" has restarted 0 times
-    And the events of pod "test-webserver" include 'Unhealthy: Readiness probe failed: Get "http://10.244.0.3:81/": dial tcp 10.244.0.3:81: connect: connection refused'
+    And the events of pod "test-webserver" include 'Unhealthy: Readiness probe failed: Get "http://{pod IP}:81/": dial tcp {pod IP}:81: connect: connection refused'
 
   Scenario: should be restarted with an exec liveness probe with timeout
     # The probe's own `sleep 10` outlives its 1 s timeout; no image behaviour is needed.
@@ -611,7 +611,7 @@ Feature: The upstream e2e probe tests ([sig-node] Probing container, container_p
       """
     When 61 seconds pass
     Then pod "test-grpc" has restarted 0 times
-    And the events of pod "test-grpc" include 'Unhealthy: Liveness probe failed: timeout: failed to connect service "10.244.0.3:2333" within 5s'
+    And the events of pod "test-grpc" include 'Unhealthy: Liveness probe failed: timeout: failed to connect service "{pod IP}:2333" within 5s'
     When 1 second passes
     Then pod "test-grpc" has restarted 1 times
 

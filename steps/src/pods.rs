@@ -118,7 +118,7 @@ pub(crate) fn steps() -> Vec<StepDef> {
         step!(
             Then,
             "the events of pod {string} include {string}",
-            "An event about the pod has this reason, and the rest of the text (after a colon or a space) appears in its message.",
+            "An event about the pod has this reason, and the rest of the text (after a colon or a space) appears in its message. `{pod IP}` in the text stands for the pod's IP (status.podIP), which only a fresh engine can predict.",
             r#"Then the events of pod "web-0" include "Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 503""#,
             events_include
         ),
@@ -320,9 +320,26 @@ fn split_reason(text: &str) -> (&str, &str) {
     }
 }
 
+/// What `the events of pod … include` replaces with the pod's IP.
+const POD_IP: &str = "{pod IP}";
+
 async fn events_include(w: &mut World, args: Args) -> StepResult {
     let name = args.string(0)?;
-    let text = args.string(1)?;
+    let mut text = args.string(1)?;
+    if text.contains(POD_IP) {
+        let p = load(w, &name).await?;
+        let ip = p
+            .status
+            .as_ref()
+            .and_then(|s| s.pod_ip.clone())
+            .ok_or_else(|| {
+                format!(
+                    "pod \"{name}\" has no IP (status.podIP) to put for {POD_IP}\n{}",
+                    summary(&p)
+                )
+            })?;
+        text = text.replace(POD_IP, &ip);
+    }
     let (reason, fragment) = split_reason(&text);
     let events = w.backend().events_about("pod", &name).await.map_err(e)?;
     if events
