@@ -617,3 +617,26 @@ fn a_cluster_that_cannot_be_reached_fails_fast_with_the_context_and_the_error() 
     assert!(!stdout.contains("Scenario"), "{stdout}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A built-in controller against an external served engine (`--time-scale 0`): virtual time
+/// waits until the engine has had no write for a moment, so the controller's reaction lands
+/// at the instant of the change it reacts to, as in process.
+#[test]
+fn controller_scenarios_pass_over_loopback_against_kubespec_serve() {
+    let server = serve(&["--time-scale", "0"]);
+    let out = cargo_bin_cmd!("kubespec")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args(["run", "features/controllers", "--backend", "cluster"])
+        .arg("--kubeconfig")
+        .arg(&server.kubeconfig)
+        .output()
+        .expect("run kubespec");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let (ran, passed) =
+        parse_summary(&stdout).unwrap_or_else(|| panic!("not all passed:\n{stdout}\n{stderr}"));
+    assert_eq!(ran, passed, "{stdout}");
+    assert_eq!(ran, count_scenarios(Path::new("features/controllers")));
+}

@@ -67,6 +67,10 @@ fn lookup(name: &str) -> Option<ControllerMain> {
 pub const QUIET: Duration = Duration::from_millis(15);
 /// The longest a backend waits for controllers to go quiet before moving time anyway.
 pub const QUIET_AT_MOST: Duration = Duration::from_secs(2);
+/// Against an external served engine: how long its resourceVersion must stand still (no
+/// write by anyone) before virtual time moves on. Longer than [`QUIET`]: a controller's
+/// reaction crosses the network twice (the watch event, then its write).
+pub const WRITES_QUIET: Duration = Duration::from_millis(60);
 
 /// The server attached to a scenario's cluster, and what runs against it. Dropping it stops
 /// every controller: tasks are aborted, programs killed.
@@ -86,6 +90,9 @@ pub struct Attached {
     /// for programs.
     external_kubeconfig: Option<(kube::config::Kubeconfig, String)>,
     written: Option<PathBuf>,
+    /// Against an external served engine: a client for its `/kubespec/v1/info`, whose
+    /// resourceVersion tells when controllers have stopped writing.
+    served_clock: Option<kube::Client>,
 }
 
 impl Drop for Attached {
@@ -128,6 +135,7 @@ impl Attached {
             tcp: None,
             external_kubeconfig: None,
             written: None,
+            served_clock: None,
         }
     }
 
@@ -144,6 +152,7 @@ impl Attached {
             tcp: None,
             external_kubeconfig: None,
             written: None,
+            served_clock: None,
         }
     }
 
@@ -151,6 +160,13 @@ impl Attached {
     /// controller programs can be given a copy.
     pub fn with_kubeconfig(mut self, kubeconfig: kube::config::Kubeconfig, context: &str) -> Self {
         self.external_kubeconfig = Some((kubeconfig, context.to_string()));
+        self
+    }
+
+    /// Against an external `kubespec serve` engine: [`Attached::quiesce`] waits until the
+    /// engine has had no write for [`WRITES_QUIET`], instead of a fixed [`QUIET`].
+    pub fn with_served_clock(mut self, client: kube::Client) -> Self {
+        self.served_clock = Some(client);
         self
     }
 
@@ -327,7 +343,11 @@ impl Attached {
     /// A controller program exited: the scenario cannot go on as written.
     pub async fn quiesce(&mut self) -> Result<()> {
         match &self.state {
-            None => tokio::time::sleep(QUIET).await,
+            None => match &self.served_clock {
+                #[cfg(feature = "cluster")]
+                Some(client) => writes_quiet(client).await,
+                _ => tokio::time::sleep(QUIET).await,
+            },
             Some(state) => {
                 state.notify();
                 let start = Instant::now();
@@ -354,6 +374,29 @@ impl Attached {
             }
         }
         Ok(())
+    }
+}
+
+/// Waits until an external served engine's resourceVersion has stood still for
+/// [`WRITES_QUIET`], at most [`QUIET_AT_MOST`].
+#[cfg(feature = "cluster")]
+async fn writes_quiet(client: &kube::Client) {
+    let start = Instant::now();
+    let mut seen = None;
+    let mut quiet_since = Instant::now();
+    while start.elapsed() < QUIET_AT_MOST {
+        let rv = crate::cluster::served::reach(client)
+            .await
+            .ok()
+            .flatten()
+            .map(|i| i.resource_version);
+        if rv != seen {
+            seen = rv;
+            quiet_since = Instant::now();
+        } else if quiet_since.elapsed() >= WRITES_QUIET {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 

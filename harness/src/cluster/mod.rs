@@ -299,6 +299,7 @@ impl ClusterBackend {
     fn controllers(&mut self) -> &mut crate::controllers::Attached {
         let (engine, client, ns) = (&self.engine, &self.client, &self.ns);
         let (kubeconfig, context) = (&self.kubeconfig, &self.context);
+        let served = self.served.is_some();
         self.controllers.get_or_insert_with(|| match engine {
             Some(state) => crate::controllers::Attached::serving(state.clone(), ns),
             None => {
@@ -307,8 +308,11 @@ impl ClusterBackend {
                     let inner = inner.clone();
                     async move { inner.send(req).await }
                 });
-                let attached =
+                let mut attached =
                     crate::controllers::Attached::external(Client::new(service, ns.clone()), ns);
+                if served {
+                    attached = attached.with_served_clock(client.clone());
+                }
                 match kubeconfig {
                     Some(kc) => attached.with_kubeconfig(kc.clone(), context),
                     None => attached,

@@ -22,6 +22,8 @@ pub struct Served {
 pub struct Info {
     pub millis: u64,
     pub time_scale: f64,
+    /// The engine's latest resourceVersion: it moves with every write.
+    pub resource_version: u64,
 }
 
 /// Asks the cluster whether it is a served engine: `None` when `/kubespec/v1/info` is not
@@ -44,6 +46,10 @@ pub async fn reach(client: &Client) -> std::result::Result<Option<Info>, String>
         Ok(v) => Ok(v["millis"].as_u64().map(|millis| Info {
             millis,
             time_scale: v["timeScale"].as_f64().unwrap_or(0.0),
+            resource_version: v["resourceVersion"]
+                .as_str()
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(0),
         })),
         // An answer: an API server that is not a served engine.
         Err(kube::Error::Api(_)) | Err(kube::Error::SerdeError(_)) => Ok(None),
