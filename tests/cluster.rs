@@ -223,6 +223,27 @@ impl Kube {
     }
 }
 
+/// `kubespec run <args> --kubeconfig <the server's>` from the repository root: it must exit 0
+/// with every scenario passed. Returns the number of scenarios, stdout and stderr.
+fn all_pass(server: &Server, args: &[&str]) -> (usize, String, String) {
+    let out = cargo_bin_cmd!("kubespec")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .arg("run")
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(&server.kubeconfig)
+        .output()
+        .expect("run kubespec");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let (ran, passed) =
+        parse_summary(&stdout).unwrap_or_else(|| panic!("not all passed:\n{stdout}\n{stderr}"));
+    assert_eq!(ran, passed, "{stdout}");
+    (ran, stdout, stderr)
+}
+
 fn namespaces(kubeconfig: &Path) -> Vec<String> {
     Kube::new(kubeconfig).namespaces()
 }
@@ -273,11 +294,9 @@ fn interrupting_a_run_leaves_no_namespace_behind() {
 fn deployment_scenarios_pass_over_loopback_against_kubespec_serve() {
     let server = serve(&["--time-scale", "0"]);
     let before = namespaces(&server.kubeconfig);
-    let out = cargo_bin_cmd!("kubespec")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .args([
-            "run",
+    let (ran, stdout, stderr) = all_pass(
+        &server,
+        &[
             "features/deployment/rolling_update.feature",
             "features/deployment/undo.feature",
             "features/deployment/pause_resume.feature",
@@ -285,17 +304,9 @@ fn deployment_scenarios_pass_over_loopback_against_kubespec_serve() {
             "cluster",
             "--concurrency",
             "4",
-        ])
-        .arg("--kubeconfig")
-        .arg(&server.kubeconfig)
-        .output()
-        .expect("run kubespec");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    let (ran, passed) =
-        parse_summary(&stdout).unwrap_or_else(|| panic!("not all passed:\n{stdout}\n{stderr}"));
-    assert_eq!((ran, passed), (15, 15), "{stdout}");
+        ],
+    );
+    assert_eq!(ran, 15, "{stdout}");
     // One virtual clock: the run says scenarios go one at a time.
     assert!(stderr.contains("scenarios run one at a time"), "{stderr}");
     // Every scenario's namespace is gone again.
@@ -369,11 +380,9 @@ fn a_cluster_scoped_object_a_scenario_creates_on_a_shared_cluster_is_deleted_wit
 #[test]
 fn on_a_plain_cluster_images_run_agnhost_and_steps_read_the_manifest_s_images() {
     let server = serve(&[]);
-    let out = cargo_bin_cmd!("kubespec")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .args([
-            "run",
+    let (ran, _, _) = all_pass(
+        &server,
+        &[
             "features/deployment/rolling_update.feature",
             "--backend",
             "cluster",
@@ -383,17 +392,8 @@ fn on_a_plain_cluster_images_run_agnhost_and_steps_read_the_manifest_s_images() 
             "--keep-namespaces",
             "--concurrency",
             "8",
-        ])
-        .arg("--kubeconfig")
-        .arg(&server.kubeconfig)
-        .output()
-        .expect("run kubespec");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    let (ran, passed) =
-        parse_summary(&stdout).unwrap_or_else(|| panic!("not all passed:\n{stdout}\n{stderr}"));
-    assert_eq!(ran, passed, "{stdout}");
+        ],
+    );
     assert_eq!(
         ran,
         count_scenarios_in(Path::new("features/deployment/rolling_update.feature"))
@@ -624,19 +624,6 @@ fn a_cluster_that_cannot_be_reached_fails_fast_with_the_context_and_the_error() 
 #[test]
 fn controller_scenarios_pass_over_loopback_against_kubespec_serve() {
     let server = serve(&["--time-scale", "0"]);
-    let out = cargo_bin_cmd!("kubespec")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .args(["run", "features/controllers", "--backend", "cluster"])
-        .arg("--kubeconfig")
-        .arg(&server.kubeconfig)
-        .output()
-        .expect("run kubespec");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    let (ran, passed) =
-        parse_summary(&stdout).unwrap_or_else(|| panic!("not all passed:\n{stdout}\n{stderr}"));
-    assert_eq!(ran, passed, "{stdout}");
+    let (ran, _, _) = all_pass(&server, &["features/controllers", "--backend", "cluster"]);
     assert_eq!(ran, count_scenarios(Path::new("features/controllers")));
 }

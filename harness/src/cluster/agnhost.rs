@@ -124,14 +124,7 @@ impl Images {
         let mut records = Map::new();
         let mut ports = BTreeSet::new();
         for (list, init) in [("initContainers", true), ("containers", false)] {
-            let Some(cs) = node
-                .get_mut("spec")
-                .and_then(|s| s.get_mut(list))
-                .and_then(Value::as_array_mut)
-            else {
-                continue;
-            };
-            for c in cs.iter_mut().filter_map(Value::as_object_mut) {
+            for c in each_in(node, "spec", list) {
                 let Some(image) = c.get("image").and_then(Value::as_str).map(str::to_string) else {
                     continue;
                 };
@@ -239,6 +232,20 @@ fn for_each_pod(
     }
 }
 
+/// The objects of the list `node[part][list]` (containers, container statuses).
+fn each_in<'a>(
+    node: &'a mut Map<String, Value>,
+    part: &str,
+    list: &str,
+) -> impl Iterator<Item = &'a mut Map<String, Value>> {
+    node.get_mut(part)
+        .and_then(|s| s.get_mut(list))
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object_mut)
+}
+
 fn records_of(meta: Option<&Value>) -> Option<Map<String, Value>> {
     let text = meta?.get("annotations")?.get(ANNOTATION)?.as_str()?;
     match serde_json::from_str(text).ok()? {
@@ -264,14 +271,7 @@ fn unmap_pod(node: &mut Map<String, Value>) {
         }
     }
     for list in ["initContainers", "containers"] {
-        let Some(cs) = node
-            .get_mut("spec")
-            .and_then(|s| s.get_mut(list))
-            .and_then(Value::as_array_mut)
-        else {
-            continue;
-        };
-        for c in cs.iter_mut().filter_map(Value::as_object_mut) {
+        for c in each_in(node, "spec", list) {
             let name = c.get("name").and_then(Value::as_str).unwrap_or("");
             let Some(r) = records.get(name) else {
                 continue;
@@ -294,14 +294,7 @@ fn unmap_pod(node: &mut Map<String, Value>) {
         }
     }
     for list in ["initContainerStatuses", "containerStatuses"] {
-        let Some(ss) = node
-            .get_mut("status")
-            .and_then(|s| s.get_mut(list))
-            .and_then(Value::as_array_mut)
-        else {
-            continue;
-        };
-        for s in ss.iter_mut().filter_map(Value::as_object_mut) {
+        for s in each_in(node, "status", list) {
             let name = s.get("name").and_then(Value::as_str).unwrap_or("");
             if let Some(original) = records.get(name).and_then(|r| r.get("image")) {
                 s.insert("image".into(), original.clone());
