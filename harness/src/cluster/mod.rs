@@ -46,7 +46,7 @@ use crate::manifest::Manifest;
 use crate::{Error, Result};
 use async_trait::async_trait;
 use k8s_openapi::api::apps::v1::{ControllerRevision, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::core::v1::{Event, Pod, PodTemplateSpec};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::{Api, Client};
@@ -423,6 +423,36 @@ impl ClusterBackend {
         api.patch(name, &PatchParams::default(), &Patch::Merge(&diff))
             .await
             .map_err(api_err)?;
+        Ok(())
+    }
+
+    /// `kubectl set image` on the pod template of a Deployment or StatefulSet: kubectl's
+    /// strategic merge patch, worked out on the manifest's form while images are mapped.
+    async fn set_template_image(
+        &mut self,
+        kind: &str,
+        name: &str,
+        container: Option<&str>,
+        image: &str,
+    ) -> Result<()> {
+        let patch_of = |object: &Value| -> Result<Value> {
+            let template: Option<PodTemplateSpec> =
+                decode(&object["spec"]["template"], "the pod template")?;
+            verbs::set_image_patch(template.as_ref(), container, image).map_err(Error::Api)
+        };
+        if self.maps_images() {
+            return self.mapped_write(kind, name, patch_of).await;
+        }
+        let (api, _) = self.dynamic(kind).await?;
+        let object = serde_json::to_value(api.get(name).await.map_err(api_err)?)
+            .map_err(|e| Error::Backend(format!("{kind} {name:?}: {e}")))?;
+        api.patch(
+            name,
+            &PatchParams::default(),
+            &Patch::Strategic(&patch_of(&object)?),
+        )
+        .await
+        .map_err(api_err)?;
         Ok(())
     }
 
@@ -1080,27 +1110,8 @@ impl Backend for ClusterBackend {
         container: Option<&str>,
         image: &str,
     ) -> Result<()> {
-        if self.maps_images() {
-            return self
-                .mapped_write("deployment", deployment, |unmapped| {
-                    let d: Deployment = decode(unmapped, "the deployment")?;
-                    verbs::set_image_patch(d.spec.as_ref().map(|s| &s.template), container, image)
-                        .map_err(Error::Api)
-                })
-                .await;
-        }
-        let d = self.deployment_raw(deployment).await?;
-        let patch = verbs::set_image_patch(d.spec.as_ref().map(|s| &s.template), container, image)
-            .map_err(Error::Api)?;
-        self.api::<Deployment>()
-            .patch(
-                deployment,
-                &PatchParams::default(),
-                &Patch::Strategic(&patch),
-            )
+        self.set_template_image("deployment", deployment, container, image)
             .await
-            .map_err(api_err)?;
-        Ok(())
     }
 
     async fn scale(&mut self, deployment: &str, replicas: i32) -> Result<()> {
@@ -1184,23 +1195,8 @@ impl Backend for ClusterBackend {
         container: Option<&str>,
         image: &str,
     ) -> Result<()> {
-        if self.maps_images() {
-            return self
-                .mapped_write("statefulset", name, |unmapped| {
-                    let s: StatefulSet = decode(unmapped, "the statefulset")?;
-                    verbs::set_image_patch(s.spec.as_ref().map(|s| &s.template), container, image)
-                        .map_err(Error::Api)
-                })
-                .await;
-        }
-        let s = self.stateful_set(name).await?;
-        let patch = verbs::set_image_patch(s.spec.as_ref().map(|s| &s.template), container, image)
-            .map_err(Error::Api)?;
-        self.api::<StatefulSet>()
-            .patch(name, &PatchParams::default(), &Patch::Strategic(&patch))
+        self.set_template_image("statefulset", name, container, image)
             .await
-            .map_err(api_err)?;
-        Ok(())
     }
 
     async fn undo_stateful_set(&mut self, name: &str, to_revision: i64) -> Result<String> {
