@@ -213,10 +213,10 @@ pub fn toggle_command(marker: &str, passing: bool) -> String {
 
 /// Calls `f` on every pod-like node of `v`: an object whose `spec` has `containers` (a pod,
 /// or a pod template in a Deployment, ReplicaSet, StatefulSet or ControllerRevision).
-fn for_each_pod(
-    v: &mut Value,
-    f: &mut dyn FnMut(&mut Map<String, Value>) -> Result<(), String>,
-) -> Result<(), String> {
+/// What [`for_each_pod`] calls on each pod-like node.
+type PodVisitor<'a> = dyn FnMut(&mut Map<String, Value>) -> Result<(), String> + 'a;
+
+fn for_each_pod(v: &mut Value, f: &mut PodVisitor<'_>) -> Result<(), String> {
     match v {
         Value::Object(m) => {
             if m.get("spec").and_then(|s| s.get("containers")).is_some() {
@@ -480,7 +480,7 @@ pub fn probe_test(kind: &str) -> String {
 
 /// Seconds as `sleep` takes them: `1`, `1.5`, `0.25`.
 fn secs(ms: u64) -> String {
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         return (ms / 1000).to_string();
     }
     let frac = format!("{:03}", ms % 1000);

@@ -54,7 +54,7 @@ pub struct Connection {
     pub agnhost_all_images: bool,
     /// The kubeconfig the client was built from (file paths made absolute), for controller
     /// programs: they get a copy whose context defaults to the scenario's namespace.
-    pub kubeconfig: Option<Kubeconfig>,
+    pub kubeconfig: Option<Box<Kubeconfig>>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -194,7 +194,7 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Connection> {
         plain: opts.plain,
         no_containers: opts.no_containers,
         agnhost_all_images: opts.agnhost_all_images,
-        kubeconfig: Some(kept),
+        kubeconfig: Some(Box::new(kept)),
     })
 }
 

@@ -209,7 +209,7 @@ impl ClusterBackend {
             images: agnhost::Images::new(all_images && !no_containers),
             no_containers,
             kubeconfig: match target {
-                Target::External(c) => c.kubeconfig.clone(),
+                Target::External(c) => c.kubeconfig.as_deref().cloned(),
                 Target::InProcess { .. } => None,
             },
         })
