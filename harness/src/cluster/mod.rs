@@ -1345,3 +1345,167 @@ mod tests {
         assert!(known_kind("widget").is_none());
     }
 }
+
+/// The agnhost mapping wired into the backend, against an in-process served engine treated as
+/// a real cluster (`plain`): what is stored, what steps read, and every write path.
+#[cfg(test)]
+mod agnhost_wiring {
+    use super::*;
+    use crate::Backend as _;
+
+    async fn plain(no_containers: bool) -> (kubespec_server::AppState, Client, ClusterBackend) {
+        let (state, client) = connect::in_process_engine(1);
+        let target = Target::External(Connection {
+            client: client.clone(),
+            context: "plain".into(),
+            keep_namespaces: false,
+            plain: true,
+            no_containers,
+            agnhost_all_images: false,
+            kubeconfig: None,
+        });
+        let b = ClusterBackend::start(&target, "agnhost", 1)
+            .await
+            .expect("start");
+        (state, client, b)
+    }
+
+    const WEB: &str = "
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: app
+        image: web:v1
+        readinessProbe:
+          httpGet: {path: /ready, port: 8080}
+";
+
+    async fn stored(client: &Client, ns: &str) -> Deployment {
+        Api::<Deployment>::namespaced(client.clone(), ns)
+            .get("web")
+            .await
+            .expect("get")
+    }
+
+    fn container(d: &Deployment) -> &k8s_openapi::api::core::v1::Container {
+        &d.spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap()
+            .containers[0]
+    }
+
+    #[tokio::test]
+    async fn writes_map_and_reads_unmap() {
+        let (_state, client, mut b) = plain(false).await;
+        b.set_image_behaviour("web:v1", ImageChange::StartsIn(Duration::from_secs(2)))
+            .await
+            .expect("described");
+        b.set_image_behaviour("web:v2", ImageChange::NeverReady)
+            .await
+            .expect("described");
+        let m = crate::manifest::parse_manifests(WEB, "web.yaml").expect("manifest");
+        b.apply(&m[0]).await.expect("apply");
+        let ns = b.namespace().to_string();
+        let d = stored(&client, &ns).await;
+        assert_eq!(container(&d).image.as_deref(), Some(agnhost::AGNHOST));
+        assert!(
+            container(&d)
+                .readiness_probe
+                .as_ref()
+                .unwrap()
+                .exec
+                .is_some()
+        );
+        // Steps read the manifest.
+        let read = b.deployment("web").await.expect("read");
+        assert_eq!(container(&read).image.as_deref(), Some("web:v1"));
+        let probe = container(&read).readiness_probe.as_ref().unwrap();
+        assert_eq!(
+            probe.http_get.as_ref().unwrap().path.as_deref(),
+            Some("/ready")
+        );
+        assert!(container(&read).command.is_none());
+
+        // set image to another described image: one template change, mapped again.
+        let generation = d.metadata.generation;
+        b.set_image("web", None, "web:v2").await.expect("set image");
+        let d = stored(&client, &ns).await;
+        assert_eq!(d.metadata.generation, generation.map(|g| g + 1));
+        let script = &container(&d).command.as_ref().unwrap()[2];
+        assert!(!script.contains("sleep 2"), "{script}");
+        let kept = &d
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .metadata
+            .as_ref()
+            .unwrap()
+            .annotations
+            .as_ref()
+            .unwrap()[agnhost::ANNOTATION];
+        assert!(kept.contains("\"web:v2\""), "{kept}");
+        let read = b.deployment("web").await.expect("read");
+        assert_eq!(container(&read).image.as_deref(), Some("web:v2"));
+
+        // A patch to an image no step describes: it runs as written, nothing left mapped.
+        b.patch(
+            "deployment",
+            "web",
+            &json!({"spec": {"template": {"spec": {"containers": [
+                {"name": "app", "image": "nginx:1.27"}]}}}}),
+        )
+        .await
+        .expect("patch");
+        let d = stored(&client, &ns).await;
+        assert_eq!(container(&d).image.as_deref(), Some("nginx:1.27"));
+        assert!(container(&d).command.is_none());
+        assert_eq!(
+            container(&d)
+                .readiness_probe
+                .as_ref()
+                .unwrap()
+                .http_get
+                .as_ref()
+                .unwrap()
+                .path
+                .as_deref(),
+            Some("/ready")
+        );
+
+        // Undo copies the stored (mapped) template of revision 2 back.
+        b.undo("web", 0).await.expect("undo");
+        let d = stored(&client, &ns).await;
+        assert_eq!(container(&d).image.as_deref(), Some(agnhost::AGNHOST));
+        let read = b.deployment("web").await.expect("read");
+        assert_eq!(container(&read).image.as_deref(), Some("web:v2"));
+        b.end().await.expect("end");
+    }
+
+    #[tokio::test]
+    async fn kwok_runs_no_containers_so_image_behaviour_is_refused() {
+        let (_state, _client, mut b) = plain(true).await;
+        let e = b
+            .set_image_behaviour("web:v1", ImageChange::CrashesOnStart)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Unsupported(_)), "{e}");
+        assert!(e.to_string().contains("kwok"), "{e}");
+        assert!(b.take_unsupported().is_some());
+        b.end().await.expect("end");
+    }
+}
