@@ -85,6 +85,21 @@ impl Default for QueueRateLimiter {
     }
 }
 
+/// `n` in decimal, written into the end of `buf` (what `n.to_string()` gives, without an
+/// allocation).
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).expect("ASCII digits")
+}
+
 /// How a new cluster is built.
 #[derive(Clone, Debug)]
 pub struct ClusterConfig {
@@ -617,11 +632,22 @@ impl Cluster {
     /// by a caller that edited it through the table under the same rules): a new
     /// resourceVersion, the trace, the pod facts and the informers.
     pub(crate) fn written_in_place<T: Resource>(&mut self, key: &ObjectKey) {
-        let rv = self.next_rv();
+        self.stats.writes += 1;
+        self.resource_version += 1;
+        // The new resourceVersion goes into the string the object already holds: the hot
+        // in-place writes (status renders, bindings) allocate nothing for it.
+        let mut digits = [0u8; 20];
+        let rv = decimal(self.resource_version, &mut digits);
         self.trace
-            .write(self.now, Verb::Modified, T::KIND.as_str(), key, &rv);
+            .write(self.now, Verb::Modified, T::KIND.as_str(), key, rv);
         if let Some(obj) = T::table_mut(&mut self.store).get_mut(key) {
-            obj.meta_mut().resource_version = Some(rv);
+            match &mut obj.meta_mut().resource_version {
+                Some(s) => {
+                    s.clear();
+                    s.push_str(rv);
+                }
+                none => *none = Some(rv.to_owned()),
+            }
         }
         if T::KIND == Kind::Pod {
             self.store.refresh_pod_facts_same_labels(key);
@@ -1212,6 +1238,14 @@ mod tests {
         assert_eq!(l.when(t), Millis(100));
         // A second later ten tokens are back, but one reservation is still owed.
         assert_eq!(l.when(t + Millis::from_secs(1)), Millis(5));
+    }
+
+    #[test]
+    fn decimal_writes_what_to_string_writes() {
+        let mut buf = [0u8; 20];
+        for n in [0, 1, 9, 10, 99, 100, 1000, 1001, 123_456_789, u64::MAX] {
+            assert_eq!(decimal(n, &mut buf), n.to_string());
+        }
     }
 
     #[test]

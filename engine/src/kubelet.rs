@@ -47,7 +47,9 @@ const VOLUME_RESYNC: Millis = Millis::from_secs(60);
 
 #[derive(Clone, Debug, Default)]
 pub struct Kubelet {
-    pods: HashMap<ObjectKey, PodRuntime>,
+    /// Boxed: the map stays small (a key and a pointer per pod), so growing it past the
+    /// peak pod count of a large rollout rehashes and allocates little.
+    pods: HashMap<ObjectKey, Box<PodRuntime>>,
     next_ip: u32,
     next_container_id: u64,
 }
@@ -300,7 +302,7 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
         mount_retry: MOUNT_RETRY_INITIAL,
     };
     let has_volumes = crate::volumes::has_data_volumes(pod);
-    c.kubelet.pods.insert(key.clone(), rt);
+    c.kubelet.pods.insert(key.clone(), Box::new(rt));
     if has_volumes {
         mount_volumes(c, key);
     } else if let Some(rt) = c.kubelet.pods.get_mut(key) {
