@@ -1351,7 +1351,6 @@ mod tests {
 #[cfg(test)]
 mod agnhost_wiring {
     use super::*;
-    use crate::Backend as _;
 
     async fn plain(no_containers: bool) -> (kubespec_server::AppState, Client, ClusterBackend) {
         let (state, client) = connect::in_process_engine(1);
