@@ -35,22 +35,8 @@ fn count_scenarios(dir: &Path) -> usize {
 #[test]
 fn the_deployment_suite_passes_on_served_engines_in_process_with_nothing_skipped() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let out = cargo_bin_cmd!("kubespec")
-        .current_dir(root)
-        .env("NO_COLOR", "1")
-        .args(["run", "features/deployment", "--backend", "served"])
-        .output()
-        .expect("run kubespec");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "the suite failed:\n{stdout}\n{stderr}"
-    );
     // "N scenarios (N passed)": a skipped or failed scenario would be listed in the summary.
-    let (ran, passed) =
-        parse_summary(&stdout).unwrap_or_else(|| panic!("not all passed:\n{stdout}\n{stderr}"));
-    assert_eq!(ran, passed);
+    let (ran, _, stderr) = all_pass_with(&["features/deployment", "--backend", "served"], None);
     let expected = count_scenarios(&Path::new(root).join("features/deployment"));
     assert!(expected >= 58, "{expected}");
     assert_eq!(ran, expected, "every scenario of features/deployment ran");
@@ -74,22 +60,8 @@ fn the_whole_suite_passes_on_served_engines_in_process_with_nothing_skipped() {
     // engine every step is honoured, so a skip is as much a failure here as a failed step.
     let root = env!("CARGO_MANIFEST_DIR");
     let started = std::time::Instant::now();
-    let out = cargo_bin_cmd!("kubespec")
-        .current_dir(root)
-        .env("NO_COLOR", "1")
-        .args(["run", "features", "--backend", "served"])
-        .output()
-        .expect("run kubespec");
+    let (ran, _, stderr) = all_pass_with(&["features", "--backend", "served"], None);
     let took = started.elapsed();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "the suite failed:\n{stdout}\n{stderr}"
-    );
-    let (ran, passed) =
-        parse_summary(&stdout).unwrap_or_else(|| panic!("not all passed:\n{stdout}\n{stderr}"));
-    assert_eq!(ran, passed);
     let expected = count_scenarios_under(&Path::new(root).join("features"));
     assert!(expected >= 200, "{expected}");
     assert_eq!(ran, expected, "every scenario of features/ ran");
@@ -226,15 +198,21 @@ impl Kube {
 /// `kubespec run <args> --kubeconfig <the server's>` from the repository root: it must exit 0
 /// with every scenario passed. Returns the number of scenarios, stdout and stderr.
 fn all_pass(server: &Server, args: &[&str]) -> (usize, String, String) {
-    let out = cargo_bin_cmd!("kubespec")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    all_pass_with(args, Some(&server.kubeconfig))
+}
+
+/// `kubespec run <args>` from the repository root, with `--kubeconfig` when given: it must
+/// exit 0 with every scenario passed. Returns the number of scenarios, stdout and stderr.
+fn all_pass_with(args: &[&str], kubeconfig: Option<&Path>) -> (usize, String, String) {
+    let mut cmd = cargo_bin_cmd!("kubespec");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
         .arg("run")
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(&server.kubeconfig)
-        .output()
-        .expect("run kubespec");
+        .args(args);
+    if let Some(k) = kubeconfig {
+        cmd.arg("--kubeconfig").arg(k);
+    }
+    let out = cmd.output().expect("run kubespec");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{stdout}\n{stderr}");
