@@ -372,6 +372,26 @@ fn bench_json_prints_one_object_per_size() {
     assert!(min <= median && median <= max, "{m}");
 }
 
+/// The rollout benchmark times a rollout, not a wait for room: its cluster has a place for every
+/// pod, new, old and terminating, so no pod is ever `Unschedulable`. (At 1,000 replicas, room
+/// for 125% of them left 100 pods waiting.)
+#[test]
+fn the_rollout_benchmark_never_runs_out_of_node_room() {
+    let out = kubespec()
+        .args(["bench-one", "--replicas", "1000"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let m: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("a JSON object");
+    assert_eq!(m["pods_created"], 1000, "{m}");
+    assert_eq!(m["failed_scheduling"], 0, "{m}");
+    assert_eq!(
+        m["simulated_s"], 2.0,
+        "with room for every pod the rollout takes the same 2 s of cluster time at every size: {m}"
+    );
+}
+
 #[test]
 fn the_probe_case_counts_every_probe() {
     let out = kubespec()
