@@ -195,10 +195,7 @@ impl Lane {
 
     /// [`Lane::push`] of the key `namespace/name`, copied only when it is not already queued.
     fn push_named(&mut self, namespace: &str, name: &str) {
-        self.probe.namespace.clear();
-        self.probe.namespace.push_str(namespace);
-        self.probe.name.clear();
-        self.probe.name.push_str(name);
+        set_key(&mut self.probe, namespace, name);
         if !self.queued.contains(&self.probe) {
             let key = self.probe.clone();
             self.push(key);
@@ -209,6 +206,14 @@ impl Lane {
         self.queued.remove(&k);
         Some(k)
     }
+}
+
+/// Makes `k` name `namespace/name`, reusing its strings.
+fn set_key(k: &mut ObjectKey, namespace: &str, name: &str) {
+    k.namespace.clear();
+    k.namespace.push_str(namespace);
+    k.name.clear();
+    k.name.push_str(name);
 }
 
 /// How an object is deleted (`DeleteOptions`).
@@ -242,6 +247,8 @@ pub struct Cluster {
     pub(crate) scheduler: scheduler::SchedulerState,
     schedule_lane: Lane,
     replicaset_lane: Lane,
+    /// A key reused for lookups by namespace and name on hot paths.
+    scratch_key: ObjectKey,
     deployment_lane: Lane,
     service_lane: Lane,
     hpa_lane: Lane,
@@ -290,6 +297,7 @@ impl Cluster {
             scheduler: scheduler::SchedulerState::default(),
             schedule_lane: Lane::default(),
             replicaset_lane: Lane::default(),
+            scratch_key: ObjectKey::default(),
             deployment_lane: Lane::default(),
             service_lane: Lane::default(),
             hpa_lane: Lane::default(),
@@ -670,6 +678,15 @@ impl Cluster {
             return Err(crate::api::ApiError::not_found(T::KIND, &key.name));
         };
         let m = obj.meta();
+        if T::KIND == Kind::Pod
+            && m.deletion_timestamp.is_none()
+            && propagation != Propagation::Orphan
+        {
+            // A pod's dependents (rare) are collected when it is removed; its graceful
+            // deletion is the kubelet's.
+            let key = key.clone();
+            return kubelet::delete_pod(self, &key);
+        }
         let o = gc::Obj::Typed(T::KIND, key.clone());
         let uid = m.uid.clone().unwrap_or_default();
         let held = m.finalizers.as_ref().is_some_and(|f| !f.is_empty());
@@ -739,23 +756,26 @@ impl Cluster {
         };
         self.store
             .unindex_owners(T::KIND, key, obj.meta().owner_references.as_ref());
-        let rv = self.next_rv();
+        self.stats.writes += 1;
+        self.resource_version += 1;
+        let mut digits = [0u8; 20];
+        let rv = decimal(self.resource_version, &mut digits);
         self.trace
-            .write(self.now, Verb::Deleted, T::KIND.as_str(), key, &rv);
+            .write(self.now, Verb::Deleted, T::KIND.as_str(), key, rv);
         if self.change_log.is_some() {
             let mut last = obj.clone();
-            last.meta_mut().resource_version = Some(rv);
+            last.meta_mut().resource_version = Some(rv.to_owned());
             let value = serde_json::to_value(&last).unwrap_or_default();
             self.log_value(Verb::Deleted, T::KIND.as_str(), key, value);
         }
-        let uid = obj.meta().uid.clone().unwrap_or_default();
+        let uid = obj.meta().uid.as_deref().unwrap_or_default();
         self.dispatch_deleted(T::KIND, key, obj.meta());
         // What is left after an orphaning or a foreground deletion goes in the background.
         let p = match propagation {
             Propagation::Orphan => Propagation::Orphan,
             _ => Propagation::Background,
         };
-        self.collect_dependents(&uid, p);
+        self.collect_dependents(uid, p);
         self.release_owners(obj.meta());
     }
 
@@ -1064,27 +1084,33 @@ impl Cluster {
                     )));
                 }
                 if let Some(r) = controller_ref(meta).filter(|r| r.kind == "ReplicaSet") {
-                    let rs_key = ObjectKey::new(key.namespace.clone(), r.name.clone());
-                    self.enqueue(Work::SyncReplicaSet(rs_key.clone()));
+                    self.replicaset_lane.push_named(&key.namespace, &r.name);
                     // The Deployment controller watches pod deletions for Recreate, which waits
-                    // for every old pod to be gone (deployment_controller.go `deletePod`).
-                    if let Some(d) = self
+                    // for every old pod to be gone (deployment_controller.go `deletePod`). The
+                    // lookups go through one reused key: a rollout removes thousands of pods.
+                    let mut k = std::mem::take(&mut self.scratch_key);
+                    set_key(&mut k, &key.namespace, &r.name);
+                    let owner = self
                         .store
                         .replicasets
-                        .get(&rs_key)
+                        .get(&k)
                         .and_then(|rs| controller_ref(&rs.metadata))
-                        .filter(|r| r.kind == "Deployment")
-                    {
-                        let dk = ObjectKey::new(key.namespace.clone(), d.name.clone());
-                        if self
-                            .store
-                            .deployments
-                            .get(&dk)
-                            .is_some_and(deployment::util::is_recreate)
-                        {
-                            self.enqueue(Work::SyncDeployment(dk));
+                        .filter(|r| r.kind == "Deployment");
+                    let recreate = match owner {
+                        Some(d) => {
+                            k.name.clear();
+                            k.name.push_str(&d.name);
+                            self.store
+                                .deployments
+                                .get(&k)
+                                .is_some_and(deployment::util::is_recreate)
                         }
+                        None => false,
+                    };
+                    if recreate {
+                        self.enqueue(Work::SyncDeployment(k.clone()));
                     }
+                    self.scratch_key = k;
                 }
             }
             Kind::HorizontalPodAutoscaler => {

@@ -1433,7 +1433,8 @@ impl WantCondition<'_> {
             type_: _,
         } = c;
         if status != self.status() {
-            *status = self.status().to_string();
+            status.clear();
+            status.push_str(self.status());
             *changed = true;
         }
         set_str(reason, self.reason, changed);
@@ -1743,10 +1744,17 @@ fn set<T: PartialEq>(field: &mut T, value: T, changed: &mut bool) {
     }
 }
 
-/// [`set`] for an optional string, allocating only when it differs.
+/// [`set`] for an optional string, allocating only when it differs and there is no string to
+/// write it into.
 fn set_str(field: &mut Option<String>, value: Option<&str>, changed: &mut bool) {
     if field.as_deref() != value {
-        *field = value.map(str::to_string);
+        match (field.as_mut(), value) {
+            (Some(f), Some(v)) => {
+                f.clear();
+                f.push_str(v);
+            }
+            _ => *field = value.map(str::to_string),
+        }
         *changed = true;
     }
 }
