@@ -195,7 +195,7 @@ impl Lane {
 
     /// [`Lane::push`] of the key `namespace/name`, copied only when it is not already queued.
     fn push_named(&mut self, namespace: &str, name: &str) {
-        set_key(&mut self.probe, namespace, name);
+        self.probe.set(namespace, name);
         if !self.queued.contains(&self.probe) {
             let key = self.probe.clone();
             self.push(key);
@@ -206,14 +206,6 @@ impl Lane {
         self.queued.remove(&k);
         Some(k)
     }
-}
-
-/// Makes `k` name `namespace/name`, reusing its strings.
-fn set_key(k: &mut ObjectKey, namespace: &str, name: &str) {
-    k.namespace.clear();
-    k.namespace.push_str(namespace);
-    k.name.clear();
-    k.name.push_str(name);
 }
 
 /// How an object is deleted (`DeleteOptions`).
@@ -1089,7 +1081,7 @@ impl Cluster {
                     // for every old pod to be gone (deployment_controller.go `deletePod`). The
                     // lookups go through one reused key: a rollout removes thousands of pods.
                     let mut k = std::mem::take(&mut self.scratch_key);
-                    set_key(&mut k, &key.namespace, &r.name);
+                    k.set(&key.namespace, &r.name);
                     let owner = self
                         .store
                         .replicasets
@@ -1098,8 +1090,7 @@ impl Cluster {
                         .filter(|r| r.kind == "Deployment");
                     let recreate = match owner {
                         Some(d) => {
-                            k.name.clear();
-                            k.name.push_str(&d.name);
+                            k.set(&key.namespace, &d.name);
                             self.store
                                 .deployments
                                 .get(&k)

@@ -17,26 +17,102 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// Namespace and name of an object.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// The key carries the hash of its two strings, computed when it is made: stores, lanes and
+/// the kubelet look keys up hundreds of thousands of times in a large rollout, and hashing a
+/// key is then one multiplication. Make keys with [`ObjectKey::new`] or [`ObjectKey::of`] and
+/// change them only with [`ObjectKey::set`]; debug builds check the hash at every use.
+#[derive(Clone)]
 pub struct ObjectKey {
     pub namespace: String,
     pub name: String,
+    hash: u64,
+}
+
+fn key_hash(namespace: &str, name: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one((namespace, name))
 }
 
 impl ObjectKey {
     pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
+        let (namespace, name) = (namespace.into(), name.into());
+        let hash = key_hash(&namespace, &name);
         ObjectKey {
-            namespace: namespace.into(),
-            name: name.into(),
+            namespace,
+            name,
+            hash,
         }
     }
 
     /// The key of an object from its metadata (namespace defaults to `default`).
     pub fn of(meta: &ObjectMeta) -> Self {
-        ObjectKey {
-            namespace: meta.namespace.clone().unwrap_or_else(|| "default".into()),
-            name: meta.name.clone().unwrap_or_default(),
-        }
+        ObjectKey::new(
+            meta.namespace.clone().unwrap_or_else(|| "default".into()),
+            meta.name.clone().unwrap_or_default(),
+        )
+    }
+
+    /// Makes this key name `namespace/name`, reusing its strings.
+    pub fn set(&mut self, namespace: &str, name: &str) {
+        self.namespace.clear();
+        self.namespace.push_str(namespace);
+        self.name.clear();
+        self.name.push_str(name);
+        self.hash = key_hash(namespace, name);
+    }
+
+    fn checked_hash(&self) -> u64 {
+        debug_assert_eq!(
+            self.hash,
+            key_hash(&self.namespace, &self.name),
+            "the key {self} was changed without ObjectKey::set"
+        );
+        self.hash
+    }
+}
+
+impl Default for ObjectKey {
+    fn default() -> Self {
+        ObjectKey::new(String::new(), String::new())
+    }
+}
+
+impl PartialEq for ObjectKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.checked_hash() == other.checked_hash()
+            && self.name == other.name
+            && self.namespace == other.namespace
+    }
+}
+
+impl Eq for ObjectKey {}
+
+impl std::hash::Hash for ObjectKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.checked_hash());
+    }
+}
+
+impl Ord for ObjectKey {
+    /// By namespace, then name.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (&self.namespace, &self.name).cmp(&(&other.namespace, &other.name))
+    }
+}
+
+impl PartialOrd for ObjectKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Debug for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectKey")
+            .field("namespace", &self.namespace)
+            .field("name", &self.name)
+            .finish()
     }
 }
 
