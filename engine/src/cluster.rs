@@ -87,7 +87,7 @@ impl Default for QueueRateLimiter {
 
 /// `n` in decimal, written into the end of `buf` (what `n.to_string()` gives, without an
 /// allocation).
-fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
     let mut i = buf.len();
     loop {
         i -= 1;

@@ -283,8 +283,8 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
         .collect();
     let rt = PodRuntime {
         uid: uid.clone(),
-        ip: format!("10.244.{}.{}", n / 250, n % 250 + 2),
-        host_ip: format!("172.18.0.{}", node_index + 1),
+        ip: dotted("10.244.", &[u64::from(n / 250), u64::from(n % 250 + 2)]),
+        host_ip: dotted("172.18.0.", &[u64::from(node_index) + 1]),
         bound_at: c.now(),
         restart_policy: spec
             .restart_policy
@@ -585,6 +585,20 @@ fn spec_container(
 
 /// `containerd://` and the id as 64 hex digits (what `format!("containerd://{:064x}")` gives,
 /// without the formatter's padding machinery).
+/// `prefix` followed by the numbers joined with dots (an IPv4 address), without `format!`.
+fn dotted(prefix: &str, numbers: &[u64]) -> String {
+    let mut s = String::with_capacity(prefix.len() + 4 * numbers.len());
+    s.push_str(prefix);
+    for (i, n) in numbers.iter().enumerate() {
+        if i > 0 {
+            s.push('.');
+        }
+        let mut digits = [0u8; 20];
+        s.push_str(crate::cluster::decimal(*n, &mut digits));
+    }
+    s
+}
+
 fn container_id(n: u64) -> String {
     const PREFIX: &str = "containerd://";
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -1883,6 +1897,17 @@ fn write_container_status(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dotted_addresses_read_as_format_writes_them() {
+        for n in [0u32, 1, 9, 10, 249, 250, 251, 99_999] {
+            assert_eq!(
+                dotted("10.244.", &[u64::from(n / 250), u64::from(n % 250 + 2)]),
+                format!("10.244.{}.{}", n / 250, n % 250 + 2)
+            );
+        }
+        assert_eq!(dotted("172.18.0.", &[123]), "172.18.0.123");
+    }
 
     #[test]
     fn container_ids_are_64_hex_digits() {

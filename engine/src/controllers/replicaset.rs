@@ -320,13 +320,14 @@ fn manage_replicas(c: &mut Cluster, rs: &ReplicaSet, active_count: usize, want: 
             .as_ref()
             .and_then(|s| s.template.clone())
             .unwrap_or_default();
-        let name = rs.metadata.name.clone().unwrap_or_default();
+        let name = rs.metadata.name.as_deref().unwrap_or_default();
+        let generate_name = crate::events::concat(&[name, "-"]);
         let owner = owner_ref(&rs.metadata, "ReplicaSet");
         for _ in 0..n {
             let tm = template.metadata.clone().unwrap_or_default();
             let pod = Pod {
                 metadata: ObjectMeta {
-                    generate_name: Some(format!("{name}-")),
+                    generate_name: Some(generate_name.clone()),
                     namespace: Some(key.namespace.clone()),
                     labels: tm.labels,
                     annotations: tm.annotations,
