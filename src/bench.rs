@@ -65,32 +65,36 @@ pub(crate) fn measure_in_children<T: serde::de::DeserializeOwned>(
     runs: usize,
     key: impl Fn(&T) -> f64,
 ) -> Result<Vec<T>> {
-    let failed = |message: String| CliError::Bench { replicas, message };
-    let exe = std::env::current_exe()
-        .map_err(|e| failed(format!("cannot find the kubespec executable: {e}")))?;
     let mut all = Vec::with_capacity(runs.max(1));
     for _ in 0..runs.max(1) {
-        let out = Command::new(&exe)
-            .arg("bench-one")
-            .args(args)
-            .args(["--replicas", &replicas.to_string()])
-            .stdin(Stdio::null())
-            .stderr(Stdio::inherit())
-            .output()
-            .map_err(|e| failed(format!("cannot start {}: {e}", exe.display())))?;
-        if !out.status.success() {
-            return Err(failed(format!(
-                "the measuring process failed ({})",
-                out.status
-            )));
-        }
-        let line = String::from_utf8_lossy(&out.stdout);
-        let m: T = serde_json::from_str(line.trim())
-            .map_err(|e| failed(format!("unreadable result {:?}: {e}", line.trim())))?;
-        all.push(m);
+        all.push(measure_in_child(replicas, args)?);
     }
     all.sort_by(|a, b| key(a).total_cmp(&key(b)));
     Ok(all)
+}
+
+/// Runs `kubespec bench-one <args> --replicas <replicas>` once, in a fresh process.
+fn measure_in_child<T: serde::de::DeserializeOwned>(replicas: u32, args: &[&str]) -> Result<T> {
+    let failed = |message: String| CliError::Bench { replicas, message };
+    let exe = std::env::current_exe()
+        .map_err(|e| failed(format!("cannot find the kubespec executable: {e}")))?;
+    let out = Command::new(&exe)
+        .arg("bench-one")
+        .args(args)
+        .args(["--replicas", &replicas.to_string()])
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| failed(format!("cannot start {}: {e}", exe.display())))?;
+    if !out.status.success() {
+        return Err(failed(format!(
+            "the measuring process failed ({})",
+            out.status
+        )));
+    }
+    let line = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(line.trim())
+        .map_err(|e| failed(format!("unreadable result {:?}: {e}", line.trim())))
 }
 
 pub fn bench(sizes: &[u32], runs: usize, json: bool) -> Result<()> {
@@ -109,9 +113,18 @@ pub fn bench(sizes: &[u32], runs: usize, json: bool) -> Result<()> {
             "µs/replica"
         );
     }
-    for &replicas in sizes {
-        let mut all: Vec<Measurement> =
-            measure_in_children(replicas, &[], runs, |m: &Measurement| m.rollout_ms)?;
+    // Round-robin over the sizes, so that every size sees the machine in the same moods: on a
+    // shared VM the wall time of the same run drifts by a factor of two within minutes, and the
+    // per-replica comparison between sizes is only fair when their runs interleave.
+    let mut by_size: Vec<Vec<Measurement>> = sizes.iter().map(|_| Vec::new()).collect();
+    for _ in 0..runs.max(1) {
+        for (all, &replicas) in by_size.iter_mut().zip(sizes) {
+            all.push(measure_in_child(replicas, &[])?);
+        }
+    }
+    let mut medians: Vec<(u32, f64)> = Vec::new();
+    for mut all in by_size {
+        all.sort_by(|a, b| a.rollout_ms.total_cmp(&b.rollout_ms));
         let (min, max) = (all[0].rollout_ms, all[all.len() - 1].rollout_ms);
         let n = all.len();
         let summary = Summary {
@@ -120,6 +133,7 @@ pub fn bench(sizes: &[u32], runs: usize, json: bool) -> Result<()> {
             rollout_ms_min: min,
             rollout_ms_max: max,
         };
+        medians.push((summary.median.replicas, summary.median.us_per_replica));
         if json {
             println!(
                 "{}",
@@ -147,6 +161,15 @@ pub fn bench(sizes: &[u32], runs: usize, json: bool) -> Result<()> {
                     m.failed_scheduling
                 );
             }
+        }
+    }
+    if !json {
+        for pair in medians.windows(2) {
+            let ((small, a), (large, b)) = (pair[0], pair[1]);
+            println!(
+                "cost per replica at {large} replicas: {:.2}× that at {small}",
+                b / a
+            );
         }
     }
     Ok(())

@@ -372,6 +372,47 @@ fn bench_json_prints_one_object_per_size() {
     assert!(min <= median && median <= max, "{m}");
 }
 
+#[test]
+fn bench_prints_the_cost_per_replica_of_each_size_against_the_one_before() {
+    let out = kubespec()
+        .args([
+            "bench",
+            "--sizes",
+            "20,40",
+            "--runs",
+            "1",
+            "--skip-probes",
+            "--skip-statefulset",
+            "--skip-hpa",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = stdout(&out);
+    let per_replica = |size: &str| -> f64 {
+        let row = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(size))
+            .unwrap_or_else(|| panic!("no row for {size}:\n{text}"));
+        row.split_whitespace().last().unwrap().parse().unwrap()
+    };
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("cost per replica at 40 replicas: "))
+        .unwrap_or_else(|| panic!("no comparison line:\n{text}"));
+    let ratio: f64 = line
+        .trim_start_matches("cost per replica at 40 replicas: ")
+        .trim_end_matches("× that at 20")
+        .parse()
+        .unwrap_or_else(|e| panic!("{line:?}: {e}"));
+    let expected = per_replica("40") / per_replica("20");
+    assert!(
+        (ratio - expected).abs() < 0.01,
+        "{ratio} vs {expected}:\n{text}"
+    );
+}
+
 /// The rollout benchmark times a rollout, not a wait for room: its cluster has a place for every
 /// pod, new, old and terminating, so no pod is ever `Unschedulable`. (At 1,000 replicas, room
 /// for 125% of them left 100 pods waiting.)
