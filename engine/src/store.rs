@@ -468,6 +468,9 @@ pub struct Store {
     pod_facts: Vec<Option<PodFacts>>,
     /// The distinct label sets of the stored pods; [`PodFacts::labels`] indexes it.
     label_sets: LabelSets,
+    /// The node names pods have been bound to; [`PodFacts::node`] indexes it.
+    node_names: Vec<String>,
+    node_ids: FxHashMap<String, u32>,
 }
 
 /// The few facts about a pod that a ReplicaSet sync counts, kept beside the pod table so that
@@ -484,11 +487,24 @@ pub struct PodFacts {
     pub ready_since: Option<crate::time::Millis>,
     /// The pod's labels, as an index into the store's label sets ([`Store::label_set`]).
     pub labels: u32,
+    /// `spec.nodeName`, as an index into the store's node names ([`Store::node_name`]); `None`
+    /// when unset or empty.
+    pub node: Option<u32>,
+    /// What the deletion ranking (`ActivePodsWithRanks`) reads besides readiness: the phase
+    /// (0 Pending or other, 1 Unknown, 2 Running), the highest restart count of the app
+    /// containers, the creationTimestamp and the `controller.kubernetes.io/pod-deletion-cost`.
+    pub phase: u8,
+    pub restarts: i32,
+    pub created: Option<crate::time::Millis>,
+    pub deletion_cost: i32,
 }
 
+/// The annotation whose integer value ranks a pod for deletion (lower goes first).
+pub const POD_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost";
+
 impl PodFacts {
-    /// The facts of `p`, with its labels already interned as `labels`.
-    pub fn of(p: &Pod, labels: u32) -> PodFacts {
+    /// The facts of `p`, with its labels and node already interned as `labels` and `node`.
+    pub fn of(p: &Pod, labels: u32, node: Option<u32>) -> PodFacts {
         let phase = p
             .status
             .as_ref()
@@ -509,8 +525,68 @@ impl PodFacts {
                 .and_then(|c| c.last_transition_time.as_ref())
                 .map(crate::time::Millis::from_time),
             labels,
+            node,
+            phase: match phase {
+                "Unknown" => 1,
+                "Running" => 2,
+                _ => 0,
+            },
+            restarts: p
+                .status
+                .as_ref()
+                .and_then(|s| s.container_statuses.as_ref())
+                .into_iter()
+                .flatten()
+                .map(|c| c.restart_count)
+                .max()
+                .unwrap_or(0),
+            created: p
+                .metadata
+                .creation_timestamp
+                .as_ref()
+                .map(crate::time::Millis::from_time),
+            deletion_cost: p
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(POD_DELETION_COST))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
         }
     }
+}
+
+/// The id of a pod's node name (`None` for no node) among `names`, reusing `old` when it still
+/// names it.
+fn intern_node(
+    names: &mut Vec<String>,
+    ids: &mut FxHashMap<String, u32>,
+    name: &str,
+    old: Option<u32>,
+) -> Option<u32> {
+    if name.is_empty() {
+        return None;
+    }
+    if let Some(id) = old
+        && names.get(id as usize).is_some_and(|n| n == name)
+    {
+        return Some(id);
+    }
+    if let Some(&id) = ids.get(name) {
+        return Some(id);
+    }
+    let id = names.len() as u32;
+    names.push(name.to_string());
+    ids.insert(name.to_string(), id);
+    Some(id)
+}
+
+/// `spec.nodeName` of a pod, `""` when unset.
+pub fn pod_node_name(p: &Pod) -> &str {
+    p.spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .unwrap_or("")
 }
 
 /// Interned label sets with reference counts: pods stamped from one template share one entry.
@@ -680,7 +756,8 @@ impl Store {
         if self.pod_facts.len() <= i {
             self.pod_facts.resize(i + 1, None);
         }
-        let id = match self.pod_facts[i] {
+        let old = self.pod_facts[i];
+        let id = match old {
             Some(old) if self.label_sets.get(old.labels) == labels => old.labels,
             old => {
                 let id = self.label_sets.acquire(labels);
@@ -690,7 +767,19 @@ impl Store {
                 id
             }
         };
-        self.pod_facts[i] = Some(PodFacts::of(pod, id));
+        let node = intern_node(
+            &mut self.node_names,
+            &mut self.node_ids,
+            pod_node_name(pod),
+            old.and_then(|f| f.node),
+        );
+        self.pod_facts[i] = Some(PodFacts::of(pod, id, node));
+    }
+
+    /// The node name a [`PodFacts::node`] id stands for (`""` for none).
+    pub fn node_name(&self, id: Option<u32>) -> &str {
+        id.and_then(|i| self.node_names.get(i as usize))
+            .map_or("", String::as_str)
     }
 
     /// [`Store::refresh_pod_facts`] for a write that left the pod's labels as they were.
@@ -700,7 +789,14 @@ impl Store {
         };
         match (self.pods.by_slot(slot), self.pod_facts.get(slot as usize)) {
             (Some(pod), Some(Some(old))) => {
-                self.pod_facts[slot as usize] = Some(PodFacts::of(pod, old.labels));
+                let old = *old;
+                let node = intern_node(
+                    &mut self.node_names,
+                    &mut self.node_ids,
+                    pod_node_name(pod),
+                    old.node,
+                );
+                self.pod_facts[slot as usize] = Some(PodFacts::of(pod, old.labels, node));
             }
             _ => self.refresh_pod_facts(key),
         }

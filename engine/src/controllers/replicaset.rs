@@ -14,6 +14,7 @@ use crate::time::Millis;
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+#[cfg(test)]
 use rustc_hash::FxHashMap as HashMap;
 
 /// `burstReplicas`: upstream creates or deletes at most this many pods per sync and picks up
@@ -26,7 +27,7 @@ use rustc_hash::FxHashMap as HashMap;
 const BURST_REPLICAS: usize = 500;
 
 /// Annotation that ranks pods for deletion (PodDeletionCost, on by default since 1.22).
-pub const POD_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost";
+pub use crate::store::POD_DELETION_COST;
 
 /// Whether a pod counts towards a ReplicaSet: not terminating and not finished
 /// (`controller.IsPodActive`).
@@ -149,10 +150,11 @@ fn scan(c: &mut Cluster, rs: &ReplicaSet) -> Scan {
             let labels = p.metadata.labels.clone().unwrap_or_default();
             debug_assert_eq!(
                 (
-                    crate::store::PodFacts::of(p, facts.labels),
-                    c.store.label_set(facts.labels)
+                    crate::store::PodFacts::of(p, facts.labels, facts.node),
+                    c.store.label_set(facts.labels),
+                    c.store.node_name(facts.node),
                 ),
-                (facts, &labels),
+                (facts, &labels, crate::store::pod_node_name(p)),
                 "stale facts for pod {:?}",
                 p.metadata.name
             );
@@ -395,17 +397,24 @@ fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
             .collect(),
         None => vec![uid],
     };
-    let mut on_node: HashMap<&str, i32> = HashMap::default();
+    // Everything the ranking reads comes from the pods' facts (a dense array), so ranking
+    // 10,000 pods reads no pod but the victims'. Index 0 counts the pods on no node.
+    let slot = |node: Option<u32>| node.map_or(0, |n| n as usize + 1);
+    let mut on_node: Vec<i32> = Vec::new();
     for fuid in &family {
-        for p in c.store.pods_owned_by(fuid).filter(|p| is_pod_active(p)) {
-            *on_node.entry(node_name(p)).or_default() += 1;
+        for (_, f) in c.store.pod_facts_owned_by(fuid).filter(|(_, f)| f.active) {
+            let i = slot(f.node);
+            if on_node.len() <= i {
+                on_node.resize(i + 1, 0);
+            }
+            on_node[i] += 1;
         }
     }
     let mut remaining: Vec<(usize, RankInput)> = c
         .store
-        .pods_owned_by(uid)
-        .filter(|p| is_pod_active(p))
-        .map(|p| RankInput::of(p, 0, now))
+        .pod_facts_owned_by(uid)
+        .filter(|(_, f)| f.active)
+        .filter_map(|(s, f)| Some(RankInput::from_facts(c.store.pod_by_slot(s)?, &f, now)))
         .enumerate()
         .collect();
     let total = uniform_times(remaining.iter().map(|(_, r)| r));
@@ -422,7 +431,7 @@ fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
             break;
         }
         for (_, r) in remaining.iter_mut() {
-            r.rank = on_node.get(node_name(r.pod)).copied().unwrap_or(0);
+            r.rank = on_node.get(slot(r.node)).copied().unwrap_or(0);
         }
         if total {
             // `less` is a total preorder here, so the stable merge sort of the pods in key
@@ -439,7 +448,7 @@ fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
             remaining = sort_by_less(remaining, |a, b| less(&a.1, &b.1));
         }
         for (_, r) in remaining.drain(..diff) {
-            if let Some(n) = on_node.get_mut(node_name(r.pod)) {
+            if let Some(n) = on_node.get_mut(slot(r.node)) {
                 *n -= 1;
             }
             victims.push(ObjectKey::of(&r.pod.metadata));
@@ -541,6 +550,8 @@ fn sort_by_less<T>(v: Vec<T>, less: impl Fn(&T, &T) -> bool + Copy) -> Vec<T> {
 /// What `ActivePodsWithRanks.Less` looks at, read once per pod instead of once per comparison.
 struct RankInput<'a> {
     pod: &'a Pod,
+    /// The pod's node, as [`crate::store::PodFacts::node`] (set by [`RankInput::from_facts`]).
+    node: Option<u32>,
     unassigned: bool,
     phase: u8,
     ready: bool,
@@ -551,10 +562,34 @@ struct RankInput<'a> {
     restarts: i32,
     created: Option<Millis>,
     created_bucket: i64,
-    uid: &'a str,
 }
 
 impl<'a> RankInput<'a> {
+    /// The inputs from the pod's facts; the pod itself is read only for a uid tie-break.
+    fn from_facts(p: &'a Pod, f: &crate::store::PodFacts, now: Millis) -> Self {
+        let ready_time = if f.ready { f.ready_since } else { None };
+        RankInput {
+            pod: p,
+            node: f.node,
+            unassigned: f.node.is_none(),
+            phase: f.phase,
+            ready: f.ready,
+            cost: f.deletion_cost,
+            rank: 0,
+            ready_time,
+            ready_bucket: ready_time.map_or(-1, |t| log_bucket(t, now)),
+            restarts: f.restarts,
+            created: f.created,
+            created_bucket: f.created.map_or(-1, |t| log_bucket(t, now)),
+        }
+    }
+
+    /// The pod's uid: rules 6 and 8 break ties within a log2 bucket by it.
+    fn uid(&self) -> &'a str {
+        self.pod.metadata.uid.as_deref().unwrap_or("")
+    }
+
+    #[cfg(test)]
     fn of(p: &'a Pod, rank: i32, now: Millis) -> Self {
         let ready_time = ready_time(p);
         let created = p
@@ -564,6 +599,7 @@ impl<'a> RankInput<'a> {
             .map(Millis::from_time);
         RankInput {
             pod: p,
+            node: None,
             unassigned: node_name(p).is_empty(),
             phase: match p.status.as_ref().and_then(|s| s.phase.as_deref()) {
                 Some("Unknown") => 1,
@@ -578,11 +614,11 @@ impl<'a> RankInput<'a> {
             restarts: max_restarts(p),
             created,
             created_bucket: created.map_or(-1, |t| log_bucket(t, now)),
-            uid: p.metadata.uid.as_deref().unwrap_or(""),
         }
     }
 }
 
+#[cfg(test)]
 fn node_name(p: &Pod) -> &str {
     p.spec
         .as_ref()
@@ -590,6 +626,7 @@ fn node_name(p: &Pod) -> &str {
         .unwrap_or("")
 }
 
+#[cfg(test)]
 fn deletion_cost(p: &Pod) -> i32 {
     p.metadata
         .annotations
@@ -599,6 +636,7 @@ fn deletion_cost(p: &Pod) -> i32 {
         .unwrap_or(0)
 }
 
+#[cfg(test)]
 fn max_restarts(p: &Pod) -> i32 {
     p.status
         .as_ref()
@@ -610,6 +648,7 @@ fn max_restarts(p: &Pod) -> i32 {
         .unwrap_or(0)
 }
 
+#[cfg(test)]
 fn ready_time(p: &Pod) -> Option<Millis> {
     ready_condition(p)
         .filter(|c| c.status == "True")
@@ -648,7 +687,7 @@ fn less(a: &RankInput, b: &RankInput) -> bool {
     // 6. Both ready: ready more recently < ready longer (log2 buckets; same bucket → uid).
     if a.ready && b.ready && a.ready_time != b.ready_time {
         return match (a.ready_time, b.ready_time) {
-            (Some(_), Some(_)) if a.ready_bucket == b.ready_bucket => a.uid < b.uid,
+            (Some(_), Some(_)) if a.ready_bucket == b.ready_bucket => a.uid() < b.uid(),
             (Some(_), Some(_)) => a.ready_bucket < b.ready_bucket,
             (t1, _) => t1.is_none(),
         };
@@ -660,7 +699,7 @@ fn less(a: &RankInput, b: &RankInput) -> bool {
     // 8. Newer < older (log2 buckets; same bucket → uid).
     if a.created != b.created {
         return match (a.created, b.created) {
-            (Some(_), Some(_)) if a.created_bucket == b.created_bucket => a.uid < b.uid,
+            (Some(_), Some(_)) if a.created_bucket == b.created_bucket => a.uid() < b.uid(),
             (Some(_), Some(_)) => a.created_bucket < b.created_bucket,
             (t1, _) => t1.is_none(),
         };
@@ -770,7 +809,7 @@ mod tests {
             (seed >> 33) % n
         };
         let inputs: Vec<RankInput> = (0..400)
-            .map(|i| RankInput {
+            .map(|_| RankInput {
                 pod: &pod,
                 unassigned: next(4) == 0,
                 phase: next(3) as u8,
@@ -782,7 +821,7 @@ mod tests {
                 restarts: next(3) as i32,
                 created: Some(Millis(1_000)),
                 created_bucket: 33,
-                uid: ["a", "b", "c", "d"][i % 4],
+                node: None,
             })
             .collect();
         assert!(uniform_times(inputs.iter()));
