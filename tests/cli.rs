@@ -322,25 +322,22 @@ fn an_unknown_backend_is_a_usage_error() {
     );
 }
 
-#[test]
-fn bench_json_prints_one_object_per_size() {
+/// The standard output of `kubespec bench <args>` with only the rollout case.
+fn rollout_bench(args: &[&str]) -> String {
     let out = kubespec()
-        .args([
-            "bench",
-            "--sizes",
-            "50",
-            "--runs",
-            "3",
-            "--json",
-            "--skip-probes",
-            "--skip-statefulset",
-            "--skip-hpa",
-        ])
+        .arg("bench")
+        .args(args)
+        .args(["--skip-probes", "--skip-statefulset", "--skip-hpa"])
         .assert()
         .success()
         .get_output()
         .clone();
-    let text = stdout(&out);
+    stdout(&out)
+}
+
+#[test]
+fn bench_json_prints_one_object_per_size() {
+    let text = rollout_bench(&["--sizes", "50", "--runs", "3", "--json"]);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 1, "{text}");
     let m: serde_json::Value = serde_json::from_str(lines[0]).expect("a JSON object");
@@ -374,22 +371,7 @@ fn bench_json_prints_one_object_per_size() {
 
 #[test]
 fn bench_prints_the_cost_per_replica_of_each_size_against_the_one_before() {
-    let out = kubespec()
-        .args([
-            "bench",
-            "--sizes",
-            "20,40",
-            "--runs",
-            "1",
-            "--skip-probes",
-            "--skip-statefulset",
-            "--skip-hpa",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let text = stdout(&out);
+    let text = rollout_bench(&["--sizes", "20,40", "--runs", "1"]);
     let per_replica = |size: &str| -> f64 {
         let row = text
             .lines()

@@ -499,7 +499,8 @@ pub struct PodFacts {
     pub deletion_cost: i32,
 }
 
-/// The annotation whose integer value ranks a pod for deletion (lower goes first).
+/// The annotation whose integer value ranks a pod for deletion, lower first (PodDeletionCost,
+/// on by default since 1.22).
 pub const POD_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost";
 
 impl PodFacts {
@@ -531,29 +532,37 @@ impl PodFacts {
                 "Running" => 2,
                 _ => 0,
             },
-            restarts: p
-                .status
-                .as_ref()
-                .and_then(|s| s.container_statuses.as_ref())
-                .into_iter()
-                .flatten()
-                .map(|c| c.restart_count)
-                .max()
-                .unwrap_or(0),
+            restarts: max_restarts(p),
             created: p
                 .metadata
                 .creation_timestamp
                 .as_ref()
                 .map(crate::time::Millis::from_time),
-            deletion_cost: p
-                .metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(POD_DELETION_COST))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
+            deletion_cost: deletion_cost(p),
         }
     }
+}
+
+/// The highest restart count among a pod's app containers.
+pub(crate) fn max_restarts(p: &Pod) -> i32 {
+    p.status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .into_iter()
+        .flatten()
+        .map(|c| c.restart_count)
+        .max()
+        .unwrap_or(0)
+}
+
+/// The pod's `controller.kubernetes.io/pod-deletion-cost`, 0 when absent or not an integer.
+pub(crate) fn deletion_cost(p: &Pod) -> i32 {
+    p.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(POD_DELETION_COST))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 /// The id of a pod's node name (`None` for no node) among `names`, reusing `old` when it still

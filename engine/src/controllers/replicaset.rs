@@ -26,9 +26,6 @@ use rustc_hash::FxHashMap as HashMap;
 /// re-reading every pod once per burst.
 const BURST_REPLICAS: usize = 500;
 
-/// Annotation that ranks pods for deletion (PodDeletionCost, on by default since 1.22).
-pub use crate::store::POD_DELETION_COST;
-
 /// Whether a pod counts towards a ReplicaSet: not terminating and not finished
 /// (`controller.IsPodActive`).
 pub fn is_pod_active(p: &Pod) -> bool {
@@ -607,11 +604,11 @@ impl<'a> RankInput<'a> {
                 _ => 0,
             },
             ready: is_pod_ready(p),
-            cost: deletion_cost(p),
+            cost: crate::store::deletion_cost(p),
             rank,
             ready_time,
             ready_bucket: ready_time.map_or(-1, |t| log_bucket(t, now)),
-            restarts: max_restarts(p),
+            restarts: crate::store::max_restarts(p),
             created,
             created_bucket: created.map_or(-1, |t| log_bucket(t, now)),
         }
@@ -624,28 +621,6 @@ fn node_name(p: &Pod) -> &str {
         .as_ref()
         .and_then(|s| s.node_name.as_deref())
         .unwrap_or("")
-}
-
-#[cfg(test)]
-fn deletion_cost(p: &Pod) -> i32 {
-    p.metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(POD_DELETION_COST))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-#[cfg(test)]
-fn max_restarts(p: &Pod) -> i32 {
-    p.status
-        .as_ref()
-        .and_then(|s| s.container_statuses.as_ref())
-        .into_iter()
-        .flatten()
-        .map(|c| c.restart_count)
-        .max()
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -870,6 +845,52 @@ mod tests {
         let got = pods_to_delete(&c, &rs, 150);
         let first_difference = got.iter().zip(&expected).position(|(a, b)| a != b);
         assert_eq!((got.len(), first_difference), (expected.len(), None));
+    }
+
+    #[test]
+    fn the_pod_deletion_cost_orders_victims_as_a_ranking_of_the_pods_does() {
+        let mut c = Cluster::new(ClusterConfig {
+            seed: 9,
+            nodes: 3,
+            pods_per_node: 100,
+            trace: false,
+        });
+        c.apply_deployment(simple_deployment("web", 30, "web:1"))
+            .unwrap();
+        c.run_until(Millis::from_secs(30));
+        let keys: Vec<ObjectKey> = c.store.pods.keys().cloned().collect();
+        // Every third pod costs more to delete, every fifth less.
+        for (i, k) in keys.iter().enumerate() {
+            let cost = match (i % 3, i % 5) {
+                (_, 0) => "-5",
+                (0, _) => "10",
+                _ => continue,
+            };
+            c.modify::<Pod>(k, |p| {
+                p.metadata
+                    .annotations
+                    .get_or_insert_with(Default::default)
+                    .insert(
+                        crate::store::POD_DELETION_COST.to_string(),
+                        cost.to_string(),
+                    );
+            })
+            .unwrap();
+        }
+        let rs = c.store.replicasets.values().next().unwrap().clone();
+        let expected = reference(&c, &rs, 10);
+        let got = pods_to_delete(&c, &rs, 10);
+        assert_eq!(got, expected);
+        // The six cheap pods go first; none of the ten expensive ones goes.
+        let cheap: Vec<&ObjectKey> = keys.iter().step_by(5).collect();
+        assert!(got[..6].iter().all(|k| cheap.contains(&k)), "{got:?}");
+        let dear: Vec<&ObjectKey> = keys
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 3 == 0 && i % 5 != 0)
+            .map(|(_, k)| k)
+            .collect();
+        assert!(got.iter().all(|k| !dear.contains(&k)), "{got:?}");
     }
 
     #[test]
