@@ -80,26 +80,39 @@ fn a_context_kubespec_did_not_start_is_refused() {
          - name: prod\n  context:\n    cluster: prod\n    user: admin\ncurrent-context: prod\n",
     )
     .unwrap();
-    let out = cargo_bin_cmd!("kubespec")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "run",
-            "features/deployment/undo.feature",
-            "--backend",
-            "cluster",
-        ])
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .output()
-        .expect("run kubespec");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (code, _, stderr) = outcome(
+        kubespec_run()
+            .args(["features/deployment/undo.feature", "--backend", "cluster"])
+            .arg("--kubeconfig")
+            .arg(&kubeconfig),
+    );
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("refusing to run against context \"prod\""),
         "{stderr}"
     );
     assert!(stderr.contains("--allow-context"), "{stderr}");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `kubespec run` from the repository root, without colours: add the arguments, then run it
+/// with [`outcome`].
+fn kubespec_run() -> assert_cmd::Command {
+    let mut cmd = cargo_bin_cmd!("kubespec");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .arg("run");
+    cmd
+}
+
+/// Runs a command: its exit code, standard output and standard error.
+fn outcome(cmd: &mut assert_cmd::Command) -> (Option<i32>, String, String) {
+    let out = cmd.output().expect("run kubespec");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn temp_dir(what: &str) -> PathBuf {
@@ -204,18 +217,13 @@ fn all_pass(server: &Server, args: &[&str]) -> (usize, String, String) {
 /// `kubespec run <args>` from the repository root, with `--kubeconfig` when given: it must
 /// exit 0 with every scenario passed. Returns the number of scenarios, stdout and stderr.
 fn all_pass_with(args: &[&str], kubeconfig: Option<&Path>) -> (usize, String, String) {
-    let mut cmd = cargo_bin_cmd!("kubespec");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .arg("run")
-        .args(args);
+    let mut cmd = kubespec_run();
+    cmd.args(args);
     if let Some(k) = kubeconfig {
         cmd.arg("--kubeconfig").arg(k);
     }
-    let out = cmd.output().expect("run kubespec");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = outcome(&mut cmd);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     let (ran, passed) =
         parse_summary(&stdout).unwrap_or_else(|| panic!("not all passed:\n{stdout}\n{stderr}"));
     assert_eq!(ran, passed, "{stdout}");
@@ -299,22 +307,13 @@ fn deployment_scenarios_pass_over_loopback_against_kubespec_serve() {
 #[test]
 fn a_served_engine_whose_clock_follows_the_wall_clock_is_refused_with_the_fix() {
     let server = serve(&[]);
-    let out = cargo_bin_cmd!("kubespec")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .args([
-            "run",
-            "features/deployment/undo.feature",
-            "--backend",
-            "cluster",
-        ])
-        .arg("--kubeconfig")
-        .arg(&server.kubeconfig)
-        .output()
-        .expect("run kubespec");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = outcome(
+        kubespec_run()
+            .args(["features/deployment/undo.feature", "--backend", "cluster"])
+            .arg("--kubeconfig")
+            .arg(&server.kubeconfig),
+    );
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
     assert!(
         stderr.contains("start it with --time-scale 0"),
         "{stdout}\n{stderr}"
@@ -332,18 +331,13 @@ fn a_cluster_scoped_object_a_scenario_creates_on_a_shared_cluster_is_deleted_wit
     )
     .unwrap();
     let before = namespaces(&server.kubeconfig);
-    let out = cargo_bin_cmd!("kubespec")
-        .env("NO_COLOR", "1")
-        .arg("run")
-        .arg(&feature)
-        .args(["--backend", "cluster"])
-        .arg("--kubeconfig")
-        .arg(&server.kubeconfig)
-        .output()
-        .expect("run kubespec");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = outcome(
+        kubespec_run()
+            .arg(&feature)
+            .args(["--backend", "cluster", "--kubeconfig"])
+            .arg(&server.kubeconfig),
+    );
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("1 scenario (1 passed)"), "{stdout}");
     // The namespace the spec named was labelled as the scenario's and deleted with it.
     assert_eq!(namespaces(&server.kubeconfig), before, "{stderr}");
@@ -464,17 +458,12 @@ fn on_a_plain_cluster_an_exec_probe_on_a_described_image_skips_the_scenario_with
 "#,
     )
     .unwrap();
-    let out = cargo_bin_cmd!("kubespec")
-        .env("NO_COLOR", "1")
-        .arg("run")
-        .arg(&feature)
-        .args(["--backend", "cluster", "--plain-cluster"])
-        .arg("--kubeconfig")
-        .arg(&server.kubeconfig)
-        .output()
-        .expect("run kubespec");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (_, stdout, stderr) = outcome(
+        kubespec_run()
+            .arg(&feature)
+            .args(["--backend", "cluster", "--plain-cluster", "--kubeconfig"])
+            .arg(&server.kubeconfig),
+    );
     assert!(
         stdout.contains("1 scenario (1 skipped)"),
         "{stdout}\n{stderr}"
@@ -516,19 +505,14 @@ fn a_controller_program_on_an_external_cluster_gets_the_run_s_kubeconfig_and_nam
         "Feature: a controller program\n  Scenario: it runs against the scenario's namespace\n    Given the controller command \"./controller.sh\" is running\n    When 2 seconds pass\n",
     )
     .unwrap();
-    let out = cargo_bin_cmd!("kubespec")
-        .env("NO_COLOR", "1")
-        .env("KUBESPEC_TEST_OUT", &dir)
-        .arg("run")
-        .arg(&feature)
-        .args(["--backend", "cluster", "--plain-cluster"])
-        .arg("--kubeconfig")
-        .arg(&server.kubeconfig)
-        .output()
-        .expect("run kubespec");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = outcome(
+        kubespec_run()
+            .env("KUBESPEC_TEST_OUT", &dir)
+            .arg(&feature)
+            .args(["--backend", "cluster", "--plain-cluster", "--kubeconfig"])
+            .arg(&server.kubeconfig),
+    );
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("1 scenario (1 passed)"), "{stdout}");
     let seen = kube::config::Kubeconfig::read_from(dir.join("seen")).expect("the program's copy");
     assert_eq!(seen.current_context.as_deref(), Some("kubespec"));
@@ -575,18 +559,14 @@ fn a_cluster_that_cannot_be_reached_fails_fast_with_the_context_and_the_error() 
         ),
     )
     .unwrap();
-    let out = cargo_bin_cmd!("kubespec")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .args(["run", "features/deployment", "--backend", "cluster"])
-        .args(["--context", "gone", "--kubeconfig"])
-        .arg(&kubeconfig)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .expect("run kubespec");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = outcome(
+        kubespec_run()
+            .args(["features/deployment", "--backend", "cluster"])
+            .args(["--context", "gone", "--kubeconfig"])
+            .arg(&kubeconfig)
+            .timeout(Duration::from_secs(120)),
+    );
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
     assert!(
         stderr.contains("context \"gone\": the cluster cannot be reached:"),
         "{stderr}"
