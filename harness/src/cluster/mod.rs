@@ -362,13 +362,8 @@ impl ClusterBackend {
     /// The ReplicaSets a Deployment controls, as stored.
     async fn replica_sets_raw(&self, deployment: &str) -> Result<Vec<ReplicaSet>> {
         let d = self.deployment_raw(deployment).await?;
-        let all = self
-            .api::<ReplicaSet>()
-            .list(&ListParams::default())
-            .await
-            .map_err(api_err)?;
+        let all = self.list::<ReplicaSet>().await?;
         Ok(all
-            .items
             .into_iter()
             .filter(|rs| kubespec_engine::controllers::deployment::util::is_controlled_by(rs, &d))
             .collect())
@@ -517,6 +512,23 @@ impl ClusterBackend {
         Api::namespaced(self.client.clone(), &self.ns)
     }
 
+    /// Every object of a kind in the scenario's namespace.
+    async fn list<K>(&self) -> Result<Vec<K>>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + serde::de::DeserializeOwned
+            + std::fmt::Debug,
+        <K as kube::Resource>::DynamicType: Default,
+    {
+        let list = self
+            .api::<K>()
+            .list(&ListParams::default())
+            .await
+            .map_err(api_err)?;
+        Ok(list.items)
+    }
+
     fn stamps(&self) -> Stamps {
         match &self.served {
             Some(s) => Stamps {
@@ -577,13 +589,8 @@ impl ClusterBackend {
 
     async fn stateful_set_revisions(&self, s: &StatefulSet) -> Result<Vec<ControllerRevision>> {
         let uid = s.metadata.uid.as_deref();
-        let all = self
-            .api::<ControllerRevision>()
-            .list(&ListParams::default())
-            .await
-            .map_err(api_err)?;
+        let all = self.list::<ControllerRevision>().await?;
         Ok(all
-            .items
             .into_iter()
             .filter(|r| controller_uid(&r.metadata) == uid)
             .collect())
@@ -903,13 +910,8 @@ impl Backend for ClusterBackend {
     async fn pods_of(&mut self, deployment: &str) -> Result<Vec<Pod>> {
         let rss = self.replica_sets_raw(deployment).await?;
         let uids: Vec<String> = rss.iter().filter_map(|r| r.metadata.uid.clone()).collect();
-        let all = self
-            .api::<Pod>()
-            .list(&ListParams::default())
-            .await
-            .map_err(api_err)?;
+        let all = self.list::<Pod>().await?;
         Ok(all
-            .items
             .into_iter()
             .filter(|p| controller_uid(&p.metadata).is_some_and(|u| uids.iter().any(|x| x == u)))
             .map(|p| self.unmapped(p))
@@ -917,13 +919,8 @@ impl Backend for ClusterBackend {
     }
 
     async fn events_about(&mut self, kind: &str, name: &str) -> Result<Vec<EventView>> {
-        let all = self
-            .api::<Event>()
-            .list(&ListParams::default())
-            .await
-            .map_err(api_err)?;
+        let all = self.list::<Event>().await?;
         let mut out: Vec<(Duration, EventView)> = all
-            .items
             .into_iter()
             .filter(|e| {
                 e.involved_object.name.as_deref() == Some(name)
