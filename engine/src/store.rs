@@ -468,9 +468,8 @@ pub struct Store {
     pod_facts: Vec<Option<PodFacts>>,
     /// The distinct label sets of the stored pods; [`PodFacts::labels`] indexes it.
     label_sets: LabelSets,
-    /// The node names pods have been bound to; [`PodFacts::node`] indexes it.
-    node_names: Vec<String>,
-    node_ids: FxHashMap<String, u32>,
+    /// The node names of the stored pods; [`PodFacts::node`] indexes it.
+    node_names: NodeNames,
 }
 
 /// The few facts about a pod that a ReplicaSet sync counts, kept beside the pod table so that
@@ -491,8 +490,8 @@ pub struct PodFacts {
     /// when unset or empty.
     pub node: Option<u32>,
     /// What the deletion ranking (`ActivePodsWithRanks`) reads besides readiness: the phase
-    /// (0 Pending or other, 1 Unknown, 2 Running), the highest restart count of the app
-    /// containers, the creationTimestamp and the `controller.kubernetes.io/pod-deletion-cost`.
+    /// (see [`phase_rank`]), the highest restart count of the app containers, the
+    /// creationTimestamp and the `controller.kubernetes.io/pod-deletion-cost`.
     pub phase: u8,
     pub restarts: i32,
     pub created: Option<crate::time::Millis>,
@@ -527,11 +526,7 @@ impl PodFacts {
                 .map(crate::time::Millis::from_time),
             labels,
             node,
-            phase: match phase {
-                "Unknown" => 1,
-                "Running" => 2,
-                _ => 0,
-            },
+            phase: phase_rank(Some(phase)),
             restarts: max_restarts(p),
             created: p
                 .metadata
@@ -540,6 +535,16 @@ impl PodFacts {
                 .map(crate::time::Millis::from_time),
             deletion_cost: deletion_cost(p),
         }
+    }
+}
+
+/// A pod phase as `ActivePodsWithRanks` orders it: Pending (and anything else) 0 < Unknown 1 <
+/// Running 2.
+pub(crate) fn phase_rank(phase: Option<&str>) -> u8 {
+    match phase {
+        Some("Unknown") => 1,
+        Some("Running") => 2,
+        _ => 0,
     }
 }
 
@@ -565,29 +570,38 @@ pub(crate) fn deletion_cost(p: &Pod) -> i32 {
         .unwrap_or(0)
 }
 
-/// The id of a pod's node name (`None` for no node) among `names`, reusing `old` when it still
-/// names it.
-fn intern_node(
-    names: &mut Vec<String>,
-    ids: &mut FxHashMap<String, u32>,
-    name: &str,
-    old: Option<u32>,
-) -> Option<u32> {
-    if name.is_empty() {
-        return None;
+/// The node names pods have been bound to, each with an id ([`PodFacts::node`]). Names are
+/// never forgotten: there are as many as nodes, plus any `nodeName` a manifest set by hand.
+#[derive(Clone, Debug, Default)]
+struct NodeNames {
+    names: Vec<String>,
+    ids: FxHashMap<String, u32>,
+}
+
+impl NodeNames {
+    /// The id of a pod's node name (`None` for no node), reusing `old` when it still names it.
+    fn intern(&mut self, name: &str, old: Option<u32>) -> Option<u32> {
+        if name.is_empty() {
+            return None;
+        }
+        if let Some(id) = old
+            && self.names.get(id as usize).is_some_and(|n| n == name)
+        {
+            return Some(id);
+        }
+        if let Some(&id) = self.ids.get(name) {
+            return Some(id);
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
+        Some(id)
     }
-    if let Some(id) = old
-        && names.get(id as usize).is_some_and(|n| n == name)
-    {
-        return Some(id);
+
+    fn get(&self, id: Option<u32>) -> &str {
+        id.and_then(|i| self.names.get(i as usize))
+            .map_or("", String::as_str)
     }
-    if let Some(&id) = ids.get(name) {
-        return Some(id);
-    }
-    let id = names.len() as u32;
-    names.push(name.to_string());
-    ids.insert(name.to_string(), id);
-    Some(id)
 }
 
 /// `spec.nodeName` of a pod, `""` when unset.
@@ -776,19 +790,15 @@ impl Store {
                 id
             }
         };
-        let node = intern_node(
-            &mut self.node_names,
-            &mut self.node_ids,
-            pod_node_name(pod),
-            old.and_then(|f| f.node),
-        );
+        let node = self
+            .node_names
+            .intern(pod_node_name(pod), old.and_then(|f| f.node));
         self.pod_facts[i] = Some(PodFacts::of(pod, id, node));
     }
 
     /// The node name a [`PodFacts::node`] id stands for (`""` for none).
     pub fn node_name(&self, id: Option<u32>) -> &str {
-        id.and_then(|i| self.node_names.get(i as usize))
-            .map_or("", String::as_str)
+        self.node_names.get(id)
     }
 
     /// [`Store::refresh_pod_facts`] for a write that left the pod's labels as they were.
@@ -799,12 +809,7 @@ impl Store {
         match (self.pods.by_slot(slot), self.pod_facts.get(slot as usize)) {
             (Some(pod), Some(Some(old))) => {
                 let old = *old;
-                let node = intern_node(
-                    &mut self.node_names,
-                    &mut self.node_ids,
-                    pod_node_name(pod),
-                    old.node,
-                );
+                let node = self.node_names.intern(pod_node_name(pod), old.node);
                 self.pod_facts[slot as usize] = Some(PodFacts::of(pod, old.labels, node));
             }
             _ => self.refresh_pod_facts(key),

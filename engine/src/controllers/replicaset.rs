@@ -9,6 +9,8 @@ use crate::Cluster;
 use crate::cluster::Work;
 use crate::events::EventType;
 use crate::labels;
+#[cfg(test)]
+use crate::store::pod_node_name as node_name;
 use crate::store::{ObjectKey, controller_ref};
 use crate::time::Millis;
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetStatus};
@@ -598,11 +600,7 @@ impl<'a> RankInput<'a> {
             pod: p,
             node: None,
             unassigned: node_name(p).is_empty(),
-            phase: match p.status.as_ref().and_then(|s| s.phase.as_deref()) {
-                Some("Unknown") => 1,
-                Some("Running") => 2,
-                _ => 0,
-            },
+            phase: crate::store::phase_rank(p.status.as_ref().and_then(|s| s.phase.as_deref())),
             ready: is_pod_ready(p),
             cost: crate::store::deletion_cost(p),
             rank,
@@ -613,14 +611,6 @@ impl<'a> RankInput<'a> {
             created_bucket: created.map_or(-1, |t| log_bucket(t, now)),
         }
     }
-}
-
-#[cfg(test)]
-fn node_name(p: &Pod) -> &str {
-    p.spec
-        .as_ref()
-        .and_then(|s| s.node_name.as_deref())
-        .unwrap_or("")
 }
 
 #[cfg(test)]
