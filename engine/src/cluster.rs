@@ -457,9 +457,15 @@ impl Cluster {
     }
 
     fn next_rv(&mut self) -> String {
+        let mut digits = [0u8; 20];
+        self.next_rv_in(&mut digits).to_owned()
+    }
+
+    /// [`Cluster::next_rv`] written into `digits`, for writes that need no `String` of it.
+    fn next_rv_in<'d>(&mut self, digits: &'d mut [u8; 20]) -> &'d str {
         self.stats.writes += 1;
         self.resource_version += 1;
-        self.resource_version.to_string()
+        decimal(self.resource_version, digits)
     }
 
     // ---------------------------------------------------------------- writes (the API server)
@@ -632,12 +638,10 @@ impl Cluster {
     /// by a caller that edited it through the table under the same rules): a new
     /// resourceVersion, the trace, the pod facts and the informers.
     pub(crate) fn written_in_place<T: Resource>(&mut self, key: &ObjectKey) {
-        self.stats.writes += 1;
-        self.resource_version += 1;
         // The new resourceVersion goes into the string the object already holds: the hot
         // in-place writes (status renders, bindings) allocate nothing for it.
         let mut digits = [0u8; 20];
-        let rv = decimal(self.resource_version, &mut digits);
+        let rv = self.next_rv_in(&mut digits);
         self.trace
             .write(self.now, Verb::Modified, T::KIND.as_str(), key, rv);
         if let Some(obj) = T::table_mut(&mut self.store).get_mut(key) {
@@ -670,40 +674,30 @@ impl Cluster {
             return Err(crate::api::ApiError::not_found(T::KIND, &key.name));
         };
         let m = obj.meta();
-        if T::KIND == Kind::Pod
-            && m.deletion_timestamp.is_none()
-            && propagation != Propagation::Orphan
-        {
-            // A pod's dependents (rare) are collected when it is removed; its graceful
-            // deletion is the kubelet's.
-            let key = key.clone();
-            return kubelet::delete_pod(self, &key);
-        }
-        let o = gc::Obj::Typed(T::KIND, key.clone());
-        let uid = m.uid.clone().unwrap_or_default();
-        let held = m.finalizers.as_ref().is_some_and(|f| !f.is_empty());
         if m.deletion_timestamp.is_some() {
-            if propagation == Propagation::Foreground
+            let foreground = propagation == Propagation::Foreground
                 && T::KIND != Kind::Pod
                 && !m
                     .finalizers
                     .iter()
                     .flatten()
-                    .any(|f| f == FOREGROUND_DELETION)
-            {
-                self.delete_foreground(&o);
+                    .any(|f| f == FOREGROUND_DELETION);
+            if foreground {
+                self.delete_foreground(&gc::Obj::Typed(T::KIND, key.clone()));
             }
             return Ok(());
         }
+        let held = m.finalizers.as_ref().is_some_and(|f| !f.is_empty());
         if propagation == Propagation::Orphan {
+            let uid = m.uid.clone().unwrap_or_default();
             self.collect_dependents(&uid, Propagation::Orphan);
         }
         if T::KIND == Kind::Pod {
             // A pod's dependents (rare) are collected when it is removed; its graceful
-            // deletion is the kubelet's.
-            let key = key.clone();
-            return kubelet::delete_pod(self, &key);
+            // deletion is the kubelet's. (Nothing here is copied: a rollout deletes thousands.)
+            return kubelet::delete_pod(self, key);
         }
+        let o = gc::Obj::Typed(T::KIND, key.clone());
         match propagation {
             Propagation::Foreground => self.delete_foreground(&o),
             _ if held => self.mark_deleting(&o, false),
@@ -748,10 +742,8 @@ impl Cluster {
         };
         self.store
             .unindex_owners(T::KIND, key, obj.meta().owner_references.as_ref());
-        self.stats.writes += 1;
-        self.resource_version += 1;
         let mut digits = [0u8; 20];
-        let rv = decimal(self.resource_version, &mut digits);
+        let rv = self.next_rv_in(&mut digits);
         self.trace
             .write(self.now, Verb::Deleted, T::KIND.as_str(), key, rv);
         if self.change_log.is_some() {

@@ -583,8 +583,6 @@ fn spec_container(
     }
 }
 
-/// `containerd://` and the id as 64 hex digits (what `format!("containerd://{:064x}")` gives,
-/// without the formatter's padding machinery).
 /// `prefix` followed by the numbers joined with dots (an IPv4 address), without `format!`.
 fn dotted(prefix: &str, numbers: &[u64]) -> String {
     let mut s = String::with_capacity(prefix.len() + 4 * numbers.len());
@@ -599,6 +597,8 @@ fn dotted(prefix: &str, numbers: &[u64]) -> String {
     s
 }
 
+/// `containerd://` and the id as 64 hex digits (what `format!("containerd://{:064x}")` gives,
+/// without the formatter's padding machinery).
 fn container_id(n: u64) -> String {
     const PREFIX: &str = "containerd://";
     const HEX: &[u8; 16] = b"0123456789abcdef";
