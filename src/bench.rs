@@ -36,9 +36,9 @@ pub struct Measurement {
     pub events: u64,
     /// Writes to the store (each one a new resourceVersion).
     pub writes: u64,
-    /// `FailedScheduling` events during the rollout: pods that found no node with room. The
-    /// benchmark sizes its cluster so that this stays 0; a rollout that waits for room times
-    /// something else.
+    /// `FailedScheduling` events seen during the rollout, with their repeats (an event first
+    /// seen before it counts whole): pods that found no node with room. The benchmark sizes its
+    /// cluster so that this stays 0; a rollout that waits for room times something else.
     #[serde(default)]
     pub failed_scheduling: u64,
 }

@@ -416,7 +416,7 @@ fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
         .filter_map(|(s, f)| Some(RankInput::from_facts(c.store.pod_by_slot(s)?, &f, now)))
         .enumerate()
         .collect();
-    let total = uniform_times(remaining.iter().map(|(_, r)| r));
+    let keyed = uniform_times(remaining.iter().map(|(_, r)| r));
     let mut victims = Vec::with_capacity(remaining.len().saturating_sub(want));
     while remaining.len() > want {
         let diff = (remaining.len() - want).min(BURST_REPLICAS);
@@ -432,7 +432,7 @@ fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
         for (_, r) in remaining.iter_mut() {
             r.rank = on_node.get(slot(r.node)).copied().unwrap_or(0);
         }
-        if total {
+        if keyed {
             // `less` is a total preorder here, so the stable merge sort of the pods in key
             // order puts them in (rank key, key order) order: select the first `diff` of that
             // order and sort only those.
@@ -477,17 +477,19 @@ fn uniform_times<'a, 'p: 'a>(mut pods: impl Iterator<Item = &'a RankInput<'p>>) 
     })
 }
 
-/// The order [`less`] gives when [`uniform_times`] holds: rules 1 to 5 and 7, as one key.
-fn rank_key(
-    r: &RankInput,
-) -> (
+/// Rules 1 to 5 and 7 of [`less`] as one key, in its order: assigned, phase, ready, deletion
+/// cost, then fewer related pods on the node and fewer restarts last.
+type RankKey = (
     bool,
     u8,
     bool,
     i32,
     std::cmp::Reverse<i32>,
     std::cmp::Reverse<i32>,
-) {
+);
+
+/// The order [`less`] gives when [`uniform_times`] holds.
+fn rank_key(r: &RankInput) -> RankKey {
     use std::cmp::Reverse;
     (
         !r.unassigned,
