@@ -389,10 +389,12 @@ impl<T> Table<T> {
         None
     }
 
-    pub(crate) fn remove(&mut self, key: &ObjectKey) -> Option<T> {
+    /// Removes and returns the object, still boxed: moving a 2 KB pod out of its box would
+    /// read all of it from memory a rollout has long left, only for the drop to read it again.
+    pub(crate) fn remove(&mut self, key: &ObjectKey) -> Option<Box<T>> {
         let i = self.map.remove(key)?;
         self.free.push(i);
-        self.slots[i as usize].take().map(|b| *b)
+        self.slots[i as usize].take()
     }
 
     pub fn len(&self) -> usize {
