@@ -21,6 +21,7 @@ use crate::events::{EventLog, EventType};
 use crate::images::ImageCatalog;
 use crate::kubelet::{self, Kubelet, KubeletTimer};
 use crate::observe::Observer;
+use crate::store::Slot as _;
 use crate::store::{GenericObject, Kind, ObjectKey, Resource, Store, controller_ref};
 use crate::time::Millis;
 use crate::trace::{Trace, Verb};
@@ -555,7 +556,8 @@ impl Cluster {
         obj.meta_mut().resource_version = Some(rv.clone());
         let refs_changed = old_refs != obj.meta().owner_references;
         if refs_changed {
-            self.store.unindex_owners(T::KIND, &key, old_refs.as_ref());
+            self.store
+                .unindex_owners(T::KIND, &key, old_refs.as_deref());
         }
         if gc::finalized(obj.meta(), T::KIND == Kind::Pod) {
             // Upstream's update that removes the last finalizer of an object being deleted
@@ -596,45 +598,28 @@ impl Cluster {
         self.update(obj)
     }
 
-    /// Changes an object where it lies, without copying it: `f` edits it and says whether it
-    /// changed anything. For the hot paths of the kubelet and the scheduler, which rewrite a
-    /// pod's status or bind it, on objects with no generation. `f` must leave the identity
-    /// fields, the labels and the ownerReferences alone (the owner index and the pod facts'
-    /// label set are not updated here; debug builds check).
-    pub(crate) fn modify_in_place<T: Resource>(
+    /// Changes a pod where it lies, without copying it: `f` edits its per-pod fields (its
+    /// node, status and deletion fields) and says whether it changed anything. For the hot
+    /// paths of the kubelet and the scheduler, which rewrite a pod's status or bind it. The
+    /// part of the record shared with the other pods of its shape is neither read nor copied,
+    /// and labels and ownerReferences cannot change here, so the owner index and the pod
+    /// facts' label set stay right.
+    pub(crate) fn modify_pod_in_place(
         &mut self,
         key: &ObjectKey,
-        f: impl FnOnce(&mut T) -> bool,
+        f: impl FnOnce(crate::store::PerPodMut<'_>) -> bool,
     ) -> Result<bool, crate::api::ApiError> {
-        debug_assert!(
-            !T::KIND.has_generation(),
-            "modify_in_place skips the generation bump"
-        );
-        let Some(obj) = T::table_mut(&mut self.store).get_mut(key) else {
-            return Err(crate::api::ApiError::not_found(T::KIND, &key.name));
+        let Some(record) = self.store.pods.slot_mut(key) else {
+            return Err(crate::api::ApiError::not_found(Kind::Pod, &key.name));
         };
-        #[cfg(debug_assertions)]
-        let (refs, labels) = (
-            obj.meta().owner_references.clone(),
-            obj.meta().labels.clone(),
-        );
-        if !f(obj) {
+        if !f(record.per_pod_mut()) {
             return Ok(false);
         }
-        #[cfg(debug_assertions)]
-        {
-            debug_assert_eq!(
-                refs,
-                obj.meta().owner_references,
-                "modify_in_place changed ownerReferences"
-            );
-            debug_assert_eq!(labels, obj.meta().labels, "modify_in_place changed labels");
-        }
-        self.written_in_place::<T>(key);
+        self.written_in_place::<Pod>(key);
         Ok(true)
     }
 
-    /// What follows a change made where the object lies (by [`Cluster::modify_in_place`], or
+    /// What follows a change made where the object lies (by [`Cluster::modify_pod_in_place`], or
     /// by a caller that edited it through the table under the same rules): a new
     /// resourceVersion, the trace, the pod facts and the informers.
     pub(crate) fn written_in_place<T: Resource>(&mut self, key: &ObjectKey) {
@@ -644,14 +629,8 @@ impl Cluster {
         let rv = self.next_rv_in(&mut digits);
         self.trace
             .write(self.now, Verb::Modified, T::KIND.as_str(), key, rv);
-        if let Some(obj) = T::table_mut(&mut self.store).get_mut(key) {
-            match &mut obj.meta_mut().resource_version {
-                Some(s) => {
-                    s.clear();
-                    s.push_str(rv);
-                }
-                none => *none = Some(rv.to_owned()),
-            }
+        if let Some(slot) = T::table_mut(&mut self.store).slot_mut(key) {
+            crate::store::Slot::set_resource_version(slot, rv);
         }
         if T::KIND == Kind::Pod {
             self.store.refresh_pod_facts_same_labels(key);
@@ -670,26 +649,23 @@ impl Cluster {
         key: &ObjectKey,
         propagation: Propagation,
     ) -> Result<(), crate::api::ApiError> {
-        let Some(obj) = T::table(&self.store).get(key) else {
+        // Read through the slot: a pod record is not put together for this.
+        let Some(obj) = T::table(&self.store).slot_ref(key) else {
             return Err(crate::api::ApiError::not_found(T::KIND, &key.name));
         };
-        let m = obj.meta();
-        if m.deletion_timestamp.is_some() {
+        let finalizers = obj.finalizers().unwrap_or_default();
+        if obj.is_deleting() {
             let foreground = propagation == Propagation::Foreground
                 && T::KIND != Kind::Pod
-                && !m
-                    .finalizers
-                    .iter()
-                    .flatten()
-                    .any(|f| f == FOREGROUND_DELETION);
+                && !finalizers.iter().any(|f| f == FOREGROUND_DELETION);
             if foreground {
                 self.delete_foreground(&gc::Obj::Typed(T::KIND, key.clone()));
             }
             return Ok(());
         }
-        let held = m.finalizers.as_ref().is_some_and(|f| !f.is_empty());
+        let held = !finalizers.is_empty();
         if propagation == Propagation::Orphan {
-            let uid = m.uid.clone().unwrap_or_default();
+            let uid = obj.uid().unwrap_or_default().to_owned();
             self.collect_dependents(&uid, Propagation::Orphan);
         }
         if T::KIND == Kind::Pod {
@@ -713,18 +689,17 @@ impl Cluster {
         let held = self
             .store
             .pods
-            .get(key)
-            .and_then(|p| p.metadata.finalizers.as_ref())
+            .record(key)
+            .and_then(|p| p.parts().finalizers)
             .is_some_and(|f| !f.is_empty());
         if !held {
             self.remove::<Pod>(key, Propagation::Background);
             return;
         }
         let now = self.now.to_time();
-        let _ = self.modify_in_place::<Pod>(key, |p| {
-            let m = &mut p.metadata;
-            m.deletion_timestamp.get_or_insert(now);
-            m.deletion_grace_period_seconds = Some(0);
+        let _ = self.modify_pod_in_place(key, |p| {
+            p.deletion_timestamp.get_or_insert(now);
+            *p.deletion_grace_period_seconds = Some(0);
             true
         });
     }
@@ -737,30 +712,31 @@ impl Cluster {
         {
             self.store.forget_pod_facts(slot);
         }
+        // The slot as it was held: a pod record is put together only for the change log.
         let Some(obj) = T::table_mut(&mut self.store).remove(key) else {
             return;
         };
-        self.store
-            .unindex_owners(T::KIND, key, obj.meta().owner_references.as_ref());
+        let m = obj.meta_ref();
+        self.store.unindex_owners(T::KIND, key, m.owner_references);
         let mut digits = [0u8; 20];
         let rv = self.next_rv_in(&mut digits);
         self.trace
             .write(self.now, Verb::Deleted, T::KIND.as_str(), key, rv);
         if self.change_log.is_some() {
-            let mut last = obj.clone();
+            let mut last = obj.get().clone();
             last.meta_mut().resource_version = Some(rv.to_owned());
             let value = serde_json::to_value(&last).unwrap_or_default();
             self.log_value(Verb::Deleted, T::KIND.as_str(), key, value);
         }
-        let uid = obj.meta().uid.as_deref().unwrap_or_default();
-        self.dispatch_deleted(T::KIND, key, obj.meta());
+        let uid = m.uid.unwrap_or_default();
+        self.dispatch_deleted(T::KIND, key, m);
         // What is left after an orphaning or a foreground deletion goes in the background.
         let p = match propagation {
             Propagation::Orphan => Propagation::Orphan,
             _ => Propagation::Background,
         };
         self.collect_dependents(uid, p);
-        self.release_owners(obj.meta());
+        self.release_owners(m);
     }
 
     /// Deletes by kind rather than type.
@@ -909,8 +885,8 @@ impl Cluster {
         source: &'static str,
     ) {
         let Some(uid) = T::table(&self.store)
-            .get(key)
-            .map(|o| o.meta().uid.as_deref().unwrap_or_default())
+            .slot_ref(key)
+            .map(|o| crate::store::Slot::uid(o).unwrap_or_default())
         else {
             return;
         };
@@ -983,14 +959,12 @@ impl Cluster {
             }
             Kind::Pod => {
                 // One lookup of the pod; keys are copied into a lane only when not queued yet.
-                let pod = &self.store.pods[key];
-                let needs_node = pod
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.node_name.as_ref())
-                    .is_none()
-                    && pod.metadata.deletion_timestamp.is_none();
-                match controller_ref(&pod.metadata) {
+                let Some(record) = self.store.pods.record(key) else {
+                    return;
+                };
+                let parts = record.parts();
+                let needs_node = parts.node_name.is_none() && parts.deletion_timestamp.is_none();
+                match crate::store::controller_of(parts.owner_references) {
                     Some(r) if r.kind == "ReplicaSet" => {
                         self.replicaset_lane.push_named(&key.namespace, &r.name);
                     }
@@ -999,6 +973,7 @@ impl Cluster {
                     }
                     Some(_) => {}
                     None => {
+                        let pod = &self.store.pods[key];
                         let sets = statefulset::stateful_sets_for_pod(self, pod);
                         for rs in replicaset::replica_sets_for_pod(self, pod) {
                             self.enqueue(Work::SyncReplicaSet(rs));
@@ -1032,16 +1007,12 @@ impl Cluster {
         }
     }
 
-    fn dispatch_deleted(
-        &mut self,
-        kind: Kind,
-        key: &ObjectKey,
-        meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-    ) {
+    fn dispatch_deleted(&mut self, kind: Kind, key: &ObjectKey, meta: crate::store::MetaRef<'_>) {
+        let controller = crate::store::controller_of(meta.owner_references);
         match kind {
             Kind::Deployment => {}
             Kind::ReplicaSet => {
-                if let Some(r) = controller_ref(meta).filter(|r| r.kind == "Deployment") {
+                if let Some(r) = controller.filter(|r| r.kind == "Deployment") {
                     let d = ObjectKey::new(key.namespace.clone(), r.name.clone());
                     self.observer.replica_set_gone(&d, &key.name);
                     self.enqueue(Work::SyncDeployment(d));
@@ -1053,7 +1024,7 @@ impl Cluster {
                     crate::controllers::endpointslice::services_selecting(
                         self,
                         &key.namespace,
-                        meta.labels.as_ref(),
+                        meta.labels,
                     )
                 } else {
                     Vec::new()
@@ -1061,13 +1032,13 @@ impl Cluster {
                 for s in services {
                     self.enqueue(Work::SyncService(s));
                 }
-                if let Some(r) = controller_ref(meta).filter(|r| r.kind == "StatefulSet") {
+                if let Some(r) = controller.filter(|r| r.kind == "StatefulSet") {
                     self.enqueue(Work::SyncStatefulSet(ObjectKey::new(
                         key.namespace.clone(),
                         r.name.clone(),
                     )));
                 }
-                if let Some(r) = controller_ref(meta).filter(|r| r.kind == "ReplicaSet") {
+                if let Some(r) = controller.filter(|r| r.kind == "ReplicaSet") {
                     self.replicaset_lane.push_named(&key.namespace, &r.name);
                     // The Deployment controller watches pod deletions for Recreate, which waits
                     // for every old pod to be gone (deployment_controller.go `deletePod`). The

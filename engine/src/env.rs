@@ -236,11 +236,8 @@ pub type ServiceEnv = std::sync::Arc<BTreeMap<String, String>>;
 
 /// Whether the pod asks for its namespace's Service variables (`enableServiceLinks`, default
 /// true).
-pub fn service_links(pod: &Pod) -> bool {
-    pod.spec
-        .as_ref()
-        .and_then(|s| s.enable_service_links)
-        .unwrap_or(true)
+pub fn service_links(spec: Option<&k8s_openapi::api::core::v1::PodSpec>) -> bool {
+    spec.and_then(|s| s.enable_service_links).unwrap_or(true)
 }
 
 /// The environment of container `ct` of `pod` that its spec declares (`envFrom`, then `env`), in
@@ -248,11 +245,12 @@ pub fn service_links(pod: &Pod) -> bool {
 /// refer to and which come after these (see [`with_services`]).
 pub fn container_env(
     c: &Cluster,
-    pod: &Pod,
+    record: &crate::store::PodRecord,
     ct: &Container,
     services: &BTreeMap<String, String>,
 ) -> Result<Vec<(String, String)>, ConfigError> {
-    let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
+    let pod = record.parts();
+    let ns = pod.namespace.unwrap_or("default");
     let mut vars: BTreeMap<String, String> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     let mut set = |vars: &mut BTreeMap<String, String>, k: String, v: String| {
@@ -307,12 +305,13 @@ pub fn container_env(
                         r.optional.unwrap_or(false),
                     )?
                 } else if let Some(f) = &from.field_ref {
-                    Some(field(pod, &f.field_path).unwrap_or_default())
+                    // The downward API reads any field: only here is the whole pod read.
+                    let whole = crate::store::Slot::get(record);
+                    Some(field(whole, &f.field_path).unwrap_or_default())
                 } else if let Some(r) = &from.resource_field_ref {
                     let target = match r.container_name.as_deref().filter(|n| !n.is_empty()) {
                         Some(n) => pod
                             .spec
-                            .as_ref()
                             .and_then(|s| s.containers.iter().find(|c| c.name == n))
                             .unwrap_or(ct),
                         None => ct,

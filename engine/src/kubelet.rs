@@ -217,12 +217,13 @@ enum What {
 
 /// The kubelet sees a pod bound to its node: create its sandbox and start its containers.
 pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
-    let Some(pod) = c.store.pods.get(key) else {
+    let Some(pod) = c.store.pods.record(key).map(crate::store::PodRecord::parts) else {
         return;
     };
     let no_spec = k8s_openapi::api::core::v1::PodSpec::default();
-    let spec = pod.spec.as_ref().unwrap_or(&no_spec);
-    let uid = pod.metadata.uid.clone().unwrap_or_default();
+    // (`spec.nodeName` may be missing from it: `node` says where the pod is.)
+    let spec = pod.spec.unwrap_or(&no_spec);
+    let uid = pod.uid.unwrap_or_default().to_owned();
     c.kubelet.next_ip += 1;
     let n = c.kubelet.next_ip;
     let node_index: u32 = node
@@ -301,7 +302,7 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
         volumes: None,
         mount_retry: MOUNT_RETRY_INITIAL,
     };
-    let has_volumes = crate::volumes::has_data_volumes(pod);
+    let has_volumes = crate::volumes::has_data_volumes(pod.spec);
     c.kubelet.pods.insert(key.clone(), Box::new(rt));
     if has_volumes {
         mount_volumes(c, key);
@@ -470,10 +471,14 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
     // The environment is resolved when the container is created; a missing reference keeps it
     // waiting in CreateContainerConfigError, retried on the kubelet's next pod sync.
     let n_init = c.kubelet.pods.get(key).map_or(0, |rt| rt.n_init);
-    let links = c.store.pods.get(key).is_none_or(crate::env::service_links);
+    let links = c
+        .store
+        .pods
+        .record(key)
+        .is_none_or(|p| crate::env::service_links(p.parts().spec));
     let services = c.service_env(&key.namespace, links);
-    let env = c.store.pods.get(key).and_then(|p| {
-        let ct = spec_container(p, i, n_init)?;
+    let env = c.store.pods.record(key).and_then(|p| {
+        let ct = spec_container(p.parts().spec, i, n_init)?;
         Some(crate::env::container_env(c, p, ct, &services))
     });
     match env {
@@ -503,10 +508,10 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
             let (subpath, command) = c
                 .store
                 .pods
-                .get(key)
+                .record(key)
                 .and_then(|p| {
                     let rt = c.kubelet.pods.get(key)?;
-                    let ct = spec_container(p, i, rt.n_init)?;
+                    let ct = spec_container(p.parts().spec, i, rt.n_init)?;
                     let subpath = rt
                         .volumes
                         .as_ref()
@@ -571,11 +576,11 @@ fn command_line(
 
 /// The spec of runtime container `i`: init containers come first.
 fn spec_container(
-    pod: &Pod,
+    spec: Option<&k8s_openapi::api::core::v1::PodSpec>,
     i: usize,
     n_init: usize,
 ) -> Option<&k8s_openapi::api::core::v1::Container> {
-    let spec = pod.spec.as_ref()?;
+    let spec = spec?;
     if i < n_init {
         spec.init_containers.as_ref()?.get(i)
     } else {
@@ -1225,9 +1230,9 @@ pub(crate) fn delete_pod(c: &mut Cluster, key: &ObjectKey) -> crate::api::Result
         .map(|ct| ct.name.clone())
         .collect();
     let uid = rt.uid.clone();
-    c.modify_in_place::<Pod>(key, |p| {
-        p.metadata.deletion_timestamp = Some(now.to_time());
-        p.metadata.deletion_grace_period_seconds = Some(grace.whole_secs() as i64);
+    c.modify_pod_in_place(key, |p| {
+        *p.deletion_timestamp = Some(now.to_time());
+        *p.deletion_grace_period_seconds = Some(grace.whole_secs() as i64);
         true
     })?;
     let pod_key = key.clone();
@@ -1287,7 +1292,7 @@ impl Cluster {
         if ct.container_id.is_empty() {
             return None;
         }
-        let spec = spec_container(self.store.pods.get(pod)?, i, rt.n_init)?;
+        let spec = spec_container(self.store.pods.record(pod)?.parts().spec, i, rt.n_init)?;
         Some(crate::volumes::container_files(
             spec,
             rt.volumes.as_ref()?,
@@ -1331,10 +1336,10 @@ fn render(c: &mut Cluster, key: &ObjectKey) {
     let Some(rt) = c.kubelet.pods.get(key) else {
         return;
     };
-    let Some(pod) = c.store.pods.get_mut(key) else {
+    let Some(pod) = c.store.pods.slot_mut(key) else {
         return;
     };
-    if render_status(pod, rt, now) {
+    if render_status(pod.per_pod_mut().status, rt, now) {
         c.written_in_place::<Pod>(key);
     }
 }
@@ -1462,16 +1467,16 @@ impl WantCondition<'_> {
     }
 }
 
-/// Brings `p.status` up to date with the runtime state; returns whether anything changed.
+/// Brings a pod's status up to date with the runtime state; returns whether anything changed.
 /// Debug builds check the result against a full render of the status.
-fn render_status(p: &mut Pod, rt: &PodRuntime, now: Millis) -> bool {
+fn render_status(status: &mut Option<PodStatus>, rt: &PodRuntime, now: Millis) -> bool {
     #[cfg(debug_assertions)]
-    let expected = full_render(p.status.clone(), rt, now);
-    let changed = write_status(p, rt, now);
+    let expected = full_render(status.clone(), rt, now);
+    let changed = write_status(status, rt, now);
     #[cfg(debug_assertions)]
     {
         debug_assert_eq!(
-            (p.status.as_ref(), changed),
+            (status.as_ref(), changed),
             (Some(&expected.0), expected.1),
             "the in-place status differs from a full render"
         );
@@ -1551,10 +1556,10 @@ fn full_render(old: Option<PodStatus>, rt: &PodRuntime, now: Millis) -> (PodStat
 }
 
 /// [`render_status`] without the debug check.
-fn write_status(p: &mut Pod, rt: &PodRuntime, now: Millis) -> bool {
+fn write_status(status: &mut Option<PodStatus>, rt: &PodRuntime, now: Millis) -> bool {
     let sum = summarize(rt, now);
     let bound_at = rt.bound_at;
-    let st = p.status.get_or_insert_with(PodStatus::default);
+    let st = status.get_or_insert_with(PodStatus::default);
     let mut changed = false;
 
     // Conditions: a condition keeps its lastTransitionTime while its status stays; the

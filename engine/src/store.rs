@@ -16,6 +16,10 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+mod pod_record;
+pub(crate) use pod_record::PerPodMut;
+pub use pod_record::PodRecord;
+
 /// Namespace and name of an object.
 ///
 /// The key carries the hash of its two strings, computed when it is made: stores, lanes and
@@ -255,6 +259,8 @@ impl fmt::Display for Kind {
 /// An API object kind the engine stores in a typed table.
 pub trait Resource: Clone + Serialize + PartialEq + fmt::Debug + 'static {
     const KIND: Kind;
+    /// How the table holds one object.
+    type Slot: Slot<Self>;
     fn meta(&self) -> &ObjectMeta;
     fn meta_mut(&mut self) -> &mut ObjectMeta;
     /// Whether two versions have the same spec (decides the generation bump).
@@ -267,6 +273,7 @@ macro_rules! resource {
     ($ty:ty, $kind:expr, $field:ident) => {
         impl Resource for $ty {
             const KIND: Kind = $kind;
+            type Slot = Box<$ty>;
             fn meta(&self) -> &ObjectMeta {
                 &self.metadata
             }
@@ -288,7 +295,26 @@ macro_rules! resource {
 
 resource!(Deployment, Kind::Deployment, deployments);
 resource!(ReplicaSet, Kind::ReplicaSet, replicasets);
-resource!(Pod, Kind::Pod, pods);
+/// Pods are held as [`PodRecord`]s: see there.
+impl Resource for Pod {
+    const KIND: Kind = Kind::Pod;
+    type Slot = PodRecord;
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    fn meta_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+    fn same_spec(&self, other: &Self) -> bool {
+        self.spec == other.spec
+    }
+    fn table(store: &Store) -> &Table<Self> {
+        &store.pods
+    }
+    fn table_mut(store: &mut Store) -> &mut Table<Self> {
+        &mut store.pods
+    }
+}
 resource!(Node, Kind::Node, nodes);
 resource!(
     HorizontalPodAutoscaler,
@@ -305,6 +331,7 @@ resource!(
 /// A ControllerRevision has no spec: its `data` and `revision` stand for it.
 impl Resource for ControllerRevision {
     const KIND: Kind = Kind::ControllerRevision;
+    type Slot = Box<ControllerRevision>;
     fn meta(&self) -> &ObjectMeta {
         &self.metadata
     }
@@ -322,44 +349,135 @@ impl Resource for ControllerRevision {
     }
 }
 
+/// How a table holds one object. Every kind but Pod holds it boxed ([`Box<T>`]); pods are
+/// held as a [`crate::store::pod_record::PodRecord`], which shares what pods stamped from one
+/// template have in common. The table reads and writes objects only through this trait.
+pub trait Slot<T>: Clone + fmt::Debug {
+    /// What the slots of one table share (the last pod shape, for pods).
+    type Shared: Clone + fmt::Debug + Default;
+    fn new(obj: T, shared: &mut Self::Shared) -> Self;
+    fn get(&self) -> &T;
+    /// The object, for any change. A pod record that shares its shape takes its own copy.
+    fn get_mut(&mut self) -> &mut T;
+    fn into_box(self) -> Box<T>;
+    /// Writes `metadata.resourceVersion` into the string already there.
+    fn set_resource_version(&mut self, rv: &str);
+    /// `metadata.uid`, read without putting a pod record together.
+    fn uid(&self) -> Option<&str>;
+    /// Whether `metadata.deletionTimestamp` is set.
+    fn is_deleting(&self) -> bool;
+    /// `metadata.finalizers`.
+    fn finalizers(&self) -> Option<&[String]>;
+    /// What the informers and the garbage collector read when the object goes.
+    fn meta_ref(&self) -> MetaRef<'_>;
+}
+
+impl<T: Resource> Slot<T> for Box<T> {
+    type Shared = ();
+    fn new(obj: T, _: &mut ()) -> Self {
+        Box::new(obj)
+    }
+    fn get(&self) -> &T {
+        self
+    }
+    fn get_mut(&mut self) -> &mut T {
+        self
+    }
+    fn into_box(self) -> Box<T> {
+        self
+    }
+    fn set_resource_version(&mut self, rv: &str) {
+        write_str(&mut self.meta_mut().resource_version, rv);
+    }
+    fn uid(&self) -> Option<&str> {
+        self.meta().uid.as_deref()
+    }
+    fn is_deleting(&self) -> bool {
+        self.meta().deletion_timestamp.is_some()
+    }
+    fn finalizers(&self) -> Option<&[String]> {
+        self.meta().finalizers.as_deref()
+    }
+    fn meta_ref(&self) -> MetaRef<'_> {
+        MetaRef::of(self.meta())
+    }
+}
+
+/// Sets `field` to `value`, reusing the string already there.
+pub(crate) fn write_str(field: &mut Option<String>, value: &str) {
+    match field {
+        Some(s) => {
+            s.clear();
+            s.push_str(value);
+        }
+        none => *none = Some(value.to_owned()),
+    }
+}
+
 /// The objects of one kind, by key.
 ///
 /// Lookups are hashed (a rollout of 10,000 replicas does hundreds of thousands of them);
 /// every iteration is in key order, so walks over a table stay deterministic.
-#[derive(Clone, Debug)]
-pub struct Table<T> {
+pub struct Table<T: Resource> {
     /// Key → slot in `slots`.
     map: FxHashMap<ObjectKey, u32>,
-    /// The objects, boxed (a Pod is over a kilobyte inline). The owner index refers to
-    /// dependents by slot, so walking a ReplicaSet's pods hashes no keys.
-    slots: Vec<Option<Box<T>>>,
+    /// The objects (boxed, or pod records: a Pod is over two kilobytes inline). The owner
+    /// index refers to dependents by slot, so walking a ReplicaSet's pods hashes no keys.
+    slots: Vec<Option<T::Slot>>,
     free: Vec<u32>,
+    shared: <T::Slot as Slot<T>>::Shared,
 }
 
-impl<T> Default for Table<T> {
+impl<T: Resource> Clone for Table<T> {
+    fn clone(&self) -> Self {
+        Table {
+            map: self.map.clone(),
+            slots: self.slots.clone(),
+            free: self.free.clone(),
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T: Resource> fmt::Debug for Table<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<T: Resource> Default for Table<T> {
     fn default() -> Self {
         Table {
             map: FxHashMap::default(),
             slots: Vec::new(),
             free: Vec::new(),
+            shared: Default::default(),
         }
     }
 }
 
-impl<T> Table<T> {
+impl<T: Resource> Table<T> {
     pub fn get(&self, key: &ObjectKey) -> Option<&T> {
         self.map
             .get(key)
-            .and_then(|&i| self.slots[i as usize].as_deref())
+            .and_then(|&i| self.slots[i as usize].as_ref())
+            .map(Slot::get)
     }
 
     pub fn contains_key(&self, key: &ObjectKey) -> bool {
         self.map.contains_key(key)
     }
 
-    pub(crate) fn get_mut(&mut self, key: &ObjectKey) -> Option<&mut T> {
+    /// The slot of `key`, for writes that need not see the whole object.
+    pub(crate) fn slot_mut(&mut self, key: &ObjectKey) -> Option<&mut T::Slot> {
         let i = *self.map.get(key)?;
-        self.slots[i as usize].as_deref_mut()
+        self.slots[i as usize].as_mut()
+    }
+
+    /// The slot of `key`, for reads that need not see the whole object.
+    pub(crate) fn slot_ref(&self, key: &ObjectKey) -> Option<&T::Slot> {
+        let i = *self.map.get(key)?;
+        self.slots[i as usize].as_ref()
     }
 
     pub(crate) fn slot(&self, key: &ObjectKey) -> Option<u32> {
@@ -367,21 +485,25 @@ impl<T> Table<T> {
     }
 
     pub(crate) fn by_slot(&self, slot: u32) -> Option<&T> {
-        self.slots.get(slot as usize).and_then(|o| o.as_deref())
+        self.slots
+            .get(slot as usize)
+            .and_then(Option::as_ref)
+            .map(Slot::get)
     }
 
     /// Inserts or replaces; a replaced object keeps its slot.
-    pub(crate) fn insert(&mut self, key: ObjectKey, value: T) -> Option<T> {
+    pub(crate) fn insert(&mut self, key: ObjectKey, value: T) -> Option<Box<T>> {
+        let value = T::Slot::new(value, &mut self.shared);
         if let Some(&i) = self.map.get(&key) {
-            return self.slots[i as usize].replace(Box::new(value)).map(|b| *b);
+            return self.slots[i as usize].replace(value).map(Slot::into_box);
         }
         let i = match self.free.pop() {
             Some(i) => {
-                self.slots[i as usize] = Some(Box::new(value));
+                self.slots[i as usize] = Some(value);
                 i
             }
             None => {
-                self.slots.push(Some(Box::new(value)));
+                self.slots.push(Some(value));
                 (self.slots.len() - 1) as u32
             }
         };
@@ -389,9 +511,10 @@ impl<T> Table<T> {
         None
     }
 
-    /// Removes and returns the object, still boxed: moving a 2 KB pod out of its box would
-    /// read all of it from memory a rollout has long left, only for the drop to read it again.
-    pub(crate) fn remove(&mut self, key: &ObjectKey) -> Option<Box<T>> {
+    /// Removes the object and returns it as it was held (boxed, or a pod record), not moved
+    /// out: a 2 KB pod moved out of its box would be read whole from memory a rollout has long
+    /// left, only for the drop to read it again.
+    pub(crate) fn remove(&mut self, key: &ObjectKey) -> Option<T::Slot> {
         let i = self.map.remove(key)?;
         self.free.push(i);
         self.slots[i as usize].take()
@@ -410,7 +533,7 @@ impl<T> Table<T> {
         let mut entries: Vec<(&ObjectKey, &T)> = self
             .map
             .iter()
-            .filter_map(|(k, &i)| Some((k, self.slots[i as usize].as_deref()?)))
+            .filter_map(|(k, &i)| Some((k, self.slots[i as usize].as_ref()?.get())))
             .collect();
         entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
         entries.into_iter()
@@ -418,7 +541,9 @@ impl<T> Table<T> {
 
     /// Keys in order.
     pub fn keys(&self) -> impl Iterator<Item = &ObjectKey> {
-        self.iter().map(|(k, _)| k)
+        let mut keys: Vec<&ObjectKey> = self.map.keys().collect();
+        keys.sort_unstable();
+        keys.into_iter()
     }
 
     /// Values in key order.
@@ -427,7 +552,20 @@ impl<T> Table<T> {
     }
 }
 
-impl<T> std::ops::Index<&ObjectKey> for Table<T> {
+impl Table<Pod> {
+    /// The record of the pod in `slot`, for reads that need not put the pod together.
+    pub(crate) fn record_by_slot(&self, slot: u32) -> Option<&PodRecord> {
+        self.slots.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    /// The record of the pod under `key`, for reads that need not put the pod together.
+    pub(crate) fn record(&self, key: &ObjectKey) -> Option<&PodRecord> {
+        let i = *self.map.get(key)?;
+        self.slots[i as usize].as_ref()
+    }
+}
+
+impl<T: Resource> std::ops::Index<&ObjectKey> for Table<T> {
     type Output = T;
 
     /// # Panics
@@ -505,8 +643,8 @@ pub struct PodFacts {
 pub const POD_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost";
 
 impl PodFacts {
-    /// The facts of `p`, with its labels and node already interned as `labels` and `node`.
-    pub fn of(p: &Pod, labels: u32, node: Option<u32>) -> PodFacts {
+    /// The facts of a pod, with its labels and node already interned as `labels` and `node`.
+    pub fn of(p: PodParts<'_>, labels: u32, node: Option<u32>) -> PodFacts {
         let phase = p
             .status
             .as_ref()
@@ -519,9 +657,7 @@ impl PodFacts {
             .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
             .filter(|c| c.status == "True");
         PodFacts {
-            active: p.metadata.deletion_timestamp.is_none()
-                && phase != "Succeeded"
-                && phase != "Failed",
+            active: p.deletion_timestamp.is_none() && phase != "Succeeded" && phase != "Failed",
             ready: ready.is_some(),
             ready_since: ready
                 .and_then(|c| c.last_transition_time.as_ref())
@@ -530,11 +666,7 @@ impl PodFacts {
             node,
             phase: phase_rank(Some(phase)),
             restarts: max_restarts(p),
-            created: p
-                .metadata
-                .creation_timestamp
-                .as_ref()
-                .map(crate::time::Millis::from_time),
+            created: p.creation_timestamp.map(crate::time::Millis::from_time),
             deletion_cost: deletion_cost(p),
         }
     }
@@ -550,8 +682,77 @@ pub(crate) fn phase_rank(phase: Option<&str>) -> u8 {
     }
 }
 
+/// The metadata the informers and the garbage collector read of an object that has gone.
+#[derive(Clone, Copy, Debug)]
+pub struct MetaRef<'a> {
+    pub namespace: Option<&'a str>,
+    pub uid: Option<&'a str>,
+    pub labels: Option<&'a BTreeMap<String, String>>,
+    pub owner_references: Option<&'a [OwnerReference]>,
+}
+
+impl<'a> MetaRef<'a> {
+    pub fn of(m: &'a ObjectMeta) -> MetaRef<'a> {
+        MetaRef {
+            namespace: m.namespace.as_deref(),
+            uid: m.uid.as_deref(),
+            labels: m.labels.as_ref(),
+            owner_references: m.owner_references.as_deref(),
+        }
+    }
+}
+
+/// The parts of a pod that the store's indexes and the deletion ranking read: of a [`Pod`]
+/// ([`PodParts::of`]) or of a stored record ([`PodRecord::parts`]), which they need not put
+/// together.
+#[derive(Clone, Copy, Debug)]
+pub struct PodParts<'a> {
+    pub namespace: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub uid: Option<&'a str>,
+    pub labels: Option<&'a BTreeMap<String, String>>,
+    pub annotations: Option<&'a BTreeMap<String, String>>,
+    pub owner_references: Option<&'a [OwnerReference]>,
+    pub finalizers: Option<&'a [String]>,
+    pub creation_timestamp: Option<&'a k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+    pub deletion_timestamp: Option<&'a k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+    /// `spec.nodeName`.
+    pub node_name: Option<&'a str>,
+    /// The spec, but for `nodeName` (which may or may not be set in it: read [`Self::node_name`]).
+    pub spec: Option<&'a k8s_openapi::api::core::v1::PodSpec>,
+    pub status: Option<&'a k8s_openapi::api::core::v1::PodStatus>,
+}
+
+impl<'a> PodParts<'a> {
+    /// The pod's key, as [`ObjectKey::of`] its metadata.
+    pub fn key(&self) -> ObjectKey {
+        ObjectKey::new(
+            self.namespace.unwrap_or("default"),
+            self.name.unwrap_or_default(),
+        )
+    }
+
+    pub fn of(p: &'a Pod) -> PodParts<'a> {
+        let m = &p.metadata;
+        PodParts {
+            namespace: m.namespace.as_deref(),
+            name: m.name.as_deref(),
+            uid: m.uid.as_deref(),
+            labels: m.labels.as_ref(),
+            annotations: m.annotations.as_ref(),
+            owner_references: m.owner_references.as_deref(),
+            finalizers: m.finalizers.as_deref(),
+            creation_timestamp: m.creation_timestamp.as_ref(),
+            deletion_timestamp: m.deletion_timestamp.as_ref(),
+            node_name: p.spec.as_ref().and_then(|s| s.node_name.as_deref()),
+            spec: p.spec.as_ref(),
+            status: p.status.as_ref(),
+        }
+    }
+}
+
 /// The highest restart count among a pod's app containers.
-pub(crate) fn max_restarts(p: &Pod) -> i32 {
+pub(crate) fn max_restarts(p: PodParts<'_>) -> i32 {
     p.status
         .as_ref()
         .and_then(|s| s.container_statuses.as_ref())
@@ -563,10 +764,8 @@ pub(crate) fn max_restarts(p: &Pod) -> i32 {
 }
 
 /// The pod's `controller.kubernetes.io/pod-deletion-cost`, 0 when absent or not an integer.
-pub(crate) fn deletion_cost(p: &Pod) -> i32 {
-    p.metadata
-        .annotations
-        .as_ref()
+pub(crate) fn deletion_cost(p: PodParts<'_>) -> i32 {
+    p.annotations
         .and_then(|a| a.get(POD_DELETION_COST))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
@@ -773,10 +972,11 @@ impl Store {
         let Some(slot) = self.pods.slot(key) else {
             return;
         };
-        let Some(pod) = self.pods.by_slot(slot) else {
+        let Some(pod) = self.pods.record_by_slot(slot) else {
             return;
         };
-        let labels = pod.metadata.labels.as_ref().unwrap_or(&NO_LABELS);
+        let pod = pod.parts();
+        let labels = pod.labels.unwrap_or(&NO_LABELS);
         let i = slot as usize;
         if self.pod_facts.len() <= i {
             self.pod_facts.resize(i + 1, None);
@@ -794,7 +994,7 @@ impl Store {
         };
         let node = self
             .node_names
-            .intern(pod_node_name(pod), old.and_then(|f| f.node));
+            .intern(pod.node_name.unwrap_or(""), old.and_then(|f| f.node));
         self.pod_facts[i] = Some(PodFacts::of(pod, id, node));
     }
 
@@ -808,10 +1008,16 @@ impl Store {
         let Some(slot) = self.pods.slot(key) else {
             return;
         };
-        match (self.pods.by_slot(slot), self.pod_facts.get(slot as usize)) {
+        match (
+            self.pods.record_by_slot(slot),
+            self.pod_facts.get(slot as usize),
+        ) {
             (Some(pod), Some(Some(old))) => {
                 let old = *old;
-                let node = self.node_names.intern(pod_node_name(pod), old.node);
+                let pod = pod.parts();
+                let node = self
+                    .node_names
+                    .intern(pod.node_name.unwrap_or(""), old.node);
                 self.pod_facts[slot as usize] = Some(PodFacts::of(pod, old.labels, node));
             }
             _ => self.refresh_pod_facts(key),
@@ -872,7 +1078,7 @@ impl Store {
         &mut self,
         kind: Kind,
         key: &ObjectKey,
-        refs: Option<&Vec<OwnerReference>>,
+        refs: Option<&[OwnerReference]>,
     ) {
         if kind == Kind::Pod {
             self.orphan_pods.remove(key);
@@ -937,8 +1143,10 @@ impl Store {
 
 /// The ownerReference with `controller: true`, if any.
 pub fn controller_ref(meta: &ObjectMeta) -> Option<&OwnerReference> {
-    meta.owner_references
-        .as_ref()?
-        .iter()
-        .find(|r| r.controller == Some(true))
+    controller_of(meta.owner_references.as_deref())
+}
+
+/// The controller among `refs` ([`controller_ref`] of a slice).
+pub fn controller_of(refs: Option<&[OwnerReference]>) -> Option<&OwnerReference> {
+    refs?.iter().find(|r| r.controller == Some(true))
 }

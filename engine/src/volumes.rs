@@ -20,14 +20,11 @@ use std::collections::BTreeMap;
 pub type Payloads = BTreeMap<String, BTreeMap<String, String>>;
 
 /// Whether the pod has a ConfigMap or Secret volume (anything to mount in this model).
-pub fn has_data_volumes(pod: &Pod) -> bool {
-    pod.spec
-        .as_ref()
-        .and_then(|s| s.volumes.as_ref())
-        .is_some_and(|vs| {
-            vs.iter()
-                .any(|v| v.config_map.is_some() || v.secret.is_some())
-        })
+pub fn has_data_volumes(spec: Option<&k8s_openapi::api::core::v1::PodSpec>) -> bool {
+    spec.and_then(|s| s.volumes.as_ref()).is_some_and(|vs| {
+        vs.iter()
+            .any(|v| v.config_map.is_some() || v.secret.is_some())
+    })
 }
 
 /// Builds the payload of every ConfigMap and Secret volume of `pod`. The error is the message

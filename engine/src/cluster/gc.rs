@@ -257,17 +257,17 @@ impl Cluster {
     /// After an object left the store: each owner that waited in a foreground deletion for it,
     /// and has no blocking dependent left, loses its `foregroundDeletion` finalizer (and goes
     /// when that was the last one).
-    pub(crate) fn release_owners(&mut self, gone: &ObjectMeta) {
+    pub(crate) fn release_owners(&mut self, gone: crate::store::MetaRef<'_>) {
         if self.waiting_for_dependents.is_empty() {
             return;
         }
-        if let Some(uid) = gone.uid.as_deref() {
+        if let Some(uid) = gone.uid {
             self.waiting_for_dependents.remove(uid);
         }
-        let namespace = gone.namespace.clone().unwrap_or_default();
+        let namespace = gone.namespace.unwrap_or_default().to_owned();
         let waiting: Vec<&OwnerReference> = gone
             .owner_references
-            .iter()
+            .into_iter()
             .flatten()
             .filter(|r| self.waiting_for_dependents.contains(&r.uid))
             .collect();
@@ -364,7 +364,7 @@ impl Cluster {
         if let Some(uid) = meta.uid.as_deref() {
             self.collect_dependents(uid, Propagation::Background);
         }
-        self.release_owners(&meta);
+        self.release_owners(crate::store::MetaRef::of(&meta));
     }
 }
 

@@ -149,7 +149,11 @@ fn scan(c: &mut Cluster, rs: &ReplicaSet) -> Scan {
             let labels = p.metadata.labels.clone().unwrap_or_default();
             debug_assert_eq!(
                 (
-                    crate::store::PodFacts::of(p, facts.labels, facts.node),
+                    crate::store::PodFacts::of(
+                        crate::store::PodParts::of(p),
+                        facts.labels,
+                        facts.node
+                    ),
                     c.store.label_set(facts.labels),
                     c.store.node_name(facts.node),
                 ),
@@ -413,7 +417,10 @@ fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
         .store
         .pod_facts_owned_by(uid)
         .filter(|(_, f)| f.active)
-        .filter_map(|(s, f)| Some(RankInput::from_facts(c.store.pod_by_slot(s)?, &f, now)))
+        .filter_map(|(s, f)| {
+            let pod = c.store.pods.record_by_slot(s)?.parts();
+            Some(RankInput::from_facts(pod, &f, now))
+        })
         .enumerate()
         .collect();
     let keyed = uniform_times(remaining.iter().map(|(_, r)| r));
@@ -422,11 +429,7 @@ fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
         let diff = (remaining.len() - want).min(BURST_REPLICAS);
         if diff >= remaining.len() {
             remaining.sort_by_key(|(i, _)| *i);
-            victims.extend(
-                remaining
-                    .drain(..)
-                    .map(|(_, r)| ObjectKey::of(&r.pod.metadata)),
-            );
+            victims.extend(remaining.drain(..).map(|(_, r)| r.pod.key()));
             break;
         }
         for (_, r) in remaining.iter_mut() {
@@ -450,7 +453,7 @@ fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
             if let Some(n) = on_node.get_mut(slot(r.node)) {
                 *n -= 1;
             }
-            victims.push(ObjectKey::of(&r.pod.metadata));
+            victims.push(r.pod.key());
         }
     }
     victims
@@ -550,7 +553,7 @@ fn sort_by_less<T>(v: Vec<T>, less: impl Fn(&T, &T) -> bool + Copy) -> Vec<T> {
 
 /// What `ActivePodsWithRanks.Less` looks at, read once per pod instead of once per comparison.
 struct RankInput<'a> {
-    pod: &'a Pod,
+    pod: crate::store::PodParts<'a>,
     /// The pod's node, as [`crate::store::PodFacts::node`] (set by [`RankInput::from_facts`]).
     node: Option<u32>,
     unassigned: bool,
@@ -567,7 +570,7 @@ struct RankInput<'a> {
 
 impl<'a> RankInput<'a> {
     /// The inputs from the pod's facts; the pod itself is read only for a uid tie-break.
-    fn from_facts(p: &'a Pod, f: &crate::store::PodFacts, now: Millis) -> Self {
+    fn from_facts(p: crate::store::PodParts<'a>, f: &crate::store::PodFacts, now: Millis) -> Self {
         let ready_time = if f.ready { f.ready_since } else { None };
         RankInput {
             pod: p,
@@ -587,7 +590,7 @@ impl<'a> RankInput<'a> {
 
     /// The pod's uid: rules 6 and 8 break ties within a log2 bucket by it.
     fn uid(&self) -> &'a str {
-        self.pod.metadata.uid.as_deref().unwrap_or("")
+        self.pod.uid.unwrap_or("")
     }
 
     #[cfg(test)]
@@ -599,16 +602,16 @@ impl<'a> RankInput<'a> {
             .as_ref()
             .map(Millis::from_time);
         RankInput {
-            pod: p,
+            pod: crate::store::PodParts::of(p),
             node: None,
             unassigned: node_name(p).is_empty(),
             phase: crate::store::phase_rank(p.status.as_ref().and_then(|s| s.phase.as_deref())),
             ready: is_pod_ready(p),
-            cost: crate::store::deletion_cost(p),
+            cost: crate::store::deletion_cost(crate::store::PodParts::of(p)),
             rank,
             ready_time,
             ready_bucket: ready_time.map_or(-1, |t| log_bucket(t, now)),
-            restarts: crate::store::max_restarts(p),
+            restarts: crate::store::max_restarts(crate::store::PodParts::of(p)),
             created,
             created_bucket: created.map_or(-1, |t| log_bucket(t, now)),
         }
@@ -743,10 +746,7 @@ mod tests {
                     .map(|p| RankInput::of(p, on_node[node_name(p)], now))
                     .collect();
                 let ranked = sort_by_less(ranked, less);
-                ranked[..diff]
-                    .iter()
-                    .map(|r| ObjectKey::of(&r.pod.metadata))
-                    .collect()
+                ranked[..diff].iter().map(|r| r.pod.key()).collect()
             };
             gone.extend(burst.iter().cloned());
             out.extend(burst);
@@ -777,7 +777,7 @@ mod tests {
         };
         let inputs: Vec<RankInput> = (0..400)
             .map(|_| RankInput {
-                pod: &pod,
+                pod: crate::store::PodParts::of(&pod),
                 unassigned: next(4) == 0,
                 phase: next(3) as u8,
                 ready: next(2) == 0,

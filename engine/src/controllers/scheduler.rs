@@ -116,12 +116,10 @@ pub(crate) fn add_node(c: &mut Cluster, name: &str, pods: u32) {
 
 /// Schedules one pod, if it still needs a node.
 pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
-    let Some(pod) = c.store.pods.get(key) else {
+    let Some(pod) = c.store.pods.record(key).map(crate::store::PodRecord::parts) else {
         return;
     };
-    if pod.metadata.deletion_timestamp.is_some()
-        || pod.spec.as_ref().is_some_and(|s| s.node_name.is_some())
-    {
+    if pod.deletion_timestamp.is_some() || pod.node_name.is_some() {
         return;
     }
     let choice = c.scheduler.pick();
@@ -137,7 +135,7 @@ pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
         // In place: a pod already marked unschedulable is left as it is, without copying it
         // to find that out (a backlog is retried on every removal of a pod).
         let changed = c
-            .modify_in_place::<Pod>(key, |p| {
+            .modify_pod_in_place(key, |p| {
                 let mut changed = p.status.is_none();
                 let st = p.status.get_or_insert_with(PodStatus::default);
                 if st.phase.as_deref() != Some("Pending") {
@@ -179,8 +177,8 @@ pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
     c.scheduler.assigned.insert(key.clone(), node_index);
     let node = c.scheduler.nodes[node_index as usize].name.clone();
     // The binding always changes the pod: it had no node.
-    let _ = c.modify_in_place::<Pod>(key, |p| {
-        p.spec.get_or_insert_with(Default::default).node_name = Some(node.clone());
+    let _ = c.modify_pod_in_place(key, |p| {
+        *p.node_name = Some(node.clone());
         let st = p.status.get_or_insert_with(PodStatus::default);
         st.phase = Some("Pending".into());
         st.conditions = Some(vec![PodCondition {

@@ -1,0 +1,352 @@
+//! A pod as the store holds it. See [`PodRecord`].
+
+use super::{MetaRef, PodParts, Slot, write_str};
+use k8s_openapi::api::core::v1::{Pod, PodStatus};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use std::sync::{Arc, OnceLock};
+
+/// One stored pod.
+///
+/// The pods a ReplicaSet stamps from its template differ only in their name, uid,
+/// resourceVersion, timestamps, node and status: the rest (labels, ownerReferences, the whole
+/// spec but `nodeName`) is the same object thousands of times, about 5 KB in some 30
+/// allocations each. A record holds that part once per shape ([`Arc`]) and only the fields
+/// that differ per pod. The whole `Pod` is put together when something reads it, and kept
+/// until the next write. The first pod of a shape (and so every pod whose shape no other pod
+/// has, as a StatefulSet's) keeps a whole pod of its own: only the pods after it, made from
+/// the same template, share.
+///
+/// A write through [`Slot::get_mut`] gives the record a pod of its own (any field may change);
+/// the writes that touch only per-pod fields go through [`PodRecord::per_pod_mut`] instead.
+#[derive(Clone, Debug)]
+pub struct PodRecord(Repr);
+
+#[derive(Clone, Debug)]
+enum Repr {
+    Own(Box<Pod>),
+    Shared(Box<PerPod>),
+}
+
+/// The fields of a pod that differ between pods of one shape.
+#[derive(Clone, Debug)]
+struct PerPod {
+    shape: Arc<Pod>,
+    name: Option<String>,
+    uid: Option<String>,
+    resource_version: Option<String>,
+    creation_timestamp: Option<Time>,
+    deletion_timestamp: Option<Time>,
+    deletion_grace_period_seconds: Option<i64>,
+    node_name: Option<String>,
+    status: Option<PodStatus>,
+    /// The whole pod, once read; cleared by every write.
+    whole: OnceLock<Box<Pod>>,
+}
+
+/// The per-pod fields of a stored pod, for writes that change nothing else (the scheduler's
+/// binding, the kubelet's status, a graceful deletion). Writing through it never copies the
+/// shared part.
+pub(crate) struct PerPodMut<'a> {
+    pub node_name: &'a mut Option<String>,
+    pub status: &'a mut Option<PodStatus>,
+    pub deletion_timestamp: &'a mut Option<Time>,
+    pub deletion_grace_period_seconds: &'a mut Option<i64>,
+}
+
+impl PerPod {
+    /// The record of `pod`: shared when its shape is `last`'s; otherwise a pod of its own, and
+    /// its shape becomes `last`. (A pod whose shape no other pod has, as each pod of a
+    /// StatefulSet, is thus never taken apart: it would only be put together again on every
+    /// read.)
+    fn record(mut pod: Pod, last: &mut Option<Arc<Pod>>) -> Repr {
+        let m = &mut pod.metadata;
+        let (name, uid, resource_version) =
+            (m.name.take(), m.uid.take(), m.resource_version.take());
+        let (creation_timestamp, deletion_timestamp) =
+            (m.creation_timestamp.take(), m.deletion_timestamp.take());
+        let deletion_grace_period_seconds = m.deletion_grace_period_seconds.take();
+        let node_name = pod.spec.as_mut().and_then(|s| s.node_name.take());
+        let status = pod.status.take();
+        let p = PerPod {
+            shape: match last {
+                Some(shape) if **shape == pod => Arc::clone(shape),
+                _ => {
+                    *last = Some(Arc::new(pod.clone()));
+                    Arc::new(pod)
+                }
+            },
+            name,
+            uid,
+            resource_version,
+            creation_timestamp,
+            deletion_timestamp,
+            deletion_grace_period_seconds,
+            node_name,
+            status,
+            whole: OnceLock::new(),
+        };
+        if last.as_ref().is_some_and(|l| Arc::ptr_eq(l, &p.shape)) {
+            Repr::Shared(Box::new(p))
+        } else {
+            Repr::Own(p.into_whole())
+        }
+    }
+
+    fn whole(&self) -> Pod {
+        let mut pod = Pod::clone(&self.shape);
+        let m = &mut pod.metadata;
+        m.name.clone_from(&self.name);
+        m.uid.clone_from(&self.uid);
+        m.resource_version.clone_from(&self.resource_version);
+        m.creation_timestamp.clone_from(&self.creation_timestamp);
+        m.deletion_timestamp.clone_from(&self.deletion_timestamp);
+        m.deletion_grace_period_seconds = self.deletion_grace_period_seconds;
+        if let Some(spec) = pod.spec.as_mut() {
+            spec.node_name.clone_from(&self.node_name);
+        }
+        pod.status.clone_from(&self.status);
+        pod
+    }
+
+    fn into_whole(mut self) -> Box<Pod> {
+        if let Some(pod) = self.whole.take() {
+            return pod;
+        }
+        // The shape's own copy when no other record holds it, rather than a clone.
+        let shape = std::mem::replace(&mut self.shape, Arc::new(Pod::default()));
+        let mut pod = Box::new(Arc::try_unwrap(shape).unwrap_or_else(|s| Pod::clone(&s)));
+        let m = &mut pod.metadata;
+        m.name = self.name;
+        m.uid = self.uid;
+        m.resource_version = self.resource_version;
+        m.creation_timestamp = self.creation_timestamp;
+        m.deletion_timestamp = self.deletion_timestamp;
+        m.deletion_grace_period_seconds = self.deletion_grace_period_seconds;
+        if let Some(spec) = pod.spec.as_mut() {
+            spec.node_name = self.node_name;
+        }
+        pod.status = self.status;
+        pod
+    }
+}
+
+impl PodRecord {
+    /// The per-pod fields, to change; the record's whole pod, if it was read, is dropped.
+    pub(crate) fn per_pod_mut(&mut self) -> PerPodMut<'_> {
+        match &mut self.0 {
+            Repr::Own(pod) => {
+                let spec = pod.spec.get_or_insert_with(Default::default);
+                PerPodMut {
+                    node_name: &mut spec.node_name,
+                    status: &mut pod.status,
+                    deletion_timestamp: &mut pod.metadata.deletion_timestamp,
+                    deletion_grace_period_seconds: &mut pod.metadata.deletion_grace_period_seconds,
+                }
+            }
+            Repr::Shared(p) => {
+                p.whole.take();
+                PerPodMut {
+                    node_name: &mut p.node_name,
+                    status: &mut p.status,
+                    deletion_timestamp: &mut p.deletion_timestamp,
+                    deletion_grace_period_seconds: &mut p.deletion_grace_period_seconds,
+                }
+            }
+        }
+    }
+
+    /// The parts of the pod the store's indexes read, without putting it together.
+    pub fn parts(&self) -> PodParts<'_> {
+        match &self.0 {
+            Repr::Own(pod) => PodParts::of(pod),
+            Repr::Shared(p) => {
+                let m = &p.shape.metadata;
+                PodParts {
+                    namespace: m.namespace.as_deref(),
+                    name: p.name.as_deref(),
+                    uid: p.uid.as_deref(),
+                    labels: m.labels.as_ref(),
+                    annotations: m.annotations.as_ref(),
+                    owner_references: m.owner_references.as_deref(),
+                    finalizers: m.finalizers.as_deref(),
+                    creation_timestamp: p.creation_timestamp.as_ref(),
+                    deletion_timestamp: p.deletion_timestamp.as_ref(),
+                    node_name: p.node_name.as_deref(),
+                    spec: p.shape.spec.as_ref(),
+                    status: p.status.as_ref(),
+                }
+            }
+        }
+    }
+
+    /// Whether this record shares its shape with others (false once something other than a
+    /// per-pod field was written through [`Slot::get_mut`]).
+    pub fn is_shared(&self) -> bool {
+        matches!(self.0, Repr::Shared(_))
+    }
+}
+
+impl Slot<Pod> for PodRecord {
+    /// The shape of the last pod stored: a ReplicaSet creates its pods one after another.
+    type Shared = Option<Arc<Pod>>;
+
+    fn new(pod: Pod, last: &mut Option<Arc<Pod>>) -> Self {
+        PodRecord(PerPod::record(pod, last))
+    }
+
+    fn get(&self) -> &Pod {
+        match &self.0 {
+            Repr::Own(pod) => pod,
+            Repr::Shared(p) => p.whole.get_or_init(|| Box::new(p.whole())),
+        }
+    }
+
+    fn get_mut(&mut self) -> &mut Pod {
+        if let Repr::Shared(p) = &mut self.0 {
+            let p = std::mem::replace(p, Box::new(PerPod::placeholder()));
+            self.0 = Repr::Own(p.into_whole());
+        }
+        match &mut self.0 {
+            Repr::Own(pod) => pod,
+            Repr::Shared(_) => unreachable!("made own above"),
+        }
+    }
+
+    fn into_box(self) -> Box<Pod> {
+        match self.0 {
+            Repr::Own(pod) => pod,
+            Repr::Shared(p) => p.into_whole(),
+        }
+    }
+
+    fn uid(&self) -> Option<&str> {
+        self.parts().uid
+    }
+
+    fn is_deleting(&self) -> bool {
+        self.parts().deletion_timestamp.is_some()
+    }
+
+    fn finalizers(&self) -> Option<&[String]> {
+        self.parts().finalizers
+    }
+
+    fn meta_ref(&self) -> MetaRef<'_> {
+        let p = self.parts();
+        MetaRef {
+            namespace: p.namespace,
+            uid: p.uid,
+            labels: p.labels,
+            owner_references: p.owner_references,
+        }
+    }
+
+    fn set_resource_version(&mut self, rv: &str) {
+        match &mut self.0 {
+            Repr::Own(pod) => write_str(&mut pod.metadata.resource_version, rv),
+            Repr::Shared(p) => {
+                p.whole.take();
+                write_str(&mut p.resource_version, rv);
+            }
+        }
+    }
+}
+
+impl PerPod {
+    /// An empty record, for the instant a record is taken apart.
+    fn placeholder() -> PerPod {
+        PerPod {
+            shape: Arc::new(Pod::default()),
+            name: None,
+            uid: None,
+            resource_version: None,
+            creation_timestamp: None,
+            deletion_timestamp: None,
+            deletion_grace_period_seconds: None,
+            node_name: None,
+            status: None,
+            whole: OnceLock::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{Container, PodSpec};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    fn pod(name: &str, node: Option<&str>) -> Pod {
+        Pod {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                namespace: Some("default".into()),
+                uid: Some(format!("uid-{name}")),
+                resource_version: Some("7".into()),
+                labels: Some([("app".to_string(), "web".to_string())].into()),
+                ..Default::default()
+            },
+            spec: Some(PodSpec {
+                node_name: node.map(str::to_string),
+                containers: vec![Container {
+                    name: "web".into(),
+                    image: Some("nginx".into()),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            status: Some(PodStatus {
+                phase: Some("Pending".into()),
+                ..Default::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn a_record_reads_back_the_pod_it_was_given_and_pods_of_one_shape_share_it() {
+        let mut last = None;
+        let a = PodRecord::new(pod("a", Some("node-1")), &mut last);
+        let b = PodRecord::new(pod("b", None), &mut last);
+        let c = PodRecord::new(pod("c", None), &mut last);
+        assert_eq!(a.get(), &pod("a", Some("node-1")));
+        assert_eq!(b.get(), &pod("b", None));
+        assert_eq!(c.get(), &pod("c", None));
+        // The first pod of a shape keeps its own copy; the next ones share the shape.
+        assert!(!a.is_shared());
+        let (Repr::Shared(pb), Repr::Shared(pc)) = (&b.0, &c.0) else {
+            panic!("b and c share a's shape")
+        };
+        assert!(Arc::ptr_eq(&pb.shape, &pc.shape));
+        let mut other = pod("d", None);
+        other.metadata.labels = None;
+        let d = PodRecord::new(other.clone(), &mut last);
+        assert_eq!(d.get(), &other);
+        assert!(!d.is_shared(), "a new shape is not shared");
+        assert_eq!(*b.into_box(), pod("b", None));
+    }
+
+    #[test]
+    fn per_pod_writes_keep_the_shape_and_any_other_write_takes_a_copy() {
+        let mut last = None;
+        let _first = PodRecord::new(pod("first", None), &mut last);
+        let mut a = PodRecord::new(pod("a", None), &mut last);
+        assert!(a.is_shared());
+        assert_eq!(a.get(), &pod("a", None));
+        {
+            let w = a.per_pod_mut();
+            *w.node_name = Some("node-2".into());
+            w.status.as_mut().unwrap().phase = Some("Running".into());
+        }
+        a.set_resource_version("8");
+        let mut want = pod("a", Some("node-2"));
+        want.status.as_mut().unwrap().phase = Some("Running".into());
+        want.metadata.resource_version = Some("8".into());
+        assert!(a.is_shared());
+        assert_eq!(a.get(), &want);
+        a.get_mut().metadata.labels = None;
+        want.metadata.labels = None;
+        assert!(!a.is_shared());
+        assert_eq!(a.get(), &want);
+        assert_eq!(*a.into_box(), want);
+    }
+}
