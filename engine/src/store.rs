@@ -271,9 +271,12 @@ pub trait Resource: Clone + Serialize + PartialEq + fmt::Debug + 'static {
 
 macro_rules! resource {
     ($ty:ty, $kind:expr, $field:ident) => {
+        resource!($ty, $kind, $field, Box<$ty>);
+    };
+    ($ty:ty, $kind:expr, $field:ident, $slot:ty) => {
         impl Resource for $ty {
             const KIND: Kind = $kind;
-            type Slot = Box<$ty>;
+            type Slot = $slot;
             fn meta(&self) -> &ObjectMeta {
                 &self.metadata
             }
@@ -295,26 +298,8 @@ macro_rules! resource {
 
 resource!(Deployment, Kind::Deployment, deployments);
 resource!(ReplicaSet, Kind::ReplicaSet, replicasets);
-/// Pods are held as [`PodRecord`]s: see there.
-impl Resource for Pod {
-    const KIND: Kind = Kind::Pod;
-    type Slot = PodRecord;
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    fn meta_mut(&mut self) -> &mut ObjectMeta {
-        &mut self.metadata
-    }
-    fn same_spec(&self, other: &Self) -> bool {
-        self.spec == other.spec
-    }
-    fn table(store: &Store) -> &Table<Self> {
-        &store.pods
-    }
-    fn table_mut(store: &mut Store) -> &mut Table<Self> {
-        &mut store.pods
-    }
-}
+// Pods are held as records that share what pods of one template have in common.
+resource!(Pod, Kind::Pod, pods, PodRecord);
 resource!(Node, Kind::Node, nodes);
 resource!(
     HorizontalPodAutoscaler,
