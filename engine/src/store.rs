@@ -18,7 +18,7 @@ use std::fmt;
 
 mod pod_record;
 pub(crate) use pod_record::PerPodMut;
-pub use pod_record::PodRecord;
+pub use pod_record::{PodRecord, PodRef};
 
 /// Namespace and name of an object.
 ///

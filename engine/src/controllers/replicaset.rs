@@ -418,7 +418,7 @@ fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
         .pod_facts_owned_by(uid)
         .filter(|(_, f)| f.active)
         .filter_map(|(s, f)| {
-            let pod = c.store.pods.record_by_slot(s)?.parts();
+            let pod = crate::store::PodRef::Record(c.store.pods.record_by_slot(s)?);
             Some(RankInput::from_facts(pod, &f, now))
         })
         .enumerate()
@@ -429,7 +429,7 @@ fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
         let diff = (remaining.len() - want).min(BURST_REPLICAS);
         if diff >= remaining.len() {
             remaining.sort_by_key(|(i, _)| *i);
-            victims.extend(remaining.drain(..).map(|(_, r)| r.pod.key()));
+            victims.extend(remaining.drain(..).map(|(_, r)| r.pod.parts().key()));
             break;
         }
         for (_, r) in remaining.iter_mut() {
@@ -453,7 +453,7 @@ fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
             if let Some(n) = on_node.get_mut(slot(r.node)) {
                 *n -= 1;
             }
-            victims.push(r.pod.key());
+            victims.push(r.pod.parts().key());
         }
     }
     victims
@@ -553,7 +553,7 @@ fn sort_by_less<T>(v: Vec<T>, less: impl Fn(&T, &T) -> bool + Copy) -> Vec<T> {
 
 /// What `ActivePodsWithRanks.Less` looks at, read once per pod instead of once per comparison.
 struct RankInput<'a> {
-    pod: crate::store::PodParts<'a>,
+    pod: crate::store::PodRef<'a>,
     /// The pod's node, as [`crate::store::PodFacts::node`] (set by [`RankInput::from_facts`]).
     node: Option<u32>,
     unassigned: bool,
@@ -570,7 +570,7 @@ struct RankInput<'a> {
 
 impl<'a> RankInput<'a> {
     /// The inputs from the pod's facts; the pod itself is read only for a uid tie-break.
-    fn from_facts(p: crate::store::PodParts<'a>, f: &crate::store::PodFacts, now: Millis) -> Self {
+    fn from_facts(p: crate::store::PodRef<'a>, f: &crate::store::PodFacts, now: Millis) -> Self {
         let ready_time = if f.ready { f.ready_since } else { None };
         RankInput {
             pod: p,
@@ -590,7 +590,7 @@ impl<'a> RankInput<'a> {
 
     /// The pod's uid: rules 6 and 8 break ties within a log2 bucket by it.
     fn uid(&self) -> &'a str {
-        self.pod.uid.unwrap_or("")
+        self.pod.parts().uid.unwrap_or("")
     }
 
     #[cfg(test)]
@@ -602,7 +602,7 @@ impl<'a> RankInput<'a> {
             .as_ref()
             .map(Millis::from_time);
         RankInput {
-            pod: crate::store::PodParts::of(p),
+            pod: crate::store::PodRef::Pod(p),
             node: None,
             unassigned: node_name(p).is_empty(),
             phase: crate::store::phase_rank(p.status.as_ref().and_then(|s| s.phase.as_deref())),
@@ -746,7 +746,7 @@ mod tests {
                     .map(|p| RankInput::of(p, on_node[node_name(p)], now))
                     .collect();
                 let ranked = sort_by_less(ranked, less);
-                ranked[..diff].iter().map(|r| r.pod.key()).collect()
+                ranked[..diff].iter().map(|r| r.pod.parts().key()).collect()
             };
             gone.extend(burst.iter().cloned());
             out.extend(burst);
@@ -777,7 +777,7 @@ mod tests {
         };
         let inputs: Vec<RankInput> = (0..400)
             .map(|_| RankInput {
-                pod: crate::store::PodParts::of(&pod),
+                pod: crate::store::PodRef::Pod(&pod),
                 unassigned: next(4) == 0,
                 phase: next(3) as u8,
                 ready: next(2) == 0,

@@ -186,6 +186,23 @@ impl PodRecord {
     }
 }
 
+/// A pod to read without putting it together: a stored record, or a whole pod. Two words,
+/// where [`PodParts`] is thirteen: a ranking keeps one per pod.
+#[derive(Clone, Copy, Debug)]
+pub enum PodRef<'a> {
+    Record(&'a PodRecord),
+    Pod(&'a Pod),
+}
+
+impl<'a> PodRef<'a> {
+    pub fn parts(self) -> PodParts<'a> {
+        match self {
+            PodRef::Record(r) => r.parts(),
+            PodRef::Pod(p) => PodParts::of(p),
+        }
+    }
+}
+
 impl Slot<Pod> for PodRecord {
     /// The shape of the last pod stored: a ReplicaSet creates its pods one after another.
     type Shared = Option<Arc<Pod>>;
