@@ -220,8 +220,10 @@ impl Slot<Pod> for PodRecord {
 
     fn get_mut(&mut self) -> &mut Pod {
         if let Repr::Shared(p) = &mut self.0 {
-            let p = std::mem::replace(p, Box::new(PerPod::placeholder()));
-            self.0 = Repr::Own(p.into_whole());
+            // A copy of the shared part: this is the path of writes that may change any field
+            // (an update through the API), never of a rollout's.
+            let pod = p.whole.take().unwrap_or_else(|| Box::new(p.whole()));
+            self.0 = Repr::Own(pod);
         }
         match &mut self.0 {
             Repr::Own(pod) => pod,
@@ -265,24 +267,6 @@ impl Slot<Pod> for PodRecord {
                 p.whole.take();
                 write_str(&mut p.resource_version, rv);
             }
-        }
-    }
-}
-
-impl PerPod {
-    /// An empty record, for the instant a record is taken apart.
-    fn placeholder() -> PerPod {
-        PerPod {
-            shape: Arc::new(Pod::default()),
-            name: None,
-            uid: None,
-            resource_version: None,
-            creation_timestamp: None,
-            deletion_timestamp: None,
-            deletion_grace_period_seconds: None,
-            node_name: None,
-            status: None,
-            whole: OnceLock::new(),
         }
     }
 }
