@@ -653,8 +653,9 @@ impl Cluster {
         let Some(obj) = T::table(&self.store).slot_ref(key) else {
             return Err(crate::api::ApiError::not_found(T::KIND, &key.name));
         };
-        let finalizers = obj.finalizers().unwrap_or_default();
-        if obj.is_deleting() {
+        let m = obj.meta_ref();
+        let finalizers = m.finalizers.unwrap_or_default();
+        if m.deleting {
             let foreground = propagation == Propagation::Foreground
                 && T::KIND != Kind::Pod
                 && !finalizers.iter().any(|f| f == FOREGROUND_DELETION);
@@ -665,7 +666,7 @@ impl Cluster {
         }
         let held = !finalizers.is_empty();
         if propagation == Propagation::Orphan {
-            let uid = obj.uid().unwrap_or_default().to_owned();
+            let uid = m.uid.unwrap_or_default().to_owned();
             self.collect_dependents(&uid, Propagation::Orphan);
         }
         if T::KIND == Kind::Pod {
@@ -886,7 +887,7 @@ impl Cluster {
     ) {
         let Some(uid) = T::table(&self.store)
             .slot_ref(key)
-            .map(|o| crate::store::Slot::uid(o).unwrap_or_default())
+            .map(|o| o.meta_ref().uid.unwrap_or_default())
         else {
             return;
         };

@@ -342,18 +342,11 @@ pub trait Slot<T>: Clone + fmt::Debug {
     type Shared: Clone + fmt::Debug + Default;
     fn new(obj: T, shared: &mut Self::Shared) -> Self;
     fn get(&self) -> &T;
-    /// The object, for any change. A pod record that shares its shape takes its own copy.
-    fn get_mut(&mut self) -> &mut T;
     fn into_box(self) -> Box<T>;
     /// Writes `metadata.resourceVersion` into the string already there.
     fn set_resource_version(&mut self, rv: &str);
-    /// `metadata.uid`, read without putting a pod record together.
-    fn uid(&self) -> Option<&str>;
-    /// Whether `metadata.deletionTimestamp` is set.
-    fn is_deleting(&self) -> bool;
-    /// `metadata.finalizers`.
-    fn finalizers(&self) -> Option<&[String]>;
-    /// What the informers and the garbage collector read when the object goes.
+    /// The metadata the API server, the informers and the garbage collector read, without
+    /// putting a pod record together.
     fn meta_ref(&self) -> MetaRef<'_>;
 }
 
@@ -365,23 +358,11 @@ impl<T: Resource> Slot<T> for Box<T> {
     fn get(&self) -> &T {
         self
     }
-    fn get_mut(&mut self) -> &mut T {
-        self
-    }
     fn into_box(self) -> Box<T> {
         self
     }
     fn set_resource_version(&mut self, rv: &str) {
         write_str(&mut self.meta_mut().resource_version, rv);
-    }
-    fn uid(&self) -> Option<&str> {
-        self.meta().uid.as_deref()
-    }
-    fn is_deleting(&self) -> bool {
-        self.meta().deletion_timestamp.is_some()
-    }
-    fn finalizers(&self) -> Option<&[String]> {
-        self.meta().finalizers.as_deref()
     }
     fn meta_ref(&self) -> MetaRef<'_> {
         MetaRef::of(self.meta())
@@ -667,13 +648,17 @@ pub(crate) fn phase_rank(phase: Option<&str>) -> u8 {
     }
 }
 
-/// The metadata the informers and the garbage collector read of an object that has gone.
+/// The metadata of a stored object that deletion, the informers and the garbage collector
+/// read ([`Slot::meta_ref`]).
 #[derive(Clone, Copy, Debug)]
 pub struct MetaRef<'a> {
     pub namespace: Option<&'a str>,
     pub uid: Option<&'a str>,
     pub labels: Option<&'a BTreeMap<String, String>>,
     pub owner_references: Option<&'a [OwnerReference]>,
+    pub finalizers: Option<&'a [String]>,
+    /// `metadata.deletionTimestamp` is set.
+    pub deleting: bool,
 }
 
 impl<'a> MetaRef<'a> {
@@ -683,6 +668,8 @@ impl<'a> MetaRef<'a> {
             uid: m.uid.as_deref(),
             labels: m.labels.as_ref(),
             owner_references: m.owner_references.as_deref(),
+            finalizers: m.finalizers.as_deref(),
+            deleting: m.deletion_timestamp.is_some(),
         }
     }
 }

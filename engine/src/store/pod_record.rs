@@ -16,8 +16,9 @@ use std::sync::{Arc, OnceLock};
 /// has, as a StatefulSet's) keeps a whole pod of its own: only the pods after it, made from
 /// the same template, share.
 ///
-/// A write through [`Slot::get_mut`] gives the record a pod of its own (any field may change);
-/// the writes that touch only per-pod fields go through [`PodRecord::per_pod_mut`] instead.
+/// A write that may change any field (an update through the API) replaces the record with a
+/// new one ([`Slot::new`]); the writes that touch only per-pod fields (the scheduler's, the
+/// kubelet's, a graceful deletion) go through [`PodRecord::per_pod_mut`] instead.
 #[derive(Clone, Debug)]
 pub struct PodRecord(Repr);
 
@@ -67,14 +68,12 @@ impl PerPod {
         let deletion_grace_period_seconds = m.deletion_grace_period_seconds.take();
         let node_name = pod.spec.as_mut().and_then(|s| s.node_name.take());
         let status = pod.status.take();
+        let (shape, shared) = match last {
+            Some(shape) if **shape == pod => (Arc::clone(shape), true),
+            _ => (Arc::new(pod), false),
+        };
         let p = PerPod {
-            shape: match last {
-                Some(shape) if **shape == pod => Arc::clone(shape),
-                _ => {
-                    *last = Some(Arc::new(pod.clone()));
-                    Arc::new(pod)
-                }
-            },
+            shape,
             name,
             uid,
             resource_version,
@@ -85,34 +84,24 @@ impl PerPod {
             status,
             whole: OnceLock::new(),
         };
-        if last.as_ref().is_some_and(|l| Arc::ptr_eq(l, &p.shape)) {
+        if shared {
             Repr::Shared(Box::new(p))
         } else {
+            *last = Some(Arc::clone(&p.shape));
             Repr::Own(p.into_whole())
         }
     }
 
-    fn whole(&self) -> Pod {
-        let mut pod = Pod::clone(&self.shape);
-        let m = &mut pod.metadata;
-        m.name.clone_from(&self.name);
-        m.uid.clone_from(&self.uid);
-        m.resource_version.clone_from(&self.resource_version);
-        m.creation_timestamp.clone_from(&self.creation_timestamp);
-        m.deletion_timestamp.clone_from(&self.deletion_timestamp);
-        m.deletion_grace_period_seconds = self.deletion_grace_period_seconds;
-        if let Some(spec) = pod.spec.as_mut() {
-            spec.node_name.clone_from(&self.node_name);
-        }
-        pod.status.clone_from(&self.status);
-        pod
+    /// The whole pod, as a copy.
+    fn whole(&self) -> Box<Pod> {
+        PerPod::clone(self).into_whole()
     }
 
     fn into_whole(mut self) -> Box<Pod> {
         if let Some(pod) = self.whole.take() {
             return pod;
         }
-        // The shape's own copy when no other record holds it, rather than a clone.
+        // The shape itself when nothing else holds it, rather than a copy.
         let shape = std::mem::replace(&mut self.shape, Arc::new(Pod::default()));
         let mut pod = Box::new(Arc::try_unwrap(shape).unwrap_or_else(|s| Pod::clone(&s)));
         let m = &mut pod.metadata;
@@ -179,8 +168,7 @@ impl PodRecord {
         }
     }
 
-    /// Whether this record shares its shape with others (false once something other than a
-    /// per-pod field was written through [`Slot::get_mut`]).
+    /// Whether this record shares its shape with the pods made before it.
     pub fn is_shared(&self) -> bool {
         matches!(self.0, Repr::Shared(_))
     }
@@ -214,20 +202,7 @@ impl Slot<Pod> for PodRecord {
     fn get(&self) -> &Pod {
         match &self.0 {
             Repr::Own(pod) => pod,
-            Repr::Shared(p) => p.whole.get_or_init(|| Box::new(p.whole())),
-        }
-    }
-
-    fn get_mut(&mut self) -> &mut Pod {
-        if let Repr::Shared(p) = &mut self.0 {
-            // A copy of the shared part: this is the path of writes that may change any field
-            // (an update through the API), never of a rollout's.
-            let pod = p.whole.take().unwrap_or_else(|| Box::new(p.whole()));
-            self.0 = Repr::Own(pod);
-        }
-        match &mut self.0 {
-            Repr::Own(pod) => pod,
-            Repr::Shared(_) => unreachable!("made own above"),
+            Repr::Shared(p) => p.whole.get_or_init(|| p.whole()),
         }
     }
 
@@ -238,16 +213,14 @@ impl Slot<Pod> for PodRecord {
         }
     }
 
-    fn uid(&self) -> Option<&str> {
-        self.parts().uid
-    }
-
-    fn is_deleting(&self) -> bool {
-        self.parts().deletion_timestamp.is_some()
-    }
-
-    fn finalizers(&self) -> Option<&[String]> {
-        self.parts().finalizers
+    fn set_resource_version(&mut self, rv: &str) {
+        match &mut self.0 {
+            Repr::Own(pod) => write_str(&mut pod.metadata.resource_version, rv),
+            Repr::Shared(p) => {
+                p.whole.take();
+                write_str(&mut p.resource_version, rv);
+            }
+        }
     }
 
     fn meta_ref(&self) -> MetaRef<'_> {
@@ -257,16 +230,8 @@ impl Slot<Pod> for PodRecord {
             uid: p.uid,
             labels: p.labels,
             owner_references: p.owner_references,
-        }
-    }
-
-    fn set_resource_version(&mut self, rv: &str) {
-        match &mut self.0 {
-            Repr::Own(pod) => write_str(&mut pod.metadata.resource_version, rv),
-            Repr::Shared(p) => {
-                p.whole.take();
-                write_str(&mut p.resource_version, rv);
-            }
+            finalizers: p.finalizers,
+            deleting: p.deletion_timestamp.is_some(),
         }
     }
 }
@@ -327,7 +292,7 @@ mod tests {
     }
 
     #[test]
-    fn per_pod_writes_keep_the_shape_and_any_other_write_takes_a_copy() {
+    fn per_pod_writes_keep_the_shape() {
         let mut last = None;
         let _first = PodRecord::new(pod("first", None), &mut last);
         let mut a = PodRecord::new(pod("a", None), &mut last);
@@ -344,10 +309,24 @@ mod tests {
         want.metadata.resource_version = Some("8".into());
         assert!(a.is_shared());
         assert_eq!(a.get(), &want);
-        a.get_mut().metadata.labels = None;
-        want.metadata.labels = None;
-        assert!(!a.is_shared());
-        assert_eq!(a.get(), &want);
         assert_eq!(*a.into_box(), want);
+    }
+
+    #[test]
+    fn an_update_that_changes_the_shared_part_gives_the_pod_a_record_of_its_own() {
+        let mut table: crate::store::Table<Pod> = Default::default();
+        let key = |name: &str| crate::store::ObjectKey::new("default", name);
+        for name in ["a", "b"] {
+            table.insert(key(name), pod(name, None));
+        }
+        assert!(table.record(&key("b")).unwrap().is_shared());
+        let mut changed = pod("b", None);
+        changed.metadata.labels = None;
+        let old = table.insert(key("b"), changed.clone());
+        assert_eq!(old.as_deref(), Some(&pod("b", None)));
+        let b = table.record(&key("b")).unwrap();
+        assert!(!b.is_shared());
+        assert_eq!(b.get(), &changed);
+        assert_eq!(table.get(&key("a")), Some(&pod("a", None)));
     }
 }
