@@ -19,11 +19,13 @@ use crate::cluster::Timer;
 use crate::events::EventType;
 use crate::images::ImageBehaviour;
 use crate::prober::{self, Outcome, ProbeKind, ProbeSpec, Worker};
-use crate::store::ObjectKey;
+use crate::store::{
+    Compact, CompactContainer, CompactState, KubeletStatus, ObjectKey, Terminated, host_ip,
+    name_list, pod_ip,
+};
 use crate::time::Millis;
 use k8s_openapi::api::core::v1::{
-    ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting,
-    ContainerStatus, HostIP, Pod, PodCondition, PodIP, PodStatus,
+    ContainerStatus, HostIP, Pod, PodCondition, PodIP, PodSpec, PodStatus,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use rustc_hash::FxHashMap as HashMap;
@@ -57,8 +59,9 @@ pub struct Kubelet {
 #[derive(Clone, Debug)]
 struct PodRuntime {
     uid: String,
-    ip: String,
-    host_ip: String,
+    /// The pod's address number ([`pod_ip`]) and its node's index ([`host_ip`]).
+    ip: u32,
+    node: u32,
     bound_at: Millis,
     restart_policy: String,
     grace: Millis,
@@ -109,7 +112,8 @@ pub(crate) struct Container {
     restart_count: i32,
     /// Bumped on every (re)start so stale timers are ignored.
     incarnation: u32,
-    container_id: String,
+    /// The number of the current container's id ([`container_id`]), once created.
+    container_id: Option<u64>,
     last_terminated: Option<Terminated>,
     /// `flowcontrol.Backoff` entry: (current delay, lastUpdate).
     backoff: Option<(Millis, Millis)>,
@@ -168,15 +172,6 @@ enum State {
     ConfigError {
         message: String,
     },
-}
-
-#[derive(Clone, Debug)]
-struct Terminated {
-    exit_code: i32,
-    reason: &'static str,
-    started: Millis,
-    finished: Millis,
-    container_id: String,
 }
 
 /// A kubelet transition due at some instant.
@@ -262,7 +257,7 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
                 ready: false,
                 restart_count: 0,
                 incarnation: 0,
-                container_id: String::new(),
+                container_id: None,
                 last_terminated: None,
                 backoff: None,
                 pull_backoff: None,
@@ -284,8 +279,8 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
         .collect();
     let rt = PodRuntime {
         uid: uid.clone(),
-        ip: dotted("10.244.", &[u64::from(n / 250), u64::from(n % 250 + 2)]),
-        host_ip: dotted("172.18.0.", &[u64::from(node_index) + 1]),
+        ip: n,
+        node: node_index,
         bound_at: c.now(),
         restart_policy: spec
             .restart_policy
@@ -588,34 +583,6 @@ fn spec_container(
     }
 }
 
-/// `prefix` followed by the numbers joined with dots (an IPv4 address), without `format!`.
-fn dotted(prefix: &str, numbers: &[u64]) -> String {
-    let mut s = String::with_capacity(prefix.len() + 4 * numbers.len());
-    s.push_str(prefix);
-    for (i, n) in numbers.iter().enumerate() {
-        if i > 0 {
-            s.push('.');
-        }
-        let mut digits = [0u8; 20];
-        s.push_str(crate::cluster::decimal(*n, &mut digits));
-    }
-    s
-}
-
-/// `containerd://` and the id as 64 hex digits (what `format!("containerd://{:064x}")` gives,
-/// without the formatter's padding machinery).
-fn container_id(n: u64) -> String {
-    const PREFIX: &str = "containerd://";
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(PREFIX.len() + 64);
-    s.push_str(PREFIX);
-    s.push_str(&"0".repeat(48));
-    for shift in (0..16).rev() {
-        s.push(HEX[((n >> (shift * 4)) & 0xf) as usize] as char);
-    }
-    s
-}
-
 /// `flowcontrol.Backoff.Next`: the first call (or one after 2×max of quiet) gives the initial
 /// delay; each later call doubles it up to the maximum. Returns the new delay.
 fn next_backoff(entry: &mut Option<(Millis, Millis)>, event_time: Millis, now: Millis) -> Millis {
@@ -703,7 +670,7 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
     match t.what {
         What::Started => {
             c.kubelet.next_container_id += 1;
-            let id = container_id(c.kubelet.next_container_id);
+            let id = Some(c.kubelet.next_container_id);
             let rt = c.kubelet.pods.get_mut(&t.pod).expect("checked");
             let ct = &mut rt.containers[t.container];
             ct.state = State::Running { since: now };
@@ -768,7 +735,7 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
                 reason: if code == 0 { "Completed" } else { "Error" },
                 started: since,
                 finished: now,
-                container_id: ct.container_id.clone(),
+                container_id: ct.container_id.unwrap_or_default(),
             };
             after_exit(c, &t, term, None);
         }
@@ -792,7 +759,7 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
                 reason: "Error",
                 started: since,
                 finished: now,
-                container_id: ct.container_id.clone(),
+                container_id: ct.container_id.unwrap_or_default(),
             };
             after_exit(c, &t, term, restart_now.then_some(earlier_exit));
         }
@@ -843,7 +810,7 @@ fn probe(c: &mut Cluster, t: &KubeletTimer, kind: ProbeKind, generation: u32) ->
     let now = c.now();
     let k = kind.index();
     let rt = c.kubelet.pods.get(&t.pod).expect("checked");
-    let ip = rt.ip.clone();
+    let ip = pod_ip(rt.ip);
     let ct = &rt.containers[t.container];
     let Some(spec) = ct.spec(k).cloned() else {
         return false;
@@ -1263,7 +1230,9 @@ impl Cluster {
             .containers
             .iter()
             .find(|ct| ct.name == container)?;
-        (!ct.container_id.is_empty()).then(|| crate::env::with_services(&ct.env, &ct.service_env))
+        ct.container_id
+            .is_some()
+            .then(|| crate::env::with_services(&ct.env, &ct.service_env))
     }
 
     /// The command line container `container` of a pod was last started with, or `None` when
@@ -1276,7 +1245,7 @@ impl Cluster {
             .containers
             .iter()
             .find(|ct| ct.name == container)?;
-        (!ct.container_id.is_empty()).then_some(ct.command.as_slice())
+        ct.container_id.is_some().then_some(ct.command.as_slice())
     }
 
     /// The files container `container` of a pod sees through its ConfigMap and Secret volume
@@ -1289,7 +1258,7 @@ impl Cluster {
         let rt = self.kubelet.pods.get(pod)?;
         let i = rt.containers.iter().position(|ct| ct.name == container)?;
         let ct = &rt.containers[i];
-        if ct.container_id.is_empty() {
+        if ct.container_id.is_none() {
             return None;
         }
         let spec = spec_container(self.store.pods.record(pod)?.parts().spec, i, rt.n_init)?;
@@ -1331,6 +1300,10 @@ impl Cluster {
 ///
 /// Field by field and where the pod lies: a field is written only when it differs, so that
 /// nothing is copied or rebuilt to find out whether anything changed.
+///
+/// A pod without init containers, whose record shares its shape, has its status held in
+/// numbers ([`Compact`]): rendering it then compares and writes a few words, not the strings
+/// of a `PodStatus`.
 fn render(c: &mut Cluster, key: &ObjectKey) {
     let now = c.now();
     let Some(rt) = c.kubelet.pods.get(key) else {
@@ -1339,9 +1312,108 @@ fn render(c: &mut Cluster, key: &ObjectKey) {
     let Some(pod) = c.store.pods.slot_mut(key) else {
         return;
     };
-    if render_status(pod.per_pod_mut().status, rt, now) {
+    let mut status = pod.per_pod_mut().status;
+    let changed = match status.compact() {
+        Some((compact, spec))
+            if compact.as_ref().is_some_and(|c| c.kubelet.is_some()) || in_numbers(rt, spec) =>
+        {
+            render_compact(compact, spec, rt, now)
+        }
+        _ => render_status(status.whole(), rt, now),
+    };
+    if changed {
         c.written_in_place::<Pod>(key);
     }
+}
+
+/// Whether the kubelet can hold this pod's status in numbers: the pod has no init
+/// containers, and its containers are the spec's, by name and image (the status names them
+/// from the spec). Once it holds it so, it stays so: the containers never change, and a write
+/// through the API gives the pod a whole status.
+fn in_numbers(rt: &PodRuntime, spec: Option<&PodSpec>) -> bool {
+    let Some(spec) = spec else {
+        return false;
+    };
+    rt.n_init == 0
+        && spec
+            .init_containers
+            .as_deref()
+            .unwrap_or_default()
+            .is_empty()
+        && spec.containers.len() == rt.containers.len()
+        && spec
+            .containers
+            .iter()
+            .zip(&rt.containers)
+            .all(|(s, ct)| s.name == ct.name && s.image.as_deref().unwrap_or_default() == ct.image)
+}
+
+/// [`render_status`] for a status held in numbers. Debug builds check that it reads as a full
+/// render of the status.
+#[cfg_attr(not(debug_assertions), allow(unused_variables))]
+fn render_compact(
+    compact: &mut Option<Compact>,
+    spec: Option<&PodSpec>,
+    rt: &PodRuntime,
+    now: Millis,
+) -> bool {
+    #[cfg(debug_assertions)]
+    let expected = full_render(compact.as_ref().map(|c| c.to_status(spec)), rt, now);
+    let changed = write_compact(compact, rt, now);
+    #[cfg(debug_assertions)]
+    {
+        debug_assert_eq!(
+            (compact.as_ref().map(|c| c.to_status(spec)), changed),
+            (Some(expected.0), expected.1),
+            "the status in numbers differs from a full render"
+        );
+    }
+    changed
+}
+
+/// Brings a status held in numbers up to date with the runtime state (the pod has no init
+/// containers); returns whether anything changed.
+fn write_compact(compact: &mut Option<Compact>, rt: &PodRuntime, now: Millis) -> bool {
+    let mut changed = compact.is_none();
+    let c = compact.get_or_insert(Compact {
+        scheduled: None,
+        kubelet: None,
+    });
+    let phase = pod_phase(rt);
+    // A condition keeps its lastTransitionTime while its status stays.
+    let was_ready = c.kubelet.as_ref().map(|k| (k.ready(), k.ready_since));
+    let k = match &mut c.kubelet {
+        Some(k) if k.containers.len() == rt.containers.len() => {
+            set(&mut k.phase, phase, &mut changed);
+            for (cc, ct) in k.containers.iter_mut().zip(&rt.containers) {
+                write_compact_container(cc, ct, &mut changed);
+            }
+            k
+        }
+        slot => {
+            changed = true;
+            slot.insert(KubeletStatus {
+                phase,
+                bound_at: rt.bound_at,
+                ready_since: Millis::ZERO,
+                pod_ip: rt.ip,
+                node: rt.node,
+                containers: rt
+                    .containers
+                    .iter()
+                    .map(|ct| compact_container(ct, false))
+                    .collect(),
+            })
+        }
+    };
+    match was_ready {
+        Some((ready, since)) if ready == k.ready() => k.ready_since = since,
+        _ => {
+            k.ready_since = Millis::from_secs(now.whole_secs());
+            changed = true;
+        }
+    }
+    changed
 }
 
 /// A condition's status, reason and message.
@@ -1372,7 +1444,10 @@ fn summarize(rt: &PodRuntime, now: Millis) -> Summary {
         _ => (
             false,
             Some("ContainersNotReady"),
-            Some(name_list("containers with unready status: [", unready)),
+            Some(name_list(
+                crate::store::UNREADY,
+                unready.map(|ct| ct.name.as_str()),
+            )),
         ),
     };
     // Initialized: every init container done, or an app container has run already.
@@ -1390,7 +1465,7 @@ fn summarize(rt: &PodRuntime, now: Millis) -> Summary {
             Some("ContainersNotInitialized"),
             Some(name_list(
                 "containers with incomplete status: [",
-                incomplete,
+                incomplete.map(|ct| ct.name.as_str()),
             )),
         )
     };
@@ -1400,19 +1475,6 @@ fn summarize(rt: &PodRuntime, now: Millis) -> Summary {
         initialized,
         init_since: if rt.n_init > 0 { now } else { rt.bound_at },
     }
-}
-
-/// `prefix`, the containers' names separated by spaces, and `]` (Go's `%s` of a `[]string`).
-fn name_list<'a>(prefix: &str, cts: impl Iterator<Item = &'a Container>) -> String {
-    let mut m = String::from(prefix);
-    for (i, ct) in cts.enumerate() {
-        if i > 0 {
-            m.push(' ');
-        }
-        m.push_str(&ct.name);
-    }
-    m.push(']');
-    m
 }
 
 /// What one of the kubelet's own pod conditions should say.
@@ -1469,15 +1531,15 @@ impl WantCondition<'_> {
 
 /// Brings a pod's status up to date with the runtime state; returns whether anything changed.
 /// Debug builds check the result against a full render of the status.
-fn render_status(status: &mut Option<PodStatus>, rt: &PodRuntime, now: Millis) -> bool {
+fn render_status(status: &mut PodStatus, rt: &PodRuntime, now: Millis) -> bool {
     #[cfg(debug_assertions)]
-    let expected = full_render(status.clone(), rt, now);
+    let expected = full_render(Some(status.clone()), rt, now);
     let changed = write_status(status, rt, now);
     #[cfg(debug_assertions)]
     {
         debug_assert_eq!(
-            (status.as_ref(), changed),
-            (Some(&expected.0), expected.1),
+            (&*status, changed),
+            (&expected.0, expected.1),
             "the in-place status differs from a full render"
         );
     }
@@ -1522,22 +1584,21 @@ fn full_render(old: Option<PodStatus>, rt: &PodRuntime, now: Millis) -> (PodStat
             .cloned(),
     );
     let mut changed = false;
+    let (host, ip) = (host_ip(rt.node), pod_ip(rt.ip));
     set(&mut st.phase, Some(sum.phase.to_string()), &mut changed);
     set(&mut st.conditions, Some(conditions), &mut changed);
     set(
         &mut st.host_ips,
-        Some(vec![HostIP {
-            ip: rt.host_ip.clone(),
-        }]),
+        Some(vec![HostIP { ip: host.clone() }]),
         &mut changed,
     );
-    set(&mut st.host_ip, Some(rt.host_ip.clone()), &mut changed);
+    set(&mut st.host_ip, Some(host), &mut changed);
     set(
         &mut st.pod_ips,
-        Some(vec![PodIP { ip: rt.ip.clone() }]),
+        Some(vec![PodIP { ip: ip.clone() }]),
         &mut changed,
     );
-    set(&mut st.pod_ip, Some(rt.ip.clone()), &mut changed);
+    set(&mut st.pod_ip, Some(ip), &mut changed);
     set(
         &mut st.start_time,
         Some(rt.bound_at.to_time()),
@@ -1556,10 +1617,9 @@ fn full_render(old: Option<PodStatus>, rt: &PodRuntime, now: Millis) -> (PodStat
 }
 
 /// [`render_status`] without the debug check.
-fn write_status(status: &mut Option<PodStatus>, rt: &PodRuntime, now: Millis) -> bool {
+fn write_status(st: &mut PodStatus, rt: &PodRuntime, now: Millis) -> bool {
     let sum = summarize(rt, now);
     let bound_at = rt.bound_at;
-    let st = status.get_or_insert_with(PodStatus::default);
     let mut changed = false;
 
     // Conditions: a condition keeps its lastTransitionTime while its status stays; the
@@ -1625,24 +1685,23 @@ fn write_status(status: &mut Option<PodStatus>, rt: &PodRuntime, now: Millis) ->
     }
 
     set_str(&mut st.phase, Some(sum.phase), &mut changed);
+    let (host, ip) = (host_ip(rt.node), pod_ip(rt.ip));
     match st.host_ips.as_deref() {
-        Some([HostIP { ip }]) if *ip == rt.host_ip => {}
+        Some([HostIP { ip }]) if *ip == host => {}
         _ => {
-            st.host_ips = Some(vec![HostIP {
-                ip: rt.host_ip.clone(),
-            }]);
+            st.host_ips = Some(vec![HostIP { ip: host.clone() }]);
             changed = true;
         }
     }
-    set_str(&mut st.host_ip, Some(&rt.host_ip), &mut changed);
+    set_str(&mut st.host_ip, Some(&host), &mut changed);
     match st.pod_ips.as_deref() {
-        Some([PodIP { ip }]) if *ip == rt.ip => {}
+        Some([PodIP { ip: old }]) if *old == ip => {}
         _ => {
-            st.pod_ips = Some(vec![PodIP { ip: rt.ip.clone() }]);
+            st.pod_ips = Some(vec![PodIP { ip: ip.clone() }]);
             changed = true;
         }
     }
-    set_str(&mut st.pod_ip, Some(&rt.ip), &mut changed);
+    set_str(&mut st.pod_ip, Some(&ip), &mut changed);
     set(&mut st.start_time, Some(bound_at.to_time()), &mut changed);
     set_str(&mut st.qos_class, Some("BestEffort"), &mut changed);
     let has_init = rt.n_init > 0;
@@ -1733,7 +1792,7 @@ fn pod_phase(rt: &PodRuntime) -> &'static str {
     // `HasAnyActiveRegularContainerStarted`: an app container has been created.
     let initialized = rt.containers[rt.n_init..]
         .iter()
-        .any(|ct| !ct.container_id.is_empty());
+        .any(|ct| ct.container_id.is_some());
     if failed_init > 0 && rt.restart_policy == "Never" {
         "Failed"
     } else if pending_init > 0 || (pending_sidecars > 0 && !initialized) || waiting > 0 {
@@ -1778,46 +1837,22 @@ fn set_str(field: &mut Option<String>, value: Option<&str>, changed: &mut bool) 
     }
 }
 
-fn terminated_state(t: &Terminated) -> ContainerState {
-    ContainerState {
-        terminated: Some(ContainerStateTerminated {
-            exit_code: t.exit_code,
-            reason: Some(t.reason.to_string()),
-            started_at: Some(t.started.to_time()),
-            finished_at: Some(t.finished.to_time()),
-            container_id: Some(t.container_id.clone()),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
 /// A container's state. `in_init_pod`: the pod has init containers, so a container not yet
 /// created waits in `PodInitializing` rather than `ContainerCreating`.
-fn container_state(ct: &Container, in_init_pod: bool) -> ContainerState {
-    let waiting = |reason: &str, message: Option<String>| ContainerState {
-        waiting: Some(ContainerStateWaiting {
-            reason: Some(reason.to_string()),
-            message,
-        }),
-        ..Default::default()
+fn compact_state(ct: &Container, in_init_pod: bool) -> CompactState {
+    let waiting = |reason: &'static str, message: Option<&String>| CompactState::Waiting {
+        reason,
+        message: message.map(|m| m.as_str().into()),
     };
     match &ct.state {
         State::Pending => waiting("PodInitializing", None),
         State::Creating if in_init_pod => waiting("PodInitializing", None),
         State::Creating => waiting("ContainerCreating", None),
-        State::PullError { reason, message } => waiting(reason, Some(message.clone())),
-        State::CrashLoop { message } => waiting("CrashLoopBackOff", Some(message.clone())),
-        State::ConfigError { message } => {
-            waiting("CreateContainerConfigError", Some(message.clone()))
-        }
-        State::Running { since } => ContainerState {
-            running: Some(ContainerStateRunning {
-                started_at: Some(since.to_time()),
-            }),
-            ..Default::default()
-        },
-        State::Terminated(t) => terminated_state(t),
+        State::PullError { reason, message } => waiting(reason, Some(message)),
+        State::CrashLoop { message } => waiting("CrashLoopBackOff", Some(message)),
+        State::ConfigError { message } => waiting("CreateContainerConfigError", Some(message)),
+        State::Running { since } => CompactState::Running { since: *since },
+        State::Terminated(t) => CompactState::Terminated(t.clone()),
     }
 }
 
@@ -1827,20 +1862,35 @@ fn status_ready(ct: &Container) -> bool {
     ct.ready || (ct.role == Role::Init && init_done(ct))
 }
 
-fn container_status(ct: &Container, in_init_pod: bool) -> ContainerStatus {
-    let running = matches!(ct.state, State::Running { .. });
-    ContainerStatus {
-        name: ct.name.clone(),
-        image: ct.image.clone(),
-        image_id: String::new(),
-        container_id: (!ct.container_id.is_empty()).then(|| ct.container_id.clone()),
+/// A container's status, but for its name and image.
+fn compact_container(ct: &Container, in_init_pod: bool) -> CompactContainer {
+    CompactContainer {
+        id: ct.container_id,
         ready: status_ready(ct),
-        started: Some(running && ct.started),
+        started: matches!(ct.state, State::Running { .. }) && ct.started,
         restart_count: ct.restart_count,
-        state: Some(container_state(ct, in_init_pod)),
-        last_state: ct.last_terminated.as_ref().map(terminated_state),
-        ..Default::default()
+        state: compact_state(ct, in_init_pod),
+        last_state: ct.last_terminated.clone(),
     }
+}
+
+/// Makes `cc` what [`compact_container`] gives for an app container of a pod without init
+/// containers; notes any change.
+fn write_compact_container(cc: &mut CompactContainer, ct: &Container, changed: &mut bool) {
+    set(&mut cc.id, ct.container_id, changed);
+    set(&mut cc.ready, status_ready(ct), changed);
+    let started = matches!(ct.state, State::Running { .. }) && ct.started;
+    set(&mut cc.started, started, changed);
+    set(&mut cc.restart_count, ct.restart_count, changed);
+    set(&mut cc.state, compact_state(ct, false), changed);
+    if cc.last_state != ct.last_terminated {
+        cc.last_state.clone_from(&ct.last_terminated);
+        *changed = true;
+    }
+}
+
+fn container_status(ct: &Container, in_init_pod: bool) -> ContainerStatus {
+    compact_container(ct, in_init_pod).to_status(&ct.name, &ct.image)
 }
 
 /// Makes `cs` what [`container_status`] gives for `ct`, field by field; notes any change.
@@ -1879,16 +1929,20 @@ fn write_container_status(
         image_id.clear();
         *changed = true;
     }
-    let id = (!ct.container_id.is_empty()).then_some(ct.container_id.as_str());
-    set_str(container_id, id, changed);
+    let id = ct.container_id.map(crate::store::container_id);
+    set_str(container_id, id.as_deref(), changed);
     set(ready, status_ready(ct), changed);
     let running = matches!(ct.state, State::Running { .. });
     set(started, Some(running && ct.started), changed);
     set(restart_count, ct.restart_count, changed);
-    set(state, Some(container_state(ct, in_init_pod)), changed);
+    set(
+        state,
+        Some(compact_state(ct, in_init_pod).to_state()),
+        changed,
+    );
     set(
         last_state,
-        ct.last_terminated.as_ref().map(terminated_state),
+        ct.last_terminated.as_ref().map(Terminated::to_state),
         changed,
     );
     set(allocated_resources, None, changed);
@@ -1902,24 +1956,6 @@ fn write_container_status(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dotted_addresses_read_as_format_writes_them() {
-        for n in [0u32, 1, 9, 10, 249, 250, 251, 99_999] {
-            assert_eq!(
-                dotted("10.244.", &[u64::from(n / 250), u64::from(n % 250 + 2)]),
-                format!("10.244.{}.{}", n / 250, n % 250 + 2)
-            );
-        }
-        assert_eq!(dotted("172.18.0.", &[123]), "172.18.0.123");
-    }
-
-    #[test]
-    fn container_ids_are_64_hex_digits() {
-        for n in [0, 1, 255, 0xdead_beef, u64::MAX] {
-            assert_eq!(container_id(n), format!("containerd://{n:064x}"));
-        }
-    }
 
     #[test]
     fn backoff_doubles_to_the_cap_and_resets_after_quiet() {

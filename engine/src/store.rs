@@ -17,8 +17,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 mod pod_record;
+mod pod_status;
 pub(crate) use pod_record::PerPodMut;
 pub use pod_record::{PodRecord, PodRef};
+pub use pod_status::{Compact, StatusRef};
+pub(crate) use pod_status::{
+    CompactContainer, CompactState, KubeletStatus, Terminated, UNREADY, container_id, host_ip,
+    name_list, pod_ip,
+};
 
 /// Namespace and name of an object.
 ///
@@ -611,23 +617,12 @@ pub const POD_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost"
 impl PodFacts {
     /// The facts of a pod, with its labels and node already interned as `labels` and `node`.
     pub fn of(p: PodParts<'_>, labels: u32, node: Option<u32>) -> PodFacts {
-        let phase = p
-            .status
-            .as_ref()
-            .and_then(|s| s.phase.as_deref())
-            .unwrap_or("");
-        let ready = p
-            .status
-            .as_ref()
-            .and_then(|s| s.conditions.as_ref())
-            .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
-            .filter(|c| c.status == "True");
+        let phase = p.status.phase().unwrap_or("");
+        let ready = p.status.ready_since();
         PodFacts {
             active: p.deletion_timestamp.is_none() && phase != "Succeeded" && phase != "Failed",
             ready: ready.is_some(),
-            ready_since: ready
-                .and_then(|c| c.last_transition_time.as_ref())
-                .map(crate::time::Millis::from_time),
+            ready_since: ready.flatten(),
             labels,
             node,
             phase: phase_rank(Some(phase)),
@@ -692,7 +687,9 @@ pub struct PodParts<'a> {
     pub node_name: Option<&'a str>,
     /// The spec, but for `nodeName` (which may or may not be set in it: read [`Self::node_name`]).
     pub spec: Option<&'a k8s_openapi::api::core::v1::PodSpec>,
-    pub status: Option<&'a k8s_openapi::api::core::v1::PodStatus>,
+    /// The status, which a record may hold in numbers ([`Compact`]): read what the indexes
+    /// count through it, or render it with [`crate::store::Table::get`] for anything else.
+    pub status: StatusRef<'a>,
 }
 
 impl<'a> PodParts<'a> {
@@ -718,21 +715,14 @@ impl<'a> PodParts<'a> {
             deletion_timestamp: m.deletion_timestamp.as_ref(),
             node_name: p.spec.as_ref().and_then(|s| s.node_name.as_deref()),
             spec: p.spec.as_ref(),
-            status: p.status.as_ref(),
+            status: StatusRef::Whole(p.status.as_ref()),
         }
     }
 }
 
 /// The highest restart count among a pod's app containers.
 pub(crate) fn max_restarts(p: PodParts<'_>) -> i32 {
-    p.status
-        .as_ref()
-        .and_then(|s| s.container_statuses.as_ref())
-        .into_iter()
-        .flatten()
-        .map(|c| c.restart_count)
-        .max()
-        .unwrap_or(0)
+    p.status.max_restarts()
 }
 
 /// The pod's `controller.kubernetes.io/pod-deletion-cost`, 0 when absent or not an integer.

@@ -6,8 +6,8 @@
 use crate::Cluster;
 use crate::events::EventType;
 use crate::kubelet;
-use crate::store::ObjectKey;
-use k8s_openapi::api::core::v1::{Node, NodeCondition, NodeStatus, Pod, PodCondition, PodStatus};
+use crate::store::{Compact, ObjectKey};
+use k8s_openapi::api::core::v1::{Node, NodeCondition, NodeStatus, Pod, PodCondition};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use rustc_hash::FxHashMap as HashMap;
@@ -123,7 +123,8 @@ pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
         return;
     }
     let choice = c.scheduler.pick();
-    let now = c.now().to_time();
+    let now_ms = c.now();
+    let now = now_ms.to_time();
     let Some(node_index) = choice else {
         let n = c.scheduler.nodes.len();
         c.scheduler.unschedulable.insert(key.clone());
@@ -135,9 +136,9 @@ pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
         // In place: a pod already marked unschedulable is left as it is, without copying it
         // to find that out (a backlog is retried on every removal of a pod).
         let changed = c
-            .modify_pod_in_place(key, |p| {
+            .modify_pod_in_place(key, |mut p| {
                 let mut changed = p.status.is_none();
-                let st = p.status.get_or_insert_with(PodStatus::default);
+                let st = p.status.whole();
                 if st.phase.as_deref() != Some("Pending") {
                     st.phase = Some("Pending".into());
                     changed = true;
@@ -177,16 +178,27 @@ pub(crate) fn schedule_pod(c: &mut Cluster, key: &ObjectKey) {
     c.scheduler.assigned.insert(key.clone(), node_index);
     let node = c.scheduler.nodes[node_index as usize].name.clone();
     // The binding always changes the pod: it had no node.
-    let _ = c.modify_pod_in_place(key, |p| {
+    let _ = c.modify_pod_in_place(key, |mut p| {
         *p.node_name = Some(node.clone());
-        let st = p.status.get_or_insert_with(PodStatus::default);
-        st.phase = Some("Pending".into());
-        st.conditions = Some(vec![PodCondition {
-            type_: "PodScheduled".into(),
-            status: "True".into(),
-            last_transition_time: Some(now),
-            ..Default::default()
-        }]);
+        // A pod with no status, or only this one, keeps it in numbers.
+        match p.status.compact() {
+            Some((c, _)) if c.as_ref().is_none_or(|c| c.kubelet.is_none()) => {
+                *c = Some(Compact {
+                    scheduled: Some(now_ms),
+                    kubelet: None,
+                });
+            }
+            _ => {
+                let st = p.status.whole();
+                st.phase = Some("Pending".into());
+                st.conditions = Some(vec![PodCondition {
+                    type_: "PodScheduled".into(),
+                    status: "True".into(),
+                    last_transition_time: Some(now),
+                    ..Default::default()
+                }]);
+            }
+        }
         true
     });
     let pod_key = key.clone();

@@ -1,7 +1,8 @@
 //! A pod as the store holds it. See [`PodRecord`].
 
+use super::pod_status::{StatusMut, StoredStatus};
 use super::{MetaRef, PodParts, Slot, write_str};
-use k8s_openapi::api::core::v1::{Pod, PodStatus};
+use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use std::sync::{Arc, OnceLock};
 
@@ -39,7 +40,8 @@ struct PerPod {
     deletion_timestamp: Option<Time>,
     deletion_grace_period_seconds: Option<i64>,
     node_name: Option<String>,
-    status: Option<PodStatus>,
+    /// Held in numbers when the scheduler and the kubelet wrote it ([`super::Compact`]).
+    status: StoredStatus,
     /// The whole pod, once read; cleared by every write.
     whole: OnceLock<Box<Pod>>,
 }
@@ -49,7 +51,7 @@ struct PerPod {
 /// shared part.
 pub(crate) struct PerPodMut<'a> {
     pub node_name: &'a mut Option<String>,
-    pub status: &'a mut Option<PodStatus>,
+    pub status: StatusMut<'a>,
     pub deletion_timestamp: &'a mut Option<Time>,
     pub deletion_grace_period_seconds: &'a mut Option<i64>,
 }
@@ -67,7 +69,7 @@ impl PerPod {
             (m.creation_timestamp.take(), m.deletion_timestamp.take());
         let deletion_grace_period_seconds = m.deletion_grace_period_seconds.take();
         let node_name = pod.spec.as_mut().and_then(|s| s.node_name.take());
-        let status = pod.status.take();
+        let status = StoredStatus::new(pod.status.take());
         let (shape, shared) = match last {
             Some(shape) if **shape == pod => (Arc::clone(shape), true),
             _ => (Arc::new(pod), false),
@@ -111,10 +113,10 @@ impl PerPod {
         m.creation_timestamp = self.creation_timestamp;
         m.deletion_timestamp = self.deletion_timestamp;
         m.deletion_grace_period_seconds = self.deletion_grace_period_seconds;
+        pod.status = self.status.into_status(pod.spec.as_ref());
         if let Some(spec) = pod.spec.as_mut() {
             spec.node_name = self.node_name;
         }
-        pod.status = self.status;
         pod
     }
 }
@@ -127,18 +129,27 @@ impl PodRecord {
                 let spec = pod.spec.get_or_insert_with(Default::default);
                 PerPodMut {
                     node_name: &mut spec.node_name,
-                    status: &mut pod.status,
+                    status: StatusMut::own(&mut pod.status),
                     deletion_timestamp: &mut pod.metadata.deletion_timestamp,
                     deletion_grace_period_seconds: &mut pod.metadata.deletion_grace_period_seconds,
                 }
             }
             Repr::Shared(p) => {
-                p.whole.take();
+                let PerPod {
+                    shape,
+                    node_name,
+                    status,
+                    deletion_timestamp,
+                    deletion_grace_period_seconds,
+                    whole,
+                    ..
+                } = &mut **p;
+                whole.take();
                 PerPodMut {
-                    node_name: &mut p.node_name,
-                    status: &mut p.status,
-                    deletion_timestamp: &mut p.deletion_timestamp,
-                    deletion_grace_period_seconds: &mut p.deletion_grace_period_seconds,
+                    node_name,
+                    status: StatusMut::shared(status, shape.spec.as_ref()),
+                    deletion_timestamp,
+                    deletion_grace_period_seconds,
                 }
             }
         }
@@ -239,7 +250,11 @@ impl Slot<Pod> for PodRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::api::core::v1::{Container, PodSpec};
+    use crate::store::pod_status::{
+        Compact, CompactContainer, CompactState, KubeletStatus, container_id,
+    };
+    use crate::time::Millis;
+    use k8s_openapi::api::core::v1::{Container, PodSpec, PodStatus};
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
     fn pod(name: &str, node: Option<&str>) -> Pod {
@@ -301,7 +316,8 @@ mod tests {
         {
             let w = a.per_pod_mut();
             *w.node_name = Some("node-2".into());
-            w.status.as_mut().unwrap().phase = Some("Running".into());
+            let mut w = w;
+            w.status.whole().phase = Some("Running".into());
         }
         a.set_resource_version("8");
         let mut want = pod("a", Some("node-2"));
@@ -328,5 +344,84 @@ mod tests {
         assert!(!b.is_shared());
         assert_eq!(b.get(), &changed);
         assert_eq!(table.get(&key("a")), Some(&pod("a", None)));
+    }
+
+    #[test]
+    fn a_status_held_in_numbers_reads_back_rendered_with_the_shapes_names() {
+        let mut last = None;
+        let bare = |name: &str| Pod {
+            status: None,
+            ..pod(name, None)
+        };
+        let _first = PodRecord::new(bare("first"), &mut last);
+        let mut r = PodRecord::new(bare("b"), &mut last);
+        {
+            let mut w = r.per_pod_mut();
+            assert!(w.status.is_none());
+            let (c, spec) = w
+                .status
+                .compact()
+                .expect("a shared record with no status holds one in numbers");
+            assert_eq!(spec.map(|s| s.containers[0].name.as_str()), Some("web"));
+            *c = Some(Compact {
+                scheduled: Some(Millis::from_secs(3)),
+                kubelet: Some(KubeletStatus {
+                    phase: "Running",
+                    bound_at: Millis::from_secs(4),
+                    ready_since: Millis::from_secs(9),
+                    pod_ip: 1,
+                    node: 0,
+                    containers: vec![CompactContainer {
+                        id: Some(7),
+                        ready: false,
+                        started: true,
+                        restart_count: 2,
+                        state: CompactState::Running {
+                            since: Millis::from_secs(8),
+                        },
+                        last_state: None,
+                    }],
+                }),
+            });
+        }
+        let parts = r.parts();
+        assert_eq!(parts.status.phase(), Some("Running"));
+        assert_eq!(parts.status.ready_since(), None, "a container is not ready");
+        assert_eq!(parts.status.max_restarts(), 2);
+        let status = r.get().status.clone().expect("a status");
+        let conditions: Vec<_> = status
+            .conditions
+            .iter()
+            .flatten()
+            .map(|c| (c.type_.as_str(), c.status.as_str(), c.message.as_deref()))
+            .collect();
+        let unready = Some("containers with unready status: [web]");
+        assert_eq!(
+            conditions,
+            [
+                ("PodReadyToStartContainers", "True", None),
+                ("Initialized", "True", None),
+                ("Ready", "False", unready),
+                ("ContainersReady", "False", unready),
+                ("PodScheduled", "True", None),
+            ]
+        );
+        assert_eq!(status.pod_ip.as_deref(), Some("10.244.0.3"));
+        assert_eq!(status.host_ip.as_deref(), Some("172.18.0.1"));
+        assert_eq!(status.start_time, Some(Millis::from_secs(4).to_time()));
+        let cs = &status
+            .container_statuses
+            .as_ref()
+            .expect("container statuses")[0];
+        assert_eq!((cs.name.as_str(), cs.image.as_str()), ("web", "nginx"));
+        assert_eq!(cs.container_id, Some(container_id(7)));
+        assert_eq!(cs.restart_count, 2);
+        // Any other write takes the status whole, and keeps what it said.
+        r.per_pod_mut().status.whole().phase = Some("Failed".into());
+        assert!(r.per_pod_mut().status.compact().is_none());
+        let mut want = status;
+        want.phase = Some("Failed".into());
+        assert_eq!(r.get().status.as_ref(), Some(&want));
+        assert!(r.is_shared());
     }
 }
