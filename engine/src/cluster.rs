@@ -863,20 +863,17 @@ impl Cluster {
     ) {
         // The key ObjectKey::of would make, without making it.
         let m = obj.meta();
-        let involved = self.events.involved(
+        let object = self.events.object(
             T::KIND,
             m.namespace.as_deref().unwrap_or("default"),
             m.name.as_deref().unwrap_or_default(),
             m.uid.as_deref().unwrap_or_default(),
         );
-        self.trace
-            .event(self.now, &involved, type_, reason, &message);
-        self.stats.events += 1;
-        self.events
-            .record(self.now, involved, type_, reason, message, source);
+        self.record_event_on(object, type_, reason, message, source);
     }
 
-    /// Records an Event about the object stored under `key`, without copying it.
+    /// Records an Event about the object stored under `key`, without copying it; returns the
+    /// object's identity in the event log (`None`, and no event, when nothing is stored there).
     pub(crate) fn record_event_for<T: Resource>(
         &mut self,
         key: &ObjectKey,
@@ -884,21 +881,34 @@ impl Cluster {
         reason: &'static str,
         message: String,
         source: &'static str,
-    ) {
-        let Some(uid) = T::table(&self.store)
+    ) -> Option<crate::events::ObjectId> {
+        let uid = T::table(&self.store)
             .slot_ref(key)
-            .map(|o| o.meta_ref().uid.unwrap_or_default())
-        else {
-            return;
-        };
-        let involved = self
-            .events
-            .involved(T::KIND, &key.namespace, &key.name, uid);
-        self.trace
-            .event(self.now, &involved, type_, reason, &message);
+            .map(|o| o.meta_ref().uid.unwrap_or_default())?;
+        let object = self.events.object(T::KIND, &key.namespace, &key.name, uid);
+        self.record_event_on(object, type_, reason, message, source);
+        Some(object)
+    }
+
+    /// Records an Event about an object the event log already knows.
+    pub(crate) fn record_event_on(
+        &mut self,
+        object: crate::events::ObjectId,
+        type_: EventType,
+        reason: &'static str,
+        message: String,
+        source: &'static str,
+    ) {
+        self.trace.event(
+            self.now,
+            self.events.involved(object),
+            type_,
+            reason,
+            &message,
+        );
         self.stats.events += 1;
         self.events
-            .record(self.now, involved, type_, reason, message, source);
+            .record(self.now, object, type_, reason, message, source);
     }
 
     // ---------------------------------------------------------------- informer handlers

@@ -6,7 +6,6 @@
 use crate::store::{Kind, ObjectKey};
 use crate::time::Millis;
 use rustc_hash::FxHashMap as HashMap;
-use std::sync::Arc;
 
 /// The pieces joined into one string of exactly their length: the hot event messages and
 /// generated names, built without `format!`'s machinery.
@@ -43,8 +42,8 @@ impl EventType {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
-    /// Shared by every event about the same object.
-    pub involved: Arc<InvolvedObject>,
+    /// The object it is about: [`EventLog::involved`] names it.
+    pub object: ObjectId,
     pub type_: EventType,
     /// The reasons the engine reports are upstream's constants.
     pub reason: &'static str,
@@ -56,92 +55,180 @@ pub struct Event {
     pub last_timestamp: Millis,
 }
 
-/// Events per chunk of the log: the log grows chunk by chunk instead of copying every event
-/// each time it doubles.
+/// Events (and objects) per chunk of the log: the log grows chunk by chunk instead of copying
+/// every event each time it doubles.
 const CHUNK: usize = 4096;
+
+/// An object with events, and its distinct events.
+#[derive(Clone, Debug)]
+struct ObjectEvents {
+    involved: InvolvedObject,
+    /// Its distinct events. Repeats are found among the object's own events, not in an index
+    /// of the whole log that would grow, and be copied as it grows, with every event of a
+    /// large rollout.
+    events: Distinct,
+    /// The next object whose uid has the same hash, if any.
+    next: Option<u32>,
+}
+
+/// An object's distinct events, each as a fingerprint of (type, reason, message) and the
+/// event's index in the log.
+#[derive(Clone, Debug)]
+enum Distinct {
+    /// A few (a pod's), in place, scanned.
+    Few(u8, [(u32, u32); FEW]),
+    /// Many (a ReplicaSet's, one per pod it created), hashed: the first event with each
+    /// fingerprint, then the rare later ones whose fingerprint an earlier event has.
+    Many {
+        first: HashMap<u32, u32>,
+        more: Vec<(u32, u32)>,
+    },
+}
+
+/// How many distinct events an object holds in place before they are hashed: a pod has about
+/// five.
+const FEW: usize = 6;
+
+impl Distinct {
+    /// The first of these events with fingerprint `fp` that `same` accepts.
+    fn find(&self, fp: u32, same: impl Fn(u32) -> bool) -> Option<u32> {
+        let scan = |list: &[(u32, u32)]| {
+            list.iter()
+                .find(|&&(f, i)| f == fp && same(i))
+                .map(|&(_, i)| i)
+        };
+        match self {
+            Distinct::Few(n, list) => scan(&list[..usize::from(*n)]),
+            Distinct::Many { first, more } => match first.get(&fp) {
+                Some(&i) if same(i) => Some(i),
+                Some(_) => scan(more),
+                None => None,
+            },
+        }
+    }
+
+    fn add(&mut self, fp: u32, i: u32) {
+        match self {
+            Distinct::Few(n, list) if usize::from(*n) < FEW => {
+                list[usize::from(*n)] = (fp, i);
+                *n += 1;
+            }
+            Distinct::Few(_, list) => {
+                let mut many = Distinct::Many {
+                    first: HashMap::default(),
+                    more: Vec::new(),
+                };
+                for (f, j) in *list {
+                    many.add(f, j);
+                }
+                many.add(fp, i);
+                *self = many;
+            }
+            Distinct::Many { first, more } => {
+                if let std::collections::hash_map::Entry::Vacant(e) = first.entry(fp) {
+                    e.insert(i);
+                } else {
+                    more.push((fp, i));
+                }
+            }
+        }
+    }
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
     chunks: Vec<Vec<Event>>,
     len: usize,
-    /// Hash of (involved uid, type, reason, message) → the first event with that hash. Repeats
-    /// are found without copying the strings of every event into a key.
-    index: HashMap<u64, u32>,
-    /// Further events whose hash collided with an earlier, different event.
-    collisions: Vec<(u64, u32)>,
-    /// uid → the shared identity of the object, for every object with an event.
-    objects: HashMap<u64, Vec<Arc<InvolvedObject>>>,
+    /// Every object with an event, in the order of its first one, in chunks of [`CHUNK`].
+    objects: Vec<Vec<ObjectEvents>>,
+    n_objects: usize,
+    /// Hash of the uid → the first object in `objects` with that hash.
+    by_uid: HashMap<u64, u32>,
     /// The object of the last event: an object's events tend to come together.
-    last: Option<Arc<InvolvedObject>>,
+    last: Option<u32>,
 }
 
+/// An object with events, as [`EventLog::object`] finds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ObjectId(u32);
+
 impl EventLog {
-    /// The shared identity of an object, made on its first event.
-    /// The object is `namespace/name`; its key is only copied when it is new here.
-    pub(crate) fn involved(
+    /// The object `namespace/name` of `kind` with `uid`, added on its first event (only then
+    /// are its strings copied).
+    pub(crate) fn object(
         &mut self,
         kind: Kind,
         namespace: &str,
         name: &str,
         uid: &str,
-    ) -> Arc<InvolvedObject> {
+    ) -> ObjectId {
         use std::hash::BuildHasher;
         let is = |o: &InvolvedObject| {
             o.uid == uid && o.kind == kind && o.key.namespace == namespace && o.key.name == name
         };
-        if let Some(o) = self.last.as_ref().filter(|o| is(o)) {
-            return o.clone();
+        if let Some(i) = self.last.filter(|&i| is(&self.obj(i).involved)) {
+            return ObjectId(i);
         }
         let h = rustc_hash::FxBuildHasher.hash_one(uid);
-        let same = self.objects.entry(h).or_default();
-        if let Some(o) = same.iter().find(|o| is(o)) {
-            self.last = Some(o.clone());
-            return o.clone();
+        let mut at = self.by_uid.get(&h).copied();
+        let mut tail = None;
+        while let Some(i) = at {
+            let o = self.obj(i);
+            if is(&o.involved) {
+                self.last = Some(i);
+                return ObjectId(i);
+            }
+            tail = Some(i);
+            at = o.next;
         }
-        let o = Arc::new(InvolvedObject {
-            kind,
-            key: ObjectKey::new(namespace, name),
-            uid: uid.to_string(),
+        let i = self.n_objects as u32;
+        if self.objects.last().is_none_or(|c| c.len() == CHUNK) {
+            self.objects.push(Vec::with_capacity(CHUNK));
+        }
+        self.n_objects += 1;
+        let chunk = self.objects.last_mut().expect("a chunk with room");
+        chunk.push(ObjectEvents {
+            involved: InvolvedObject {
+                kind,
+                key: ObjectKey::new(namespace, name),
+                uid: uid.to_string(),
+            },
+            events: Distinct::Few(0, [(0, 0); FEW]),
+            next: None,
         });
-        same.push(o.clone());
-        self.last = Some(o.clone());
-        o
+        match tail {
+            Some(t) => self.obj_mut(t).next = Some(i),
+            None => {
+                self.by_uid.insert(h, i);
+            }
+        }
+        self.last = Some(i);
+        ObjectId(i)
     }
 
-    /// Records an event, or counts a repeat of an identical one (same involved object, type,
-    /// reason and message) as the event recorder does.
-    pub fn record(
+    /// The object an event is about.
+    pub fn involved(&self, o: ObjectId) -> &InvolvedObject {
+        &self.obj(o.0).involved
+    }
+
+    /// Records an event about `object`, or counts a repeat of an identical one (same object,
+    /// type, reason and message) as the event recorder does.
+    pub(crate) fn record(
         &mut self,
         now: Millis,
-        involved: Arc<InvolvedObject>,
+        object: ObjectId,
         type_: EventType,
         reason: &'static str,
         message: String,
         source: &'static str,
     ) -> usize {
         use std::hash::BuildHasher;
-
-        let hash = rustc_hash::FxBuildHasher.hash_one((
-            involved.uid.as_str(),
-            type_,
-            reason,
-            message.as_str(),
-        ));
-        let same = |e: &Event| {
-            e.involved.uid == involved.uid
-                && e.type_ == type_
-                && e.reason == reason
-                && e.message == message
-        };
-        let found = match self.index.get(&hash) {
-            Some(&i) if same(self.get(i as usize)) => Some(i),
-            Some(_) => self
-                .collisions
-                .iter()
-                .find(|(h, i)| *h == hash && same(self.get(*i as usize)))
-                .map(|(_, i)| *i),
-            None => None,
-        };
+        // The low half of the hash: a fingerprint, checked against the event itself.
+        let fp = rustc_hash::FxBuildHasher.hash_one((type_, reason, message.as_str())) as u32;
+        let found = self.obj(object.0).events.find(fp, |i| {
+            let e = self.get(i as usize);
+            e.type_ == type_ && e.reason == reason && e.message == message
+        });
         if let Some(i) = found {
             let e = &mut self.chunks[i as usize / CHUNK][i as usize % CHUNK];
             e.count += 1;
@@ -156,7 +243,7 @@ impl EventLog {
             .last_mut()
             .expect("a chunk with room")
             .push(Event {
-                involved,
+                object,
                 type_,
                 reason,
                 message,
@@ -165,13 +252,17 @@ impl EventLog {
                 first_timestamp: now,
                 last_timestamp: now,
             });
+        self.obj_mut(object.0).events.add(fp, i as u32);
         self.len += 1;
-        if let std::collections::hash_map::Entry::Vacant(e) = self.index.entry(hash) {
-            e.insert(i as u32);
-        } else {
-            self.collisions.push((hash, i as u32));
-        }
         i
+    }
+
+    fn obj(&self, i: u32) -> &ObjectEvents {
+        &self.objects[i as usize / CHUNK][i as usize % CHUNK]
+    }
+
+    fn obj_mut(&mut self, i: u32) -> &mut ObjectEvents {
+        &mut self.objects[i as usize / CHUNK][i as usize % CHUNK]
     }
 
     fn get(&self, i: usize) -> &Event {
@@ -203,7 +294,80 @@ impl EventLog {
         kind: Kind,
         key: &'a ObjectKey,
     ) -> impl Iterator<Item = &'a Event> + 'a {
-        self.iter()
-            .filter(move |e| e.involved.kind == kind && &e.involved.key == key)
+        self.iter().filter(move |e| {
+            let o = self.involved(e.object);
+            o.kind == kind && &o.key == key
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeat_is_counted_in_place_and_only_about_the_same_object() {
+        let mut log = EventLog::default();
+        let a = log.object(Kind::Pod, "default", "a", "uid-a");
+        let b = log.object(Kind::Pod, "default", "b", "uid-b");
+        assert_eq!(log.object(Kind::Pod, "default", "a", "uid-a"), a);
+        let mut record = |at: u64, o, type_, message: &str| {
+            log.record(Millis(at), o, type_, "BackOff", message.into(), "kubelet")
+        };
+        let first = record(1000, a, EventType::Warning, "Back-off restarting");
+        record(2000, b, EventType::Warning, "Back-off restarting");
+        record(3000, a, EventType::Normal, "Back-off restarting");
+        record(4000, a, EventType::Warning, "another message");
+        assert_eq!(
+            record(5000, a, EventType::Warning, "Back-off restarting"),
+            first
+        );
+        assert_eq!(log.len(), 4);
+        let counted: Vec<_> = log
+            .iter()
+            .map(|e| {
+                (
+                    log.involved(e.object).key.name.as_str(),
+                    e.count,
+                    e.first_timestamp,
+                    e.last_timestamp,
+                )
+            })
+            .collect();
+        assert_eq!(counted[0], ("a", 2, Millis(1000), Millis(5000)));
+        assert!(counted[1..].iter().all(|&(_, count, ..)| count == 1));
+        // An object with many events finds its repeats as well.
+        let rs = log.object(Kind::ReplicaSet, "default", "web-1", "uid-rs");
+        for n in 0..100 {
+            log.record(
+                Millis(n),
+                rs,
+                EventType::Normal,
+                "SuccessfulCreate",
+                format!("Created pod: {n}"),
+                "rs",
+            );
+        }
+        let again = log.record(
+            Millis(200),
+            rs,
+            EventType::Normal,
+            "SuccessfulCreate",
+            "Created pod: 42".into(),
+            "rs",
+        );
+        let e = log.get(again);
+        assert_eq!(
+            (e.message.as_str(), e.count, e.last_timestamp),
+            ("Created pod: 42", 2, Millis(200))
+        );
+        assert_eq!(log.len(), 104);
+        // A pod made again under the same name is another object.
+        assert_ne!(log.object(Kind::Pod, "default", "a", "uid-a2"), a);
+        assert_eq!(
+            log.about(Kind::Pod, &ObjectKey::new("default", "a"))
+                .count(),
+            3
+        );
     }
 }

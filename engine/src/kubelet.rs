@@ -16,7 +16,7 @@
 
 use crate::Cluster;
 use crate::cluster::Timer;
-use crate::events::EventType;
+use crate::events::{EventType, ObjectId};
 use crate::images::ImageBehaviour;
 use crate::prober::{self, Outcome, ProbeKind, ProbeSpec, Worker};
 use crate::store::{
@@ -86,6 +86,8 @@ struct PodRuntime {
     volumes: Option<crate::volumes::Payloads>,
     /// The delay before the next mount attempt, after a failed one.
     mount_retry: Millis,
+    /// The pod in the event log, once the kubelet has reported an event about it.
+    events: Option<ObjectId>,
 }
 
 /// What a container is to its pod.
@@ -296,6 +298,7 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
         stopping_sidecars: false,
         volumes: None,
         mount_retry: MOUNT_RETRY_INITIAL,
+        events: None,
     };
     let has_volumes = crate::volumes::has_data_volumes(pod.spec);
     c.kubelet.pods.insert(key.clone(), Box::new(rt));
@@ -335,7 +338,7 @@ fn mount_volumes(c: &mut Cluster, key: &ObjectKey) {
         Err(message) => {
             let delay = rt.mount_retry;
             rt.mount_retry = Millis((delay.0 * 2).min(MOUNT_RETRY_MAX.0));
-            c.record_event_for::<Pod>(key, EventType::Warning, "FailedMount", message, "kubelet");
+            pod_event(c, key, EventType::Warning, "FailedMount", message);
             c.schedule(now + delay, timer(What::MountRetry));
         }
     }
@@ -395,29 +398,23 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
     };
     let pod_key = key.clone();
     if behaviour.pull_fails {
-        c.record_event_for::<Pod>(
+        pod_event(
+            c,
             &pod_key,
             EventType::Normal,
             "Pulling",
             format!("Pulling image \"{image}\""),
-            "kubelet",
         );
         let msg = format!(
             "Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": not found"
         );
-        c.record_event_for::<Pod>(
-            &pod_key,
-            EventType::Warning,
-            "Failed",
-            msg.clone(),
-            "kubelet",
-        );
-        c.record_event_for::<Pod>(
+        pod_event(c, &pod_key, EventType::Warning, "Failed", msg.clone());
+        pod_event(
+            c,
             &pod_key,
             EventType::Warning,
             "Failed",
             "Error: ErrImagePull".into(),
-            "kubelet",
         );
         let rt = c.kubelet.pods.get_mut(key).expect("pod runtime exists");
         let ct = &mut rt.containers[i];
@@ -451,7 +448,8 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
         return;
     }
     if incarnation == 1 {
-        c.record_event_for::<Pod>(
+        pod_event(
+            c,
             &pod_key,
             EventType::Normal,
             "Pulled",
@@ -460,7 +458,6 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
                 &image,
                 "\" already present on machine",
             ]),
-            "kubelet",
         );
     }
     // The environment is resolved when the container is created; a missing reference keeps it
@@ -478,12 +475,12 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
     });
     match env {
         Some(Err(crate::env::ConfigError(message))) => {
-            c.record_event_for::<Pod>(
+            pod_event(
+                c,
                 &pod_key,
                 EventType::Warning,
                 "Failed",
                 format!("Error: {message}"),
-                "kubelet",
             );
             let rt = c.kubelet.pods.get_mut(key).expect("pod runtime exists");
             rt.containers[i].state = State::ConfigError { message };
@@ -609,6 +606,37 @@ fn in_backoff_since(
     (now.saturating_sub(event_time) < d).then_some(d)
 }
 
+/// Records an event about pod `key`, from the kubelet. The pod's identity in the event log is
+/// kept in its runtime after the first one, so that its later events are recorded without
+/// looking the pod up again, in the store and then in the log. (The kubelet drops a pod's
+/// runtime before the pod leaves the store, so the identity stays that of the stored pod.)
+fn pod_event(
+    c: &mut Cluster,
+    key: &ObjectKey,
+    type_: EventType,
+    reason: &'static str,
+    message: String,
+) {
+    match c.kubelet.pods.get(key).map(|rt| rt.events) {
+        Some(Some(object)) => {
+            debug_assert_eq!(
+                c.store.pods.record(key).and_then(|p| p.parts().uid),
+                c.kubelet.pods.get(key).map(|rt| rt.uid.as_str()),
+                "a pod's runtime outlived it in the store"
+            );
+            c.record_event_on(object, type_, reason, message, "kubelet");
+        }
+        known => {
+            let object = c.record_event_for::<Pod>(key, type_, reason, message, "kubelet");
+            if known.is_some()
+                && let Some(rt) = c.kubelet.pods.get_mut(key)
+            {
+                rt.events = object;
+            }
+        }
+    }
+}
+
 /// Applies a kubelet timer.
 pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
     let now = c.now();
@@ -699,19 +727,19 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
                 );
             }
             let pod_key = t.pod.clone();
-            c.record_event_for::<Pod>(
+            pod_event(
+                c,
                 &pod_key,
                 EventType::Normal,
                 "Created",
                 crate::events::concat(&["Created container: ", &name]),
-                "kubelet",
             );
-            c.record_event_for::<Pod>(
+            pod_event(
+                c,
                 &pod_key,
                 EventType::Normal,
                 "Started",
                 crate::events::concat(&["Started container ", &name]),
-                "kubelet",
             );
             if let Some(exit) = exit {
                 c.schedule(
@@ -782,19 +810,19 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
                 message: format!("Back-off pulling image \"{image}\""),
             };
             let pod_key = t.pod.clone();
-            c.record_event_for::<Pod>(
+            pod_event(
+                c,
                 &pod_key,
                 EventType::Normal,
                 "BackOff",
                 format!("Back-off pulling image \"{image}\""),
-                "kubelet",
             );
-            c.record_event_for::<Pod>(
+            pod_event(
+                c,
                 &pod_key,
                 EventType::Warning,
                 "Failed",
                 "Error: ImagePullBackOff".into(),
-                "kubelet",
             );
         }
         What::PullRetry | What::ConfigRetry => start_container(c, &t.pod, t.container),
@@ -861,7 +889,7 @@ fn probe(c: &mut Cluster, t: &KubeletTimer, kind: ProbeKind, generation: u32) ->
         Ok(None) => None,
     };
     if let Some((reason, message)) = event {
-        c.record_event_for::<Pod>(&t.pod, EventType::Warning, reason, message, "kubelet");
+        pod_event(c, &t.pod, EventType::Warning, reason, message);
     }
     let rt = c.kubelet.pods.get_mut(&t.pod).expect("checked");
     let ct = &mut rt.containers[t.container];
@@ -942,12 +970,12 @@ fn kill_for_probe(
         ProbeKind::Startup => "startup",
         _ => "liveness",
     };
-    c.record_event_for::<Pod>(
+    pod_event(
+        c,
         &t.pod,
         EventType::Normal,
         "Killing",
         format!("Container {name} failed {what} probe, will be restarted"),
-        "kubelet",
     );
     c.schedule(
         now + stop,
@@ -974,12 +1002,12 @@ fn sigterm(ct: &Container, grace: Millis) -> (Millis, i32) {
 
 /// The kubelet's event for a container it sends SIGTERM to (`killContainer`).
 fn record_stopping(c: &mut Cluster, key: &ObjectKey, name: &str) {
-    c.record_event_for::<Pod>(
+    pod_event(
+        c,
         key,
         EventType::Normal,
         "Killing",
         crate::events::concat(&["Stopping container ", name]),
-        "kubelet",
     );
 }
 
@@ -1070,12 +1098,12 @@ fn after_exit(
     {
         ct.last_terminated = Some(term);
     }
-    c.record_event_for::<Pod>(
+    pod_event(
+        c,
         &t.pod,
         EventType::Warning,
         "BackOff",
         format!("Back-off restarting failed container {name} in pod {pod_name}_{ns}({uid})"),
-        "kubelet",
     );
     c.schedule(
         now + delay,

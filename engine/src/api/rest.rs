@@ -16,7 +16,7 @@
 //! `default` in the store, as `ObjectKey::of` keys them; [`render`] drops the namespace again.
 
 use crate::api::{ApiError, Reason, autoscaling, crd, defaults, validation};
-use crate::events::Event;
+use crate::events::{Event, InvolvedObject};
 use crate::store::{GenericObject, Kind, ObjectKey, Resource};
 use crate::{Cluster, Propagation};
 use k8s_openapi::api::apps::v1::{ControllerRevision, Deployment, ReplicaSet, StatefulSet};
@@ -846,12 +846,11 @@ pub fn engine_events(c: &Cluster) -> Vec<Value> {
     c.events
         .iter()
         .enumerate()
-        .map(|(i, e)| event_json(i, e, &rv))
+        .map(|(i, e)| event_json(i, e, c.events.involved(e.object), &rv))
         .collect()
 }
 
-fn event_json(i: usize, e: &Event, rv: &str) -> Value {
-    let o = &e.involved;
+fn event_json(i: usize, e: &Event, o: &InvolvedObject, rv: &str) -> Value {
     let first = e.first_timestamp.to_time();
     let last = e.last_timestamp.to_time();
     json!({
