@@ -54,11 +54,15 @@ pub struct Kubelet {
     pods: HashMap<ObjectKey, Box<PodRuntime>>,
     next_ip: u32,
     next_container_id: u64,
+    /// The serial number of the last pod runtime made.
+    next_runtime: u64,
 }
 
 #[derive(Clone, Debug)]
 struct PodRuntime {
     uid: String,
+    /// This runtime's serial number, which its timers carry.
+    serial: u64,
     /// The pod's address number ([`pod_ip`]) and its node's index ([`host_ip`]).
     ip: u32,
     node: u32,
@@ -180,7 +184,8 @@ enum State {
 #[derive(Clone, Debug)]
 pub struct KubeletTimer {
     pod: ObjectKey,
-    uid: String,
+    /// The runtime the timer was set for: a pod made again under the same name has another.
+    runtime: u64,
     container: usize,
     incarnation: u32,
     what: What,
@@ -279,8 +284,10 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
             }
         })
         .collect();
+    c.kubelet.next_runtime += 1;
     let rt = PodRuntime {
         uid: uid.clone(),
+        serial: c.kubelet.next_runtime,
         ip: n,
         node: node_index,
         bound_at: c.now(),
@@ -320,11 +327,11 @@ fn mount_volumes(c: &mut Cluster, key: &ObjectKey) {
         return;
     };
     let rt = c.kubelet.pods.get_mut(key).expect("pod runtime exists");
-    let uid = rt.uid.clone();
+    let runtime = rt.serial;
     let timer = |what| {
         Timer::Kubelet(KubeletTimer {
             pod: key.clone(),
-            uid,
+            runtime,
             container: 0,
             incarnation: 0,
             what,
@@ -382,7 +389,7 @@ fn advance(c: &mut Cluster, key: &ObjectKey) {
 /// Begins (re)starting container `i`: pull the image, then run it after its start time.
 fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
     let now = c.now();
-    let (uid, image, behaviour, incarnation) = {
+    let (runtime, image, behaviour, incarnation) = {
         let rt = c.kubelet.pods.get_mut(key).expect("pod runtime exists");
         let ct = &mut rt.containers[i];
         ct.incarnation += 1;
@@ -390,7 +397,7 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
         ct.started = false;
         ct.killing = false;
         (
-            rt.uid.clone(),
+            rt.serial,
             ct.image.clone(),
             ct.behaviour.clone(),
             ct.incarnation,
@@ -429,7 +436,7 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
             now + Millis::from_secs(1),
             Timer::Kubelet(KubeletTimer {
                 pod: key.clone(),
-                uid: uid.clone(),
+                runtime,
                 container: i,
                 incarnation,
                 what: What::PullBackOff,
@@ -439,7 +446,7 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
             now + delay,
             Timer::Kubelet(KubeletTimer {
                 pod: key.clone(),
-                uid,
+                runtime,
                 container: i,
                 incarnation,
                 what: What::PullRetry,
@@ -488,7 +495,7 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
                 now + CONFIG_RETRY,
                 Timer::Kubelet(KubeletTimer {
                     pod: key.clone(),
-                    uid,
+                    runtime,
                     container: i,
                     incarnation,
                     what: What::ConfigRetry,
@@ -525,7 +532,7 @@ fn start_container(c: &mut Cluster, key: &ObjectKey, i: usize) {
         now + behaviour.start,
         Timer::Kubelet(KubeletTimer {
             pod: key.clone(),
-            uid,
+            runtime,
             container: i,
             incarnation,
             what: What::Started,
@@ -643,7 +650,7 @@ pub(crate) fn fire(c: &mut Cluster, t: KubeletTimer) {
     let Some(rt) = c.kubelet.pods.get(&t.pod) else {
         return;
     };
-    if rt.uid != t.uid {
+    if rt.serial != t.runtime {
         return;
     }
     match t.what {
@@ -1124,7 +1131,7 @@ fn stop_sidecars(c: &mut Cluster, key: &ObjectKey) {
     };
     rt.stopping_sidecars = true;
     let grace = rt.grace;
-    let uid = rt.uid.clone();
+    let runtime = rt.serial;
     for ct in rt
         .containers
         .iter_mut()
@@ -1156,7 +1163,7 @@ fn stop_sidecars(c: &mut Cluster, key: &ObjectKey) {
         now + stop,
         Timer::Kubelet(KubeletTimer {
             pod: key.clone(),
-            uid,
+            runtime,
             container: i,
             incarnation,
             what: What::ProbeKilled {
@@ -1224,7 +1231,7 @@ pub(crate) fn delete_pod(c: &mut Cluster, key: &ObjectKey) -> crate::api::Result
         .chain(sidecars)
         .map(|ct| ct.name.clone())
         .collect();
-    let uid = rt.uid.clone();
+    let runtime = rt.serial;
     c.modify_pod_in_place(key, |p| {
         *p.deletion_timestamp = Some(now.to_time());
         *p.deletion_grace_period_seconds = Some(grace.whole_secs() as i64);
@@ -1238,7 +1245,7 @@ pub(crate) fn delete_pod(c: &mut Cluster, key: &ObjectKey) -> crate::api::Result
         now + stop,
         Timer::Kubelet(KubeletTimer {
             pod: key.clone(),
-            uid,
+            runtime,
             container: 0,
             incarnation: 0,
             what: What::Stopped,
