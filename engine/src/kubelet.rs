@@ -1293,9 +1293,8 @@ impl Cluster {
         let rt = self.kubelet.pods.get(pod)?;
         let i = rt.containers.iter().position(|ct| ct.name == container)?;
         let ct = &rt.containers[i];
-        if ct.container_id.is_none() {
-            return None;
-        }
+        // Not created yet: no files.
+        ct.container_id?;
         let spec = spec_container(self.store.pods.record(pod)?.parts().spec, i, rt.n_init)?;
         Some(crate::volumes::container_files(
             spec,
