@@ -41,6 +41,11 @@ pub struct Measurement {
     /// cluster so that this stays 0; a rollout that waits for room times something else.
     #[serde(default)]
     pub failed_scheduling: u64,
+    /// System CPU time the process spent during the rollout, in ms (`getrusage`): on a VM,
+    /// mostly the kernel zeroing fresh pages, whose cost varies from run to run. `null` where
+    /// it cannot be read.
+    #[serde(default)]
+    pub rollout_sys_ms: Option<f64>,
 }
 
 /// No rollout in the benchmark should take anywhere near this much virtual time.
@@ -102,7 +107,7 @@ pub fn bench(sizes: &[u32], runs: usize, json: bool) -> Result<()> {
         println!(
             "RollingUpdate (maxSurge 25%, maxUnavailable 25%) of one Deployment, bench:v1 -> bench:v2\n\
              {runs} process(es) per size; each row is the run with the median rollout time\n\
-             {:>9} {:>10} {:>11} {:>17} {:>7} {:>12} {:>12} {:>11}",
+             {:>9} {:>10} {:>11} {:>17} {:>7} {:>12} {:>12} {:>11} {:>7}",
             "replicas",
             "setup ms",
             "rollout ms",
@@ -110,7 +115,8 @@ pub fn bench(sizes: &[u32], runs: usize, json: bool) -> Result<()> {
             "sim s",
             "pods created",
             "peak RSS MB",
-            "µs/replica"
+            "µs/replica",
+            "sys ms"
         );
     }
     // Round-robin over the sizes, so that every size sees the machine in the same moods: on a
@@ -122,6 +128,20 @@ pub fn bench(sizes: &[u32], runs: usize, json: bool) -> Result<()> {
             all.push(measure_in_child(replicas, &[])?);
         }
     }
+    // Each round's runs met the machine in the same mood: the cost per replica of one size
+    // against the size before it, round by round.
+    let paired: Vec<Vec<f64>> = by_size
+        .windows(2)
+        .map(|w| {
+            let mut r: Vec<f64> = w[0]
+                .iter()
+                .zip(&w[1])
+                .map(|(a, b)| b.us_per_replica / a.us_per_replica)
+                .collect();
+            r.sort_by(f64::total_cmp);
+            r
+        })
+        .collect();
     let mut medians: Vec<(u32, f64)> = Vec::new();
     for mut all in by_size {
         all.sort_by(|a, b| a.rollout_ms.total_cmp(&b.rollout_ms));
@@ -144,8 +164,11 @@ pub fn bench(sizes: &[u32], runs: usize, json: bool) -> Result<()> {
             let rss = m
                 .peak_rss_mb
                 .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.1}"));
+            let sys = m
+                .rollout_sys_ms
+                .map_or_else(|| "n/a".to_owned(), |s| format!("{s:.1}"));
             println!(
-                "{:>9} {:>10.1} {:>11.1} {:>17} {:>7.1} {:>12} {:>12} {:>11.2}",
+                "{:>9} {:>10.1} {:>11.1} {:>17} {:>7.1} {:>12} {:>12} {:>11.2} {:>7}",
                 m.replicas,
                 m.setup_ms,
                 m.rollout_ms,
@@ -153,7 +176,8 @@ pub fn bench(sizes: &[u32], runs: usize, json: bool) -> Result<()> {
                 m.simulated_s,
                 m.pods_created,
                 rss,
-                m.us_per_replica
+                m.us_per_replica,
+                sys
             );
             if m.failed_scheduling > 0 {
                 println!(
@@ -164,11 +188,16 @@ pub fn bench(sizes: &[u32], runs: usize, json: bool) -> Result<()> {
         }
     }
     if !json {
-        for pair in medians.windows(2) {
+        for (pair, rounds) in medians.windows(2).zip(&paired) {
             let ((small, a), (large, b)) = (pair[0], pair[1]);
+            let n = rounds.len();
             println!(
-                "cost per replica at {large} replicas: {:.2}× that at {small}",
-                b / a
+                "cost per replica at {large} replicas: {:.2}× that at {small} \
+                 (round by round: median {:.2}×, {:.2}–{:.2}× over {n} rounds)",
+                b / a,
+                rounds[(n - 1) / 2],
+                rounds[0],
+                rounds[n - 1]
             );
         }
     }
@@ -358,6 +387,7 @@ fn measure(replicas: u32) -> Result<Measurement, String> {
 
     let before = c.stats();
     let sim_start = c.now();
+    let sys_before = system_cpu_ms();
     let rollout = Instant::now();
     c.set_deployment_image(&key, "bench", "bench:v2")
         .map_err(|e| format!("setting the image: {e}"))?;
@@ -368,6 +398,9 @@ fn measure(replicas: u32) -> Result<Measurement, String> {
         ));
     }
     let rollout_ms = ms(rollout);
+    let rollout_sys_ms = system_cpu_ms()
+        .zip(sys_before)
+        .map(|(after, before)| round3(after - before));
     let after = c.stats();
     let failed_scheduling = c
         .events
@@ -390,7 +423,21 @@ fn measure(replicas: u32) -> Result<Measurement, String> {
         events: after.events - before.events,
         writes: after.writes - before.writes,
         failed_scheduling,
+        rollout_sys_ms,
     })
+}
+
+/// The system CPU time this process has used, in ms (`getrusage(RUSAGE_SELF)`).
+fn system_cpu_ms() -> Option<f64> {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` is a valid, writable `rusage`; getrusage only writes into it.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: getrusage returned 0, so it filled `usage` (which was zeroed besides).
+    let t = unsafe { usage.assume_init() }.ru_stime;
+    Some(t.tv_sec as f64 * 1000.0 + t.tv_usec as f64 / 1000.0)
 }
 
 /// Three decimals: enough for every column, and short JSON.

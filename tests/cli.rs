@@ -352,6 +352,7 @@ fn bench_json_prints_one_object_per_size() {
         "runs",
         "rollout_ms_min",
         "rollout_ms_max",
+        "rollout_sys_ms",
     ] {
         assert!(m.get(key).is_some(), "no {key:?} in {m}");
     }
@@ -377,22 +378,37 @@ fn bench_prints_the_cost_per_replica_of_each_size_against_the_one_before() {
             .lines()
             .find(|l| l.split_whitespace().next() == Some(size))
             .unwrap_or_else(|| panic!("no row for {size}:\n{text}"));
-        row.split_whitespace().last().unwrap().parse().unwrap()
+        // replicas, setup, rollout, (min-max), sim s, pods, peak RSS, µs/replica, sys ms
+        row.split_whitespace().nth(7).unwrap().parse().unwrap()
     };
     let line = text
         .lines()
         .find(|l| l.starts_with("cost per replica at 40 replicas: "))
         .unwrap_or_else(|| panic!("no comparison line:\n{text}"));
-    let ratio: f64 = line
+    let number = |s: &str| -> f64 {
+        s.trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("{s:?} in {line:?}: {e}"))
+    };
+    let (ratio, rest) = line
         .trim_start_matches("cost per replica at 40 replicas: ")
-        .trim_end_matches("× that at 20")
-        .parse()
-        .unwrap_or_else(|e| panic!("{line:?}: {e}"));
+        .split_once("× that at 20 (round by round: median ")
+        .unwrap_or_else(|| panic!("{line:?}"));
     let expected = per_replica("40") / per_replica("20");
     assert!(
-        (ratio - expected).abs() < 0.01,
+        (number(ratio) - expected).abs() < 0.01,
         "{ratio} vs {expected}:\n{text}"
     );
+    // One round: its ratio is the median, the least and the greatest.
+    let (median, rest) = rest.split_once("×, ").unwrap_or_else(|| panic!("{line:?}"));
+    let (least, rest) = rest.split_once("–").unwrap_or_else(|| panic!("{line:?}"));
+    let greatest = rest.trim_end_matches("× over 1 rounds)");
+    for r in [median, least, greatest] {
+        assert!(
+            (number(r) - expected).abs() < 0.01,
+            "{r} vs {expected}:\n{text}"
+        );
+    }
 }
 
 /// The rollout benchmark times a rollout, not a wait for room: its cluster has a place for every
