@@ -118,7 +118,7 @@ pub(crate) struct Container {
     restart_count: i32,
     /// Bumped on every (re)start so stale timers are ignored.
     incarnation: u32,
-    /// The number of the current container's id ([`container_id`]), once created.
+    /// The number of the current container's id ([`crate::store::container_id`]), once created.
     container_id: Option<u64>,
     last_terminated: Option<Terminated>,
     /// `flowcontrol.Backoff` entry: (current delay, lastUpdate).
