@@ -104,10 +104,22 @@ fn start(extra: &[&str]) -> Server {
 }
 
 /// Runs kubectl with the server's kubeconfig; returns (success, stdout, stderr).
-fn kubectl(server: &Server, args: &[&str]) -> (bool, String, String) {
-    let mut child = Command::new("kubectl")
+/// `kubectl` against `server`, with a discovery and HTTP cache of its own. The shared
+/// `~/.kube/cache` is keyed by host and port, and the tests' servers reuse ports: a cache left
+/// by an earlier server (with other credentials) changes what kubectl asks and how it words a
+/// refusal.
+fn kubectl_command(server: &Server) -> Command {
+    let mut command = Command::new("kubectl");
+    command
         .arg("--kubeconfig")
         .arg(&server.kubeconfig)
+        .arg("--cache-dir")
+        .arg(server.dir.join("kubectl-cache"));
+    command
+}
+
+fn kubectl(server: &Server, args: &[&str]) -> (bool, String, String) {
+    let mut child = kubectl_command(server)
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -499,9 +511,7 @@ fn rollout_status_lines_are_checked_against_kubectls_rules() {
 /// the state the test left, whatever the machine's speed), moves time on in `step`s until it
 /// exits; returns its stdout once it exits successfully.
 fn rollout_status_while_advancing(server: &Server, k: &Kube, step: &str) -> String {
-    let mut child = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&server.kubeconfig)
+    let mut child = kubectl_command(server)
         .args(["rollout", "status", "deployment", "nginx", "--timeout=80s"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
