@@ -55,9 +55,52 @@ pub struct Event {
     pub last_timestamp: Millis,
 }
 
-/// Events (and objects) per chunk of the log: the log grows chunk by chunk instead of copying
-/// every event each time it doubles.
+/// Items per chunk of a [`Chunked`] list.
 const CHUNK: usize = 4096;
+
+/// A list that grows chunk by chunk instead of copying every item each time it doubles: the
+/// log of a large rollout holds over 100,000 events.
+#[derive(Clone, Debug)]
+struct Chunked<T> {
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Chunked<T> {
+    /// Adds `item`; returns its index.
+    fn push(&mut self, item: T) -> usize {
+        if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        self.chunks
+            .last_mut()
+            .expect("a chunk with room")
+            .push(item);
+        self.len += 1;
+        self.len - 1
+    }
+
+    fn get(&self, i: usize) -> &T {
+        &self.chunks[i / CHUNK][i % CHUNK]
+    }
+
+    fn get_mut(&mut self, i: usize) -> &mut T {
+        &mut self.chunks[i / CHUNK][i % CHUNK]
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &T> {
+        self.chunks.iter().flatten()
+    }
+}
 
 /// An object with events, and its distinct events.
 #[derive(Clone, Debug)]
@@ -137,11 +180,9 @@ impl Distinct {
 
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
-    chunks: Vec<Vec<Event>>,
-    len: usize,
-    /// Every object with an event, in the order of its first one, in chunks of [`CHUNK`].
-    objects: Vec<Vec<ObjectEvents>>,
-    n_objects: usize,
+    events: Chunked<Event>,
+    /// Every object with an event, in the order of its first one.
+    objects: Chunked<ObjectEvents>,
     /// Hash of the uid → the first object in `objects` with that hash.
     by_uid: HashMap<u64, u32>,
     /// The object of the last event: an object's events tend to come together.
@@ -181,13 +222,7 @@ impl EventLog {
             tail = Some(i);
             at = o.next;
         }
-        let i = self.n_objects as u32;
-        if self.objects.last().is_none_or(|c| c.len() == CHUNK) {
-            self.objects.push(Vec::with_capacity(CHUNK));
-        }
-        self.n_objects += 1;
-        let chunk = self.objects.last_mut().expect("a chunk with room");
-        chunk.push(ObjectEvents {
+        let i = self.objects.push(ObjectEvents {
             involved: InvolvedObject {
                 kind,
                 key: ObjectKey::new(namespace, name),
@@ -195,7 +230,7 @@ impl EventLog {
             },
             events: Distinct::Few(0, [(0, 0); FEW]),
             next: None,
-        });
+        }) as u32;
         match tail {
             Some(t) => self.obj_mut(t).next = Some(i),
             None => {
@@ -230,57 +265,49 @@ impl EventLog {
             e.type_ == type_ && e.reason == reason && e.message == message
         });
         if let Some(i) = found {
-            let e = &mut self.chunks[i as usize / CHUNK][i as usize % CHUNK];
+            let e = self.events.get_mut(i as usize);
             e.count += 1;
             e.last_timestamp = now;
             return i as usize;
         }
-        let i = self.len;
-        if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
-            self.chunks.push(Vec::with_capacity(CHUNK));
-        }
-        self.chunks
-            .last_mut()
-            .expect("a chunk with room")
-            .push(Event {
-                object,
-                type_,
-                reason,
-                message,
-                source,
-                count: 1,
-                first_timestamp: now,
-                last_timestamp: now,
-            });
+        let i = self.events.push(Event {
+            object,
+            type_,
+            reason,
+            message,
+            source,
+            count: 1,
+            first_timestamp: now,
+            last_timestamp: now,
+        });
         self.obj_mut(object.0).events.add(fp, i as u32);
-        self.len += 1;
         i
     }
 
     fn obj(&self, i: u32) -> &ObjectEvents {
-        &self.objects[i as usize / CHUNK][i as usize % CHUNK]
+        self.objects.get(i as usize)
     }
 
     fn obj_mut(&mut self, i: u32) -> &mut ObjectEvents {
-        &mut self.objects[i as usize / CHUNK][i as usize % CHUNK]
+        self.objects.get_mut(i as usize)
     }
 
     fn get(&self, i: usize) -> &Event {
-        &self.chunks[i / CHUNK][i % CHUNK]
+        self.events.get(i)
     }
 
     /// How many distinct events there are (repeats are counted in place).
     pub fn len(&self) -> usize {
-        self.len
+        self.events.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.events.len == 0
     }
 
     /// Every event, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = &Event> {
-        self.chunks.iter().flatten()
+        self.events.iter()
     }
 
     /// Events from the `n`-th on (as [`EventLog::len`] counted them), oldest first.
