@@ -21,7 +21,7 @@ use crate::images::ImageBehaviour;
 use crate::prober::{self, Outcome, ProbeKind, ProbeSpec, Worker};
 use crate::store::{
     Compact, CompactContainer, CompactState, KubeletStatus, ObjectKey, Terminated, host_ip,
-    name_list, pod_ip,
+    name_list, pod_ip, ready_condition,
 };
 use crate::time::Millis;
 use k8s_openapi::api::core::v1::{
@@ -1466,24 +1466,11 @@ struct Summary {
 fn summarize(rt: &PodRuntime, now: Millis) -> Summary {
     let (inits, apps) = rt.containers.split_at(rt.n_init);
     let phase = pod_phase(rt);
-    let mut unready = rt
+    let unready = rt
         .containers
         .iter()
-        .filter(|ct| ct.role != Role::Init && !ct.ready)
-        .peekable();
-    let ready = match phase {
-        "Succeeded" => (false, Some("PodCompleted"), None),
-        "Failed" => (false, Some("PodFailed"), None),
-        _ if unready.peek().is_none() => (true, None, None),
-        _ => (
-            false,
-            Some("ContainersNotReady"),
-            Some(name_list(
-                crate::store::UNREADY,
-                unready.map(|ct| ct.name.as_str()),
-            )),
-        ),
-    };
+        .filter(|ct| ct.role != Role::Init && !ct.ready);
+    let ready = ready_condition(phase, unready.map(|ct| ct.name.as_str()));
     // Initialized: every init container done, or an app container has run already.
     let mut incomplete = inits.iter().filter(|ct| !init_done(ct)).peekable();
     let app_ran = apps

@@ -22,8 +22,8 @@ pub(crate) use pod_record::PerPodMut;
 pub use pod_record::{PodRecord, PodRef};
 pub use pod_status::{Compact, StatusRef};
 pub(crate) use pod_status::{
-    CompactContainer, CompactState, KubeletStatus, Terminated, UNREADY, container_id, host_ip,
-    name_list, pod_ip,
+    CompactContainer, CompactState, KubeletStatus, Terminated, container_id, host_ip, name_list,
+    pod_ip, ready_condition,
 };
 
 /// Namespace and name of an object.

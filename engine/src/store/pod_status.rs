@@ -173,8 +173,25 @@ pub(crate) fn name_list<'a>(prefix: &str, names: impl Iterator<Item = &'a str>) 
     m
 }
 
-/// The message of a `Ready` condition that names its unready containers.
-pub(crate) const UNREADY: &str = "containers with unready status: [";
+/// The status, reason and message of `Ready` (and `ContainersReady`) for a pod in `phase`
+/// whose app containers and sidecars named `unready` are not ready, as the kubelet's
+/// `status/generate.go` words them: True when the pod has not finished and none is unready.
+pub(crate) fn ready_condition<'a>(
+    phase: &str,
+    unready: impl Iterator<Item = &'a str>,
+) -> (bool, Option<&'static str>, Option<String>) {
+    let mut unready = unready.peekable();
+    match phase {
+        "Succeeded" => (false, Some("PodCompleted"), None),
+        "Failed" => (false, Some("PodFailed"), None),
+        _ if unready.peek().is_none() => (true, None, None),
+        _ => (
+            false,
+            Some("ContainersNotReady"),
+            Some(name_list("containers with unready status: [", unready)),
+        ),
+    }
+}
 
 impl Compact {
     /// The status as the API shows it. `spec` names the containers.
@@ -190,19 +207,9 @@ impl Compact {
             };
         };
         let specs = spec.map(|s| s.containers.as_slice()).unwrap_or_default();
-        let ready = k.ready();
-        // The reason and message of Ready and ContainersReady, as the kubelet's
-        // `status/generate.go` words them.
-        let (reason, message) = match k.phase {
-            _ if ready => (None, None),
-            "Succeeded" => (Some("PodCompleted"), None),
-            "Failed" => (Some("PodFailed"), None),
-            _ => {
-                let unready = k.containers.iter().zip(specs).filter(|(c, _)| !c.ready);
-                let names = unready.map(|(_, s)| s.name.as_str());
-                (Some("ContainersNotReady"), Some(name_list(UNREADY, names)))
-            }
-        };
+        let unready = k.containers.iter().zip(specs).filter(|(c, _)| !c.ready);
+        let (ready, reason, message) =
+            ready_condition(k.phase, unready.map(|(_, s)| s.name.as_str()));
         let completed = (k.phase == "Succeeded").then_some("PodCompleted");
         let mut conditions = vec![
             condition("PodReadyToStartContainers", true, None, None, k.bound_at),
