@@ -556,8 +556,9 @@ impl Cluster {
         obj.meta_mut().resource_version = Some(rv.clone());
         let refs_changed = old_refs != obj.meta().owner_references;
         if refs_changed {
+            let slot = T::table(&self.store).slot(&key);
             self.store
-                .unindex_owners(T::KIND, &key, old_refs.as_deref());
+                .unindex_owners(T::KIND, &key, slot, old_refs.as_deref());
         }
         if gc::finalized(obj.meta(), T::KIND == Kind::Pod) {
             // Upstream's update that removes the last finalizer of an object being deleted
@@ -708,8 +709,9 @@ impl Cluster {
     /// Removes an object from the store now (the end of a graceful deletion, or a non-graceful
     /// one), then garbage-collects its dependents.
     pub(crate) fn remove<T: Resource>(&mut self, key: &ObjectKey, propagation: Propagation) {
+        let slot = T::table(&self.store).slot(key);
         if T::KIND == Kind::Pod
-            && let Some(slot) = self.store.pods.slot(key)
+            && let Some(slot) = slot
         {
             self.store.forget_pod_facts(slot);
         }
@@ -718,7 +720,8 @@ impl Cluster {
             return;
         };
         let m = obj.meta_ref();
-        self.store.unindex_owners(T::KIND, key, m.owner_references);
+        self.store
+            .unindex_owners(T::KIND, key, slot, m.owner_references);
         let mut digits = [0u8; 20];
         let rv = self.next_rv_in(&mut digits);
         self.trace

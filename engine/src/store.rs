@@ -3,8 +3,9 @@
 //! The store holds data only. Every write goes through [`crate::Cluster`], which stamps
 //! metadata (uid, resourceVersion, generation, timestamps), records the trace and wakes the
 //! controllers, the way the API server and the informers do. Lookups are hashed; every
-//! iteration is in key order ([`Table::iter`], and the `BTreeMap`s of the owner index), so every
-//! walk over the store is deterministic.
+//! iteration is in key order ([`Table::iter`], and the `BTreeMap`s of the owner index) except a
+//! walk over an owner's pods, which is in slot order ([`Store::pods_owned_by`]), so every walk
+//! over the store is deterministic.
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
@@ -570,8 +571,13 @@ pub struct Store {
     pub persistentvolumeclaims: Table<PersistentVolumeClaim>,
     /// Objects of passive kinds, keyed by lower-case kind then key.
     pub generic: BTreeMap<(String, ObjectKey), GenericObject>,
-    /// uid of an owner → its dependents (any ownerReference, controller or not).
+    /// uid of an owner → its dependents other than pods (any ownerReference, controller or
+    /// not), each with its slot.
     dependents: HashMap<String, BTreeMap<(Kind, ObjectKey), u32>>,
+    /// uid of an owner → the slots of its dependent pods, in slot order (see
+    /// [`Store::pods_owned_by`]). Pods are indexed by slot alone: a 10,000-replica rollout adds
+    /// and removes 20,000 entries, and a set of numbers is searched without reading a key.
+    owned_pods: HashMap<String, BTreeSet<u32>>,
     /// uid of an owner → its dependents among the passive kinds (`generic`), by table key.
     generic_dependents: HashMap<String, BTreeSet<(String, ObjectKey)>>,
     /// Pods without any ownerReference (candidates for adoption).
@@ -837,22 +843,48 @@ impl Store {
         T::table(self).get(key)
     }
 
-    /// Dependents of the owner with this uid, in key order.
-    pub fn dependents(&self, owner_uid: &str) -> impl Iterator<Item = &(Kind, ObjectKey)> {
+    /// Dependents of the owner with this uid, in (kind, key) order.
+    pub fn dependents(&self, owner_uid: &str) -> Vec<(Kind, ObjectKey)> {
+        let mut pods: Vec<ObjectKey> = self
+            .owned_pod_slots(owner_uid)
+            .filter_map(|slot| Some(self.pods.record_by_slot(slot)?.parts().key()))
+            .collect();
+        pods.sort_unstable();
+        let (before, after): (Vec<_>, Vec<_>) = self
+            .non_pod_dependents(owner_uid)
+            .partition(|(k, _)| *k < Kind::Pod);
+        let mut out: Vec<(Kind, ObjectKey)> = before.into_iter().cloned().collect();
+        out.extend(pods.into_iter().map(|key| (Kind::Pod, key)));
+        out.extend(after.into_iter().cloned());
+        out
+    }
+
+    /// Dependents of the owner with this uid other than pods, in (kind, key) order.
+    pub fn non_pod_dependents(&self, owner_uid: &str) -> impl Iterator<Item = &(Kind, ObjectKey)> {
         self.dependents
             .get(owner_uid)
             .into_iter()
             .flat_map(|m| m.keys())
     }
 
-    /// Pods whose ownerReferences name this owner uid, in key order.
-    pub fn pods_owned_by<'a>(&'a self, owner_uid: &str) -> impl Iterator<Item = &'a Pod> + 'a {
-        self.dependents
+    /// The slots of the pods whose ownerReferences name this owner uid, in slot order.
+    fn owned_pod_slots(&self, owner_uid: &str) -> impl Iterator<Item = u32> + '_ {
+        self.owned_pods
             .get(owner_uid)
             .into_iter()
-            .flat_map(|m| m.range((Kind::Pod, ObjectKey::new("", ""))..))
-            .take_while(|((k, _), _)| *k == Kind::Pod)
-            .filter_map(|(_, &slot)| self.pods.by_slot(slot))
+            .flatten()
+            .copied()
+    }
+
+    /// Pods whose ownerReferences name this owner uid, in slot order.
+    ///
+    /// Slot order is the pod table's order of allocation (a freed slot is reused, newest
+    /// first): deterministic, and cheap to walk, since the pods' facts lie in slot order. Where
+    /// upstream's listers hand these pods over, the order is Go's map order, which is
+    /// unspecified; nothing a controller decides may depend on it beyond its tie-breaks.
+    pub fn pods_owned_by<'a>(&'a self, owner_uid: &str) -> impl Iterator<Item = &'a Pod> + 'a {
+        self.owned_pod_slots(owner_uid)
+            .filter_map(|slot| self.pods.by_slot(slot))
     }
 
     /// ReplicaSets whose ownerReferences name this owner uid, in key order.
@@ -866,17 +898,14 @@ impl Store {
             .collect()
     }
 
-    /// Pods whose ownerReferences name this owner uid, in key order, with their facts.
+    /// Pods whose ownerReferences name this owner uid, in slot order (see
+    /// [`Store::pods_owned_by`]), with their facts.
     pub fn pod_facts_owned_by<'a>(
         &'a self,
         owner_uid: &str,
     ) -> impl Iterator<Item = (u32, PodFacts)> + 'a {
-        self.dependents
-            .get(owner_uid)
-            .into_iter()
-            .flat_map(|m| m.range((Kind::Pod, ObjectKey::new("", ""))..))
-            .take_while(|((k, _), _)| *k == Kind::Pod)
-            .filter_map(|(_, &slot)| Some((slot, self.pod_facts.get(slot as usize).copied()??)))
+        self.owned_pod_slots(owner_uid)
+            .filter_map(|slot| Some((slot, self.pod_facts.get(slot as usize).copied()??)))
     }
 
     /// The pods of `namespace` whose labels `selector` matches, in key order (a label
@@ -1023,6 +1052,18 @@ impl Store {
         };
         let Some(slot) = slot else { return };
         for r in refs.into_iter().flatten() {
+            if kind == Kind::Pod {
+                match self.owned_pods.get_mut(&r.uid) {
+                    Some(slots) => {
+                        slots.insert(slot);
+                    }
+                    None => {
+                        self.owned_pods
+                            .insert(r.uid.clone(), BTreeSet::from([slot]));
+                    }
+                }
+                continue;
+            }
             let entry = (kind, key.clone());
             match self.dependents.get_mut(&r.uid) {
                 Some(dependents) => {
@@ -1036,14 +1077,28 @@ impl Store {
         }
     }
 
+    /// Takes a stored object out of its owners' index; `slot` is its slot in its table (pods
+    /// are indexed by slot).
     pub(crate) fn unindex_owners(
         &mut self,
         kind: Kind,
         key: &ObjectKey,
+        slot: Option<u32>,
         refs: Option<&[OwnerReference]>,
     ) {
         if kind == Kind::Pod {
-            self.orphan_pods.remove(key);
+            if !self.orphan_pods.is_empty() {
+                self.orphan_pods.remove(key);
+            }
+            for r in refs.into_iter().flatten() {
+                if let (Some(slots), Some(slot)) = (self.owned_pods.get_mut(&r.uid), slot) {
+                    slots.remove(&slot);
+                    if slots.is_empty() {
+                        self.owned_pods.remove(&r.uid);
+                    }
+                }
+            }
+            return;
         }
         let entry = (kind, key.clone());
         for r in refs.into_iter().flatten() {

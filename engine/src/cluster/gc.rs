@@ -100,7 +100,8 @@ impl Cluster {
         let mut out: Vec<Obj> = self
             .store
             .dependents(uid)
-            .map(|(k, key)| Obj::Typed(*k, key.clone()))
+            .into_iter()
+            .map(|(k, key)| Obj::Typed(k, key))
             .collect();
         out.extend(
             self.store

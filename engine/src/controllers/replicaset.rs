@@ -387,7 +387,11 @@ fn manage_replicas(c: &mut Cluster, rs: &ReplicaSet, active_count: usize, want: 
 /// nothing about the other pods except those counts, so the ranking inputs are read once and
 /// only the counts are brought up to date between bursts, which is what upstream's fresh
 /// ranking on its next sync would see. When a burst takes every remaining pod, they go
-/// unranked, in key order, as upstream's `diff >= len(filteredPods)` shortcut does.
+/// unranked, in listing order, as upstream's `diff >= len(filteredPods)` shortcut does.
+///
+/// The listing order is the owner index's slot order ([`crate::store::Store::pods_owned_by`]);
+/// upstream lists from an informer cache in Go's map order, so pods that tie on every rule go
+/// in an unspecified order there, and in slot order here.
 fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
     let uid = rs.metadata.uid.as_deref().unwrap_or_default();
     let now = c.now();
@@ -436,16 +440,16 @@ fn pods_to_delete(c: &Cluster, rs: &ReplicaSet, want: usize) -> Vec<ObjectKey> {
             r.rank = on_node.get(slot(r.node)).copied().unwrap_or(0);
         }
         if keyed {
-            // `less` is a total preorder here, so the stable merge sort of the pods in key
-            // order puts them in (rank key, key order) order: select the first `diff` of that
-            // order and sort only those.
+            // `less` is a total preorder here, so the stable merge sort of the pods in listing
+            // order puts them in (rank key, listing order) order: select the first `diff` of
+            // that order and sort only those.
             let order = |(i, r): &(usize, RankInput)| (rank_key(r), *i);
             if diff < remaining.len() {
                 remaining.select_nth_unstable_by_key(diff, order);
             }
             remaining[..diff].sort_unstable_by_key(order);
         } else {
-            // Each burst ranks from key order, as a fresh sync would list the pods.
+            // Each burst ranks from listing order, as a fresh sync would list the pods.
             remaining.sort_by_key(|(i, _)| *i);
             remaining = sort_by_less(remaining, |a, b| less(&a.1, &b.1));
         }
@@ -509,8 +513,8 @@ fn rank_key(r: &RankInput) -> RankKey {
 /// `ActivePodsWithRanks.Less` is not one: two ready pods whose ready times differ but share a
 /// log2 bucket compare by uid, while pods with equal ready times fall through to the later rules,
 /// so three pods can form a cycle. Go's `sort.Sort` accepts that; Rust's sorts may panic on it.
-/// Merging never panics, and being stable it keeps the key order among pods that tie, so the
-/// result is the same on every run.
+/// Merging never panics, and being stable it keeps the listing order among pods that tie, so
+/// the result is the same on every run.
 fn sort_by_less<T>(v: Vec<T>, less: impl Fn(&T, &T) -> bool + Copy) -> Vec<T> {
     if v.len() <= 1 {
         return v;

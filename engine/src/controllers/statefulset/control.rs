@@ -60,7 +60,7 @@ impl Facts {
     }
 }
 
-/// The facts of every pod the set controls, in key order.
+/// The facts of every pod the set controls, in slot order ([`crate::store::Store::pods_owned_by`]).
 pub(crate) fn pod_facts(
     c: &Cluster,
     set: &StatefulSet,

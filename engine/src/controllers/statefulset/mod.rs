@@ -68,7 +68,7 @@ pub(crate) fn owned_revisions(c: &Cluster, set: &StatefulSet) -> Vec<ControllerR
     let uid = set.metadata.uid.as_deref().unwrap_or("");
     let keys: Vec<ObjectKey> = c
         .store
-        .dependents(uid)
+        .non_pod_dependents(uid)
         .filter(|(k, _)| *k == Kind::ControllerRevision)
         .map(|(_, key)| key.clone())
         .collect();
@@ -79,7 +79,7 @@ pub(crate) fn owned_revisions(c: &Cluster, set: &StatefulSet) -> Vec<ControllerR
         .collect()
 }
 
-/// The pods the set controls, in key order.
+/// The pods the set controls, in slot order ([`crate::store::Store::pods_owned_by`]).
 pub fn owned_pods(c: &Cluster, set: &StatefulSet) -> Vec<Pod> {
     let uid = set.metadata.uid.as_deref().unwrap_or("");
     c.store
