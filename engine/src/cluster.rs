@@ -811,7 +811,7 @@ impl Cluster {
             .get_mut("metadata")
             .and_then(|m| m.as_object_mut())
         {
-            m.insert("namespace".into(), key.namespace.clone().into());
+            m.insert("namespace".into(), key.namespace.as_str().into());
             m.insert("uid".into(), uid);
             m.insert("creationTimestamp".into(), created);
             m.insert("resourceVersion".into(), rv.clone().into());

@@ -382,8 +382,8 @@ pub(crate) fn service_env(c: &Cluster, ns: &str, links: bool) -> ServiceEnv {
             if ip.is_none_or(|ip| ip.is_empty() || ip == "None") {
                 continue;
             }
-            if replace || !chosen.contains_key(&key.name) {
-                chosen.insert(key.name.clone(), svc);
+            if replace || !chosen.contains_key(key.name.as_str()) {
+                chosen.insert(key.name.to_string(), svc);
             }
         }
     };

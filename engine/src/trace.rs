@@ -72,7 +72,7 @@ impl Trace {
             self.records.push(Record::Event {
                 at,
                 kind: obj.kind.as_str(),
-                name: obj.key.name.clone(),
+                name: obj.key.name.to_string(),
                 type_,
                 reason: reason.to_string(),
                 message: message.to_string(),

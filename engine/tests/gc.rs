@@ -76,7 +76,7 @@ fn deletions(c: &Cluster) -> Vec<(String, String)> {
         .since(c.change_log().unwrap().floor())
         .unwrap()
         .filter(|ch| ch.verb == Verb::Deleted)
-        .map(|ch| (ch.kind.clone(), ch.key.name.clone()))
+        .map(|ch| (ch.kind.clone(), ch.key.name.to_string()))
         .collect()
 }
 

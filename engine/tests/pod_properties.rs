@@ -364,7 +364,7 @@ fn check(c: &Cluster, m: &mut Memory) -> Result<(), String> {
             p.spec.as_ref().and_then(|s| s.restart_policy.as_deref()) == Some("OnFailure");
         let gone = (never && finished) || (on_failure && st.phase.as_deref() == Some("Succeeded"));
         if ready && p.metadata.deletion_timestamp.is_none() && st.pod_ip.is_some() && !gone {
-            expected_ready.insert(key.name.clone());
+            expected_ready.insert(key.name.to_string());
         }
     }
     let got: BTreeSet<String> = slices_of(c, &ObjectKey::new("default", "svc"))

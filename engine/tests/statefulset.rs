@@ -428,7 +428,7 @@ fn claims(c: &Cluster) -> Vec<String> {
     c.store
         .persistentvolumeclaims
         .keys()
-        .map(|k| k.name.clone())
+        .map(|k| k.name.to_string())
         .collect()
 }
 
@@ -713,7 +713,7 @@ mod properties {
             c.store
                 .persistentvolumeclaims
                 .iter()
-                .map(|(k, p)| (k.name.clone(), p.metadata.uid.clone().unwrap()))
+                .map(|(k, p)| (k.name.to_string(), p.metadata.uid.clone().unwrap()))
                 .collect()
         };
         loop {

@@ -300,7 +300,11 @@ impl Backend for MemoryBackend {
             }),
         };
         self.c().settle();
-        let name = if key.name.is_empty() { name } else { key.name };
+        let name = if key.name.is_empty() {
+            name
+        } else {
+            key.name.to_string()
+        };
         Ok(format!("{}/{name}", kind.to_ascii_lowercase()))
     }
 

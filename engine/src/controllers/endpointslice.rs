@@ -42,7 +42,9 @@ pub fn slices_of(c: &Cluster, service: &ObjectKey) -> Vec<EndpointSlice> {
         .filter_map(|(_, o)| serde_json::from_value::<EndpointSlice>(o.value.clone()).ok())
         .filter(|s| {
             let l = s.metadata.labels.as_ref();
-            l.and_then(|l| l.get(SERVICE_NAME_LABEL)) == Some(&service.name)
+            l.and_then(|l| l.get(SERVICE_NAME_LABEL))
+                .map(String::as_str)
+                == Some(service.name.as_str())
                 && l.and_then(|l| l.get(MANAGED_BY_LABEL)).map(String::as_str) == Some(MANAGED_BY)
         })
         .collect()
@@ -209,13 +211,13 @@ pub(crate) fn sync_service(c: &mut Cluster, key: &ObjectKey) {
     let owner = OwnerReference {
         api_version: "v1".into(),
         kind: "Service".into(),
-        name: key.name.clone(),
+        name: key.name.to_string(),
         uid: svc.metadata.uid.clone().unwrap_or_default(),
         controller: Some(true),
         block_owner_deletion: Some(true),
     };
     let mut labels_map = svc.metadata.labels.clone().unwrap_or_default();
-    labels_map.insert(SERVICE_NAME_LABEL.into(), key.name.clone());
+    labels_map.insert(SERVICE_NAME_LABEL.into(), key.name.to_string());
     labels_map.insert(MANAGED_BY_LABEL.into(), MANAGED_BY.into());
     let headless = svc.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some("None");
     if headless {
@@ -230,7 +232,7 @@ pub(crate) fn sync_service(c: &mut Cluster, key: &ObjectKey) {
         let slice = EndpointSlice {
             metadata: ObjectMeta {
                 name: Some(name.clone()),
-                namespace: Some(key.namespace.clone()),
+                namespace: Some(key.namespace.to_string()),
                 generate_name: Some(format!("{}-", key.name)),
                 labels: Some(labels_map.clone()),
                 owner_references: Some(vec![owner.clone()]),

@@ -333,7 +333,7 @@ fn manage_replicas(c: &mut Cluster, rs: &ReplicaSet, active_count: usize, want: 
             let pod = Pod {
                 metadata: ObjectMeta {
                     generate_name: Some(generate_name.clone()),
-                    namespace: Some(key.namespace.clone()),
+                    namespace: Some(key.namespace.to_string()),
                     labels: tm.labels,
                     annotations: tm.annotations,
                     owner_references: Some(vec![owner.clone()]),
@@ -928,7 +928,7 @@ mod tests {
             .filter(|e| e.reason == "SuccessfulDelete")
             .map(|e| e.message.trim_start_matches("Deleted pod: ").to_string())
             .collect();
-        let expected_names: Vec<String> = expected.iter().map(|k| k.name.clone()).collect();
+        let expected_names: Vec<String> = expected.iter().map(|k| k.name.to_string()).collect();
         let first_difference = deleted
             .iter()
             .zip(&expected_names)

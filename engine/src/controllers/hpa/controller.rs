@@ -346,7 +346,7 @@ fn resource_samples(
         };
         if let Some(value) = value {
             out.insert(
-                key.name.clone(),
+                key.name.to_string(),
                 PodMetric {
                     value,
                     timestamp: sample.timestamp,

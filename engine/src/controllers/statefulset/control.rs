@@ -477,7 +477,7 @@ fn delete_stateful_pod(c: &mut Cluster, set: &StatefulSet, slot: u32) {
                 .entry(ObjectKey::of(&set.metadata))
                 .or_default()
                 .deleted
-                .push((now, name.clone()));
+                .push((now, name.to_string()));
             c.record_event(
                 set,
                 EventType::Normal,
