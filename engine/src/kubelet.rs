@@ -20,7 +20,7 @@ use crate::events::{EventType, ObjectId};
 use crate::images::ImageBehaviour;
 use crate::prober::{self, Outcome, ProbeKind, ProbeSpec, Worker};
 use crate::store::{
-    Compact, CompactContainer, CompactState, KubeletStatus, ObjectKey, Terminated, host_ip,
+    Compact, CompactContainer, CompactState, KeyStr, KubeletStatus, ObjectKey, Terminated, host_ip,
     name_list, pod_ip, ready_condition,
 };
 use crate::time::Millis;
@@ -67,7 +67,7 @@ struct PodRuntime {
     ip: u32,
     node: u32,
     bound_at: Millis,
-    restart_policy: String,
+    restart_policy: KeyStr,
     grace: Millis,
     terminating: bool,
     /// The init containers, in spec order, then the app containers: a timer's container index
@@ -108,9 +108,10 @@ enum Role {
 
 #[derive(Clone, Debug)]
 pub(crate) struct Container {
-    name: String,
+    /// The name and image, inline when short ([`KeyStr`]): no allocation per container.
+    name: KeyStr,
     role: Role,
-    image: String,
+    image: KeyStr,
     behaviour: std::sync::Arc<ImageBehaviour>,
     state: State,
     /// Set by the prober; without probes, a running container is ready.
@@ -250,9 +251,9 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
         .chain(spec.containers.iter())
         .zip(roles)
         .map(|(ct, role)| {
-            let image = ct.image.clone().unwrap_or_default();
+            let image = KeyStr::from(ct.image.as_deref().unwrap_or_default());
             Container {
-                name: ct.name.clone(),
+                name: KeyStr::from(ct.name.as_str()),
                 role,
                 behaviour: c.images.get(&image),
                 image,
@@ -291,10 +292,7 @@ pub(crate) fn pod_bound(c: &mut Cluster, key: &ObjectKey, node: &str) {
         ip: n,
         node: node_index,
         bound_at: c.now(),
-        restart_policy: spec
-            .restart_policy
-            .clone()
-            .unwrap_or_else(|| "Always".into()),
+        restart_policy: KeyStr::from(spec.restart_policy.as_deref().unwrap_or("Always")),
         grace: Millis::from_secs(spec.termination_grace_period_seconds.unwrap_or(30).max(0) as u64),
         terminating: false,
         containers,
@@ -1229,7 +1227,7 @@ pub(crate) fn delete_pod(c: &mut Cluster, key: &ObjectKey) -> crate::api::Result
         .filter(|ct| ct.role == Role::App)
         .filter(is_running)
         .chain(sidecars)
-        .map(|ct| ct.name.clone())
+        .map(|ct| ct.name.to_string())
         .collect();
     let runtime = rt.serial;
     c.modify_pod_in_place(key, |p| {
@@ -1939,11 +1937,13 @@ fn write_container_status(
         volume_mounts,
     } = cs;
     if *name != ct.name {
-        name.clone_from(&ct.name);
+        name.clear();
+        name.push_str(&ct.name);
         *changed = true;
     }
     if *image != ct.image {
-        image.clone_from(&ct.image);
+        image.clear();
+        image.push_str(&ct.image);
         *changed = true;
     }
     if !image_id.is_empty() {

@@ -1,7 +1,7 @@
 //! A pod as the store holds it. See [`PodRecord`].
 
 use super::pod_status::{StatusMut, StoredStatus};
-use super::{MetaRef, PodParts, Slot, write_str};
+use super::{KeyStr, MetaRef, PodParts, Slot, write_str};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use std::sync::{Arc, OnceLock};
@@ -33,9 +33,11 @@ enum Repr {
 #[derive(Clone, Debug)]
 struct PerPod {
     shape: Arc<Pod>,
-    name: Option<String>,
+    /// Inline when short, as most names and every resourceVersion are ([`KeyStr`]): no
+    /// allocation per pod, and reading them reads the record only.
+    name: Option<KeyStr>,
     uid: Option<String>,
-    resource_version: Option<String>,
+    resource_version: Option<KeyStr>,
     creation_timestamp: Option<Time>,
     deletion_timestamp: Option<Time>,
     deletion_grace_period_seconds: Option<i64>,
@@ -63,8 +65,11 @@ impl PerPod {
     /// read.)
     fn record(mut pod: Pod, last: &mut Option<Arc<Pod>>) -> Repr {
         let m = &mut pod.metadata;
-        let (name, uid, resource_version) =
-            (m.name.take(), m.uid.take(), m.resource_version.take());
+        let (name, uid, resource_version) = (
+            m.name.take().map(KeyStr::from),
+            m.uid.take(),
+            m.resource_version.take().map(KeyStr::from),
+        );
         let (creation_timestamp, deletion_timestamp) =
             (m.creation_timestamp.take(), m.deletion_timestamp.take());
         let deletion_grace_period_seconds = m.deletion_grace_period_seconds.take();
@@ -107,9 +112,9 @@ impl PerPod {
         let shape = std::mem::replace(&mut self.shape, Arc::new(Pod::default()));
         let mut pod = Box::new(Arc::try_unwrap(shape).unwrap_or_else(|s| Pod::clone(&s)));
         let m = &mut pod.metadata;
-        m.name = self.name;
+        m.name = self.name.map(KeyStr::into_string);
         m.uid = self.uid;
-        m.resource_version = self.resource_version;
+        m.resource_version = self.resource_version.map(KeyStr::into_string);
         m.creation_timestamp = self.creation_timestamp;
         m.deletion_timestamp = self.deletion_timestamp;
         m.deletion_grace_period_seconds = self.deletion_grace_period_seconds;
@@ -229,7 +234,13 @@ impl Slot<Pod> for PodRecord {
             Repr::Own(pod) => write_str(&mut pod.metadata.resource_version, rv),
             Repr::Shared(p) => {
                 p.whole.take();
-                write_str(&mut p.resource_version, rv);
+                match &mut p.resource_version {
+                    Some(s) => {
+                        s.clear();
+                        s.push_str(rv);
+                    }
+                    none => *none = Some(rv.into()),
+                }
             }
         }
     }
