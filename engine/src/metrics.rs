@@ -320,7 +320,7 @@ pub(crate) fn scrape(c: &mut Cluster) {
         if !is_running(p) || !running_since(p, since) {
             continue;
         }
-        let [cpu, memory] = usage.get(k).copied().unwrap_or_default();
+        let [cpu, memory] = usage.get(&k).copied().unwrap_or_default();
         let cpu_split = split(cpu, &container_requests(p, Resource::Cpu));
         let mem_split = split(memory, &container_requests(p, Resource::Memory));
         let containers = p

@@ -130,7 +130,7 @@ pub(crate) fn record_instant(c: &mut crate::Cluster) {
         .store
         .deployments
         .keys()
-        .filter_map(|k| sample_of(c, k).map(|s| (k.clone(), s)))
+        .filter_map(|k| sample_of(c, &k).map(|s| (k, s)))
         .collect();
     for (key, s) in samples {
         let h = c.observer.deployments.entry(key).or_default();

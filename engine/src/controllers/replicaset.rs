@@ -854,7 +854,7 @@ mod tests {
         c.apply_deployment(simple_deployment("web", 30, "web:1"))
             .unwrap();
         c.run_until(Millis::from_secs(30));
-        let keys: Vec<ObjectKey> = c.store.pods.keys().cloned().collect();
+        let keys: Vec<ObjectKey> = c.store.pods.keys().collect();
         // Every third pod costs more to delete, every fifth less.
         for (i, k) in keys.iter().enumerate() {
             let cost = match (i % 3, i % 5) {

@@ -245,6 +245,16 @@ impl Slot<Pod> for PodRecord {
         }
     }
 
+    fn names(&self) -> (Option<&str>, Option<&str>) {
+        match &self.0 {
+            Repr::Own(pod) => (
+                pod.metadata.namespace.as_deref(),
+                pod.metadata.name.as_deref(),
+            ),
+            Repr::Shared(p) => (p.shape.metadata.namespace.as_deref(), p.name.as_deref()),
+        }
+    }
+
     fn meta_ref(&self) -> MetaRef<'_> {
         let p = self.parts();
         MetaRef {
