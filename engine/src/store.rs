@@ -463,14 +463,8 @@ impl<T: Resource> Table<T> {
     /// The slot of the object under `key`.
     fn find(&self, key: &ObjectKey) -> Option<u32> {
         let hash = key.checked_hash();
-        let slots = &self.slots;
         self.index
-            .find(hash, |&(h, i)| {
-                h == hash
-                    && slots[i as usize]
-                        .as_ref()
-                        .is_some_and(|s| has_key::<T, _>(s, key))
-            })
+            .find(hash, entry_of::<T>(&self.slots, hash, key))
             .map(|&(_, i)| i)
     }
 
@@ -537,15 +531,9 @@ impl<T: Resource> Table<T> {
     /// left, only for the drop to read it again.
     pub(crate) fn remove(&mut self, key: &ObjectKey) -> Option<T::Slot> {
         let hash = key.checked_hash();
-        let slots = &self.slots;
         let entry = self
             .index
-            .find_entry(hash, |&(h, i)| {
-                h == hash
-                    && slots[i as usize]
-                        .as_ref()
-                        .is_some_and(|s| has_key::<T, _>(s, key))
-            })
+            .find_entry(hash, entry_of::<T>(&self.slots, hash, key))
             .ok()?;
         let ((_, i), _) = entry.remove();
         self.free.push(i);
@@ -582,6 +570,20 @@ impl<T: Resource> Table<T> {
     /// Values in key order.
     pub fn values(&self) -> impl Iterator<Item = &T> {
         self.iter().map(|(_, v)| v)
+    }
+}
+
+/// Whether an index entry is `key`'s: its hash, and the key of the object in its slot.
+fn entry_of<'a, T: Resource>(
+    slots: &'a [Option<T::Slot>],
+    hash: u64,
+    key: &'a ObjectKey,
+) -> impl Fn(&(u64, u32)) -> bool + 'a {
+    move |&(h, i)| {
+        h == hash
+            && slots[i as usize]
+                .as_ref()
+                .is_some_and(|s| has_key::<T, _>(s, key))
     }
 }
 
