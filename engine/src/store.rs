@@ -907,17 +907,13 @@ impl Store {
 
     /// Dependents of the owner with this uid, in (kind, key) order.
     pub fn dependents(&self, owner_uid: &str) -> Vec<(Kind, ObjectKey)> {
-        let mut pods: Vec<ObjectKey> = self
-            .owned_pod_slots(owner_uid)
-            .filter_map(|slot| Some(self.pods.record_by_slot(slot)?.parts().key()))
-            .collect();
-        pods.sort_unstable();
-        let (before, after): (Vec<_>, Vec<_>) = self
-            .non_pod_dependents(owner_uid)
-            .partition(|(k, _)| *k < Kind::Pod);
-        let mut out: Vec<(Kind, ObjectKey)> = before.into_iter().cloned().collect();
-        out.extend(pods.into_iter().map(|key| (Kind::Pod, key)));
-        out.extend(after.into_iter().cloned());
+        let mut out: Vec<(Kind, ObjectKey)> = self.non_pod_dependents(owner_uid).cloned().collect();
+        out.extend(
+            self.owned_pod_slots(owner_uid).filter_map(|slot| {
+                Some((Kind::Pod, self.pods.record_by_slot(slot)?.parts().key()))
+            }),
+        );
+        out.sort_unstable();
         out
     }
 
